@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Regenerates every fixture from our own sources: ffmpeg's lavfi test sources, ImageMagick drawings,
+# the webp/giflib command-line tools, and small Python writers for the hand-made hostile files.
+# Output is deterministic for a given tool set (Debian 12 packages); the results are committed, so
+# tests never need these tools. Run: `make fixtures` (installs the tools, then runs this script).
+set -euo pipefail
+cd "$(dirname "$0")"
+rm -rf images video invalid
+mkdir -p images video invalid
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+# Deterministic encodes: no muxer/encoder version strings, no creation times.
+FFBIT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1)
+
+# ---------------------------------------------------------------------------------------------------
+# Still images. The upright reference is 96×64 with four coloured quadrants (red top-left, green
+# top-right, blue bottom-left, white bottom-right), so any flip or rotation is visible in the pixels.
+convert -size 48x32 xc:red -size 48x32 xc:lime +append "$tmp/top.png"
+convert -size 48x32 xc:blue -size 48x32 xc:white +append "$tmp/bottom.png"
+convert "$tmp/top.png" "$tmp/bottom.png" -append -define png:exclude-chunks=date,time "$tmp/upright.png"
+# A photo-like 320×240 source (gradients + detail) for codec fixtures.
+ff -f lavfi -i "testsrc2=size=320x240:rate=1" -frames:v 1 "$tmp/photo.png"
+
+strip=(-strip -define png:exclude-chunks=date,time,tIME,tEXt,zTXt)
+convert "$tmp/photo.png" "${strip[@]}" -type TrueColor -depth 8 PNG24:images/png-rgb.png
+convert "$tmp/photo.png" "${strip[@]}" -alpha set -channel A -fx 'i/w' +channel PNG32:images/png-rgba.png
+convert "$tmp/photo.png" "${strip[@]}" -depth 16 PNG48:images/png-rgb16.png
+convert "$tmp/photo.png" "${strip[@]}" -colors 64 PNG8:images/png-palette.png
+convert "$tmp/photo.png" "${strip[@]}" -colorspace Gray -type Grayscale -depth 8 images/png-gray.png
+# Animated PNG (APNG): 3 frames of 160×120 at 10 fps.
+ff -f lavfi -i "testsrc2=size=160x120:rate=10" -frames:v 3 -plays 0 -f apng images/png-animated.png
+
+convert "$tmp/photo.png" -strip -quality 90 -interlace none images/jpeg-baseline.jpg
+convert "$tmp/photo.png" -strip -quality 90 -interlace JPEG images/jpeg-progressive.jpg
+convert "$tmp/photo.png" -strip -quality 90 -colorspace CMYK images/jpeg-cmyk.jpg
+convert "$tmp/photo.png" -strip -quality 90 -colorspace Gray images/jpeg-gray.jpg
+# EXIF orientations 1–8: each file stores the upright picture transformed by the inverse of its
+# orientation, so a viewer that honours the tag shows the same upright 96×64 picture for all eight.
+inverse=([1]="" [2]="-flop" [3]="-rotate 180" [4]="-flip" [5]="-transpose" [6]="-rotate 270"
+         [7]="-transverse" [8]="-rotate 90")
+for o in 1 2 3 4 5 6 7 8; do
+  # shellcheck disable=SC2086
+  convert "$tmp/upright.png" ${inverse[$o]} -strip -quality 95 -sampling-factor 1x1 "$tmp/o.jpg"
+  exiftool -q -overwrite_original -n -Orientation="$o" -o "images/jpeg-orientation-$o.jpg" "$tmp/o.jpg"
+done
+
+cwebp -quiet -q 80 "$tmp/photo.png" -o images/webp-lossy.webp
+cwebp -quiet -lossless "$tmp/photo.png" -o images/webp-lossless.webp
+cwebp -quiet -q 80 -alpha_q 100 images/png-rgba.png -o images/webp-alpha.webp
+for i in 0 1 2; do ff -f lavfi -i "testsrc2=size=160x120:rate=1" -vf "trim=start_frame=$i" -frames:v 1 "$tmp/f$i.png"; done
+# Three frames of 100 ms: 0.3 s in all.
+img2webp -loop 0 -lossy -q 70 -d 100 "$tmp/f0.png" "$tmp/f1.png" "$tmp/f2.png" -o images/webp-animated.webp 2>/dev/null
+
+convert "$tmp/photo.png" -strip -colors 128 images/gif-static.gif
+# Four frames of 100 ms (delay 10 cs) with a transparent colour: 0.4 s in all.
+convert -delay 10 -loop 0 -dispose previous "$tmp/f0.png" "$tmp/f1.png" "$tmp/f2.png" "$tmp/f0.png" \
+  -strip -transparent black images/gif-animated.gif
+
+# ---------------------------------------------------------------------------------------------------
+# Video: 2 s of 160×90 at 25 fps (50 frames), a keyframe every 25 frames (t = 0 s and 1 s) unless
+# said otherwise, in every container the API accepts.
+SRC=(-f lavfi -i "testsrc2=size=160x90:rate=25" -t 2)
+GOP=(-g 25 -keyint_min 25 -sc_threshold 0 -bf 0)
+X264=(-c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyint=25:min-keyint=25:scenecut=0:bframes=0")
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -movflags +faststart video/h264.mp4
+ff "${SRC[@]}" -c:v mpeg2video "${GOP[@]}" -q:v 4 "${FFBIT[@]}" -f vob video/mpeg2.mpeg
+ff "${SRC[@]}" -c:v mpeg1video "${GOP[@]}" -q:v 4 "${FFBIT[@]}" -f mpeg video/mpeg1.mpg
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -f mov video/h264.mov
+ff "${SRC[@]}" -c:v mpeg4 "${GOP[@]}" -q:v 4 "${FFBIT[@]}" video/mpeg4.avi
+ff "${SRC[@]}" -c:v flv1 "${GOP[@]}" -q:v 4 "${FFBIT[@]}" video/flv1.flv
+ff "${SRC[@]}" -c:v libvpx-vp9 -g 25 -keyint_min 25 -b:v 200k -deadline realtime -cpu-used 8 "${FFBIT[@]}" video/vp9.webm
+ff "${SRC[@]}" -c:v wmv2 "${GOP[@]}" -q:v 4 "${FFBIT[@]}" video/wmv2.wmv
+ff -f lavfi -i "testsrc2=size=176x144:rate=25" -t 2 -c:v h263 "${GOP[@]}" -q:v 4 "${FFBIT[@]}" -f 3gp video/h263.3gp
+# Rotated like a phone's portrait video: stored 160×90 quadrants (red, green / blue, white) with a
+# display matrix that turns them 90° clockwise, shown as 90×160 with blue top-left. FFmpeg 5.1 writes
+# the matrix only when stream-copying, and reads its `rotate` tag as counter-clockwise: hence 270.
+convert "$tmp/upright.png" -resize 160x90! "$tmp/quadrants.png"
+ff -loop 1 -framerate 25 -i "$tmp/quadrants.png" -t 2 "${X264[@]}" "${FFBIT[@]}" "$tmp/quadrants.mp4"
+ff -i "$tmp/quadrants.mp4" -c copy "${FFBIT[@]}" -metadata:s:v:0 rotate=270 -movflags +faststart video/rotated-90.mp4
+# Variable frame rate: 25 frames in the first second, then 20 frames at 10 fps (45 frames, 3 s).
+ff -f lavfi -i "testsrc2=size=160x90:rate=25" -frames:v 45 \
+  -vf "setpts='if(lt(N,25),N/25,1+(N-25)/10)/TB'" -fps_mode vfr "${X264[@]}" -video_track_timescale 1000 \
+  "${FFBIT[@]}" video/vfr.mp4
+# With audio: 2 s of a 440 Hz sine in AAC beside the video.
+ff "${SRC[@]}" -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 2 "${X264[@]}" -c:a aac -b:a 32k -shortest \
+  "${FFBIT[@]}" video/with-audio.mp4
+# One keyframe only: the first frame, then 49 predicted frames.
+ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyint=1000:min-keyint=1000:scenecut=0:bframes=0" \
+  "${FFBIT[@]}" video/single-keyframe.mp4
+
+# ---------------------------------------------------------------------------------------------------
+# Invalid and hostile inputs. Each yields one exact error code (see README.md).
+cut_half() { local n; n=$(stat -c %s "$1"); head -c $((n / 2)) "$1" > "$2"; }
+cut_half images/png-rgb.png invalid/truncated.png
+cut_half images/jpeg-baseline.jpg invalid/truncated.jpg
+cut_half images/webp-lossy.webp invalid/truncated.webp
+cut_half images/gif-animated.gif invalid/truncated.gif
+for v in h264.mp4 mpeg2.mpeg mpeg1.mpg h264.mov mpeg4.avi flv1.flv vp9.webm wmv2.wmv h263.3gp; do
+  cut_half "video/$v" "invalid/truncated.${v##*.}"
+done
+: > invalid/empty.jpg
+printf 'This is a text file, not a video.\n' > invalid/text.mp4
+ff -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 1 -c:a aac -b:a 32k "${FFBIT[@]}" invalid/audio-only.mp4
+ff -f lavfi -i "testsrc2=size=160x90:rate=25" -t 1 "${X264[@]}" "${FFBIT[@]}" -f matroska invalid/matroska.mkv
+python3 - "$tmp" <<'PY'
+import random, struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+# Random bytes under an image extension.
+open("invalid/random.jpg", "wb").write(random.Random(42).randbytes(4096))
+# A PNG whose IHDR declares 100,000 × 100,000 RGB pixels (30 GB decoded), with a tiny IDAT.
+ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+open("invalid/huge-dimensions.png", "wb").write(png)
+# A JPEG whose SOF0 declares 65,500 × 65,500 (JPEG's 16-bit fields cannot say 100,000).
+jpg = bytearray(open("images/jpeg-baseline.jpg", "rb").read())
+i = jpg.find(b"\xff\xc0")
+jpg[i + 5:i + 9] = struct.pack(">HH", 65_500, 65_500)
+open("invalid/huge-dimensions.jpg", "wb").write(jpg)
+# A GIF whose logical screen is 65,535 × 65,535 holding one 1×1 image.
+gif = b"GIF89a" + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+gif += b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00" + b"\x3b"
+open("invalid/huge-screen.gif", "wb").write(gif)
+PY
+du -sh . | cut -f1 | xargs echo "Fixtures size:"

@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Debian 12 system libraries (installed by `make deps`). One system-library module per family;
+// each module map links the family's other libraries (see design.md §9).
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat"),
+    .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+    .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux"),
+    .systemLibrary(name: "CGIF", path: "Sources/CGIF"),
+]
+
+let package = Package(
+    name: "kimi-media",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kimi-media", targets: ["kimi-media"]),
+        .library(name: "KimiMedia", targets: ["KimiMedia"]),
+        .library(name: "KimiAPI", targets: ["KimiAPI"]),
+        .library(name: "MediaCore", targets: ["MediaCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: systemLibraries + [
+        .target(name: "MediaCore"),
+        .target(
+            name: "MediaCodecs",
+            dependencies: ["MediaCore", "CFFmpeg", "CTurboJPEG", "CPNG", "CWebP", "CGIF"]
+        ),
+        .target(name: "KimiAPI", dependencies: ["MediaCore"]),
+        .target(name: "KimiMedia", dependencies: ["MediaCore", "MediaCodecs", "KimiAPI"]),
+        .target(
+            name: "KimiMediaCLI",
+            dependencies: ["KimiMedia", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "kimi-media", dependencies: ["KimiMediaCLI"]),
+
+        .target(name: "TestSupport", dependencies: ["MediaCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"]),
+        .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
+        .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "TestSupport"]),
+        .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "TestSupport"]),
+        .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "TestSupport"]),
+    ]
+)
+
+// One settings loop over every Swift target.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
+}

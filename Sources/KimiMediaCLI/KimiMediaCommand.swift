@@ -1,0 +1,41 @@
+import ArgumentParser
+
+/// `kimi-media`: the root command. Subcommands are added here as issues land.
+public struct KimiMediaCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "kimi-media",
+        abstract: "Prepare images and videos for Kimi K2.6, and know what they cost before sending.",
+        discussion: """
+            Exit status: 0 when every input succeeded, 1 when some inputs failed (the others are \
+            still reported), 2 on a usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [ProbeCommand.self]
+    )
+
+    public init() {}
+
+    /// Runs the command line `arguments` (without the program name) and returns the exit status:
+    /// the one entry point for the executable and for in-process tests.
+    public static func main(arguments: [String]) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            if let exit = error as? ExitCode { return exit.rawValue }
+            FileHandleOutput.standardError.write(fullMessage(for: error) + "\n")
+            // ArgumentParser reports usage errors as EX_USAGE (64); our contract says 2.
+            return code == .validationFailure ? 2 : (code.rawValue == 1 ? 1 : 2)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import KimiMedia
+
+/// `kimi-media probe PATH...`: facts about each file from its headers.
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Report size, orientation, format and timing of images and videos, from headers only.",
+        discussion: """
+            Folders are walked recursively for media files (hidden entries skipped). With --json, one \
+            JSON object per input and line; otherwise a table. Exit status 1 when any input failed.
+            """
+    )
+
+    @Argument(help: "Files or folders to probe.", completion: .file())
+    var paths: [String]
+
+    @Flag(help: "One JSON object per line instead of a table.")
+    var json = false
+
+    @OptionGroup var limits: LimitOptions
+
+    @Option(help: "Files probed in parallel (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let prober = Prober(options: limits.probeOptions)
+        let table = ProbeTable()
+        var failed = 0
+        if !json { FileHandleOutput.standardOutput.write(table.header + "\n") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for await result in prober.probe(inputs: paths, jobs: jobs) {
+            if result.error != nil { failed += 1 }
+            if json {
+                let line = String(decoding: try encoder.encode(result), as: UTF8.self)
+                FileHandleOutput.standardOutput.write(line + "\n")
+            } else {
+                FileHandleOutput.standardOutput.write(table.row(result) + "\n")
+            }
+        }
+        if failed > 0 {
+            FileHandleOutput.standardError.write("\(failed) input\(failed == 1 ? "" : "s") failed\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Limits shared by every command that reads media.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Refuse images and frames with more pixels than this (checked before decoding).")
+    var maxPixels: Int = MediaLimits.default.maxPixels
+
+    @Option(help: "Seconds allowed for opening one video and reading its stream info.")
+    var probeTimeout: Double = MediaLimits.default.probeTimeoutSeconds
+
+    @Flag(help: "Report truncated files with a diagnostic instead of failing them.")
+    var allowTruncated = false
+
+    func validate() throws {
+        guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
+        guard probeTimeout > 0 else { throw ValidationError("--probe-timeout must be positive") }
+    }
+
+    var probeOptions: ProbeOptions {
+        var limits = MediaLimits.default
+        limits.maxPixels = maxPixels
+        limits.probeTimeoutSeconds = probeTimeout
+        return ProbeOptions(limits: limits, allowTruncated: allowTruncated)
+    }
+}

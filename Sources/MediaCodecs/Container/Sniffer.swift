@@ -1,0 +1,92 @@
+import MediaCore
+
+/// Identifies a file's format from its first bytes (magic numbers), never from its name.
+enum Sniffer {
+    /// The outcome of a sniff: the format, and for ``MediaFormat/unsupported`` what the content
+    /// looks like instead (e.g. "Matroska video", "TIFF image").
+    struct Result: Equatable {
+        var format: MediaFormat
+        var detail: String?
+    }
+
+    static func sniff(_ v: ByteView) -> Result {
+        if v.matches(bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], at: 0) { return Result(format: .png) }
+        if v.u8(0) == 0xFF, v.u8(1) == 0xD8, v.u8(2) == 0xFF { return Result(format: .jpeg) }
+        if v.matches("GIF87a", at: 0) || v.matches("GIF89a", at: 0) { return Result(format: .gif) }
+        if v.matches("RIFF", at: 0) {
+            switch v.fourCC(8) {
+            case "WEBP": return Result(format: .webp)
+            case "AVI ": return Result(format: .avi)
+            case let type?: return unsupported("RIFF \(type.trimmingTrailingSpaces) data")
+            case nil: return unsupported("RIFF data")
+            }
+        }
+        if v.matches("ftyp", at: 4), let brand = v.fourCC(8) { return isoBMFF(brand: brand) }
+        if let box = v.fourCC(4), ["moov", "mdat", "wide", "free", "skip", "pnot"].contains(box), v.u32be(0) != nil {
+            return Result(format: .mov)  // QuickTime files written before `ftyp` existed.
+        }
+        if v.u32be(0) == 0x1A45_DFA3 { return ebml(v) }
+        if v.u32be(0) == 0x3026_B275, v.u32be(4) == 0x8E66_CF11, v.u32be(8) == 0xA6D9_00AA, v.u32be(12) == 0x0062_CE6C {
+            return Result(format: .wmv)
+        }
+        if v.matches("FLV", at: 0), v.u8(3) == 1 { return Result(format: .flv) }
+        if v.u32be(0) == 0x0000_01BA { return Result(format: .mpeg) }
+        return unsupported(otherContent(v))
+    }
+
+    private static func unsupported(_ detail: String) -> Result { Result(format: .unsupported, detail: detail) }
+
+    /// ISO base media files: the major brand tells MP4, QuickTime, 3GPP and HEIF/AVIF apart.
+    private static func isoBMFF(brand: String) -> Result {
+        switch brand {
+        case "qt  ": Result(format: .mov)
+        case _ where brand.hasPrefix("3gp") || brand.hasPrefix("3g2"): Result(format: .threeGP)
+        case "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1": unsupported("HEIF image")
+        case "avif", "avis": unsupported("AVIF image")
+        case "crx ": unsupported("Canon raw image")
+        default: Result(format: .mp4)
+        }
+    }
+
+    /// EBML files: WebM is accepted, other Matroska is not. Reads the DocType element (0x4282)
+    /// inside the EBML header.
+    private static func ebml(_ v: ByteView) -> Result {
+        guard let header = EBML.element(v, at: 0), let payload = header.payload else {
+            return unsupported("EBML data without a readable header")
+        }
+        var offset = payload.lowerBound
+        while offset < payload.upperBound, let child = EBML.element(v, at: offset), let body = child.payload {
+            if child.id == 0x4282 {
+                let docType = String(decoding: v.slice(body.lowerBound, body.count).bytes, as: UTF8.self)
+                return docType == "webm" ? Result(format: .webm) : unsupported("Matroska video (DocType \(docType))")
+            }
+            offset = body.upperBound
+        }
+        return unsupported("EBML data without a DocType")
+    }
+
+    private static func otherContent(_ v: ByteView) -> String {
+        if v.count == 0 { return "empty file" }
+        if v.matches("BM", at: 0) { return "BMP image" }
+        if v.matches("II*\0", at: 0) || v.matches("MM\0*", at: 0) { return "TIFF image" }
+        if v.matches("%PDF", at: 0) { return "PDF document" }
+        if v.matches("OggS", at: 0) { return "Ogg media" }
+        if v.matches("fLaC", at: 0) { return "FLAC audio" }
+        if v.matches("ID3", at: 0) { return "MP3 audio" }
+        if v.u8(0) == 0x47, v.u8(188) == 0x47 { return "MPEG transport stream" }
+        if v.u32be(0) == 0x0000_01B3 { return "MPEG video elementary stream (not in a program stream)" }
+        if v.u32be(0) == 0x0000_000C, v.matches("jP  ", at: 4) { return "JPEG 2000 image" }
+        if v.matches(bytes: [0xFF, 0x0A], at: 0) { return "JPEG XL image" }
+        let head = v.slice(0, 512)
+        let printable = head.bytes.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 0x20 && $0 != 0x7F) }
+        return printable ? "text" : "unrecognised content"
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFFmpeg
+import MediaCore
+
+/// Owns an opened `AVFormatContext` (`avformat_open_input` … `avformat_close_input`), opened with
+/// bounded stream analysis and a wall-clock deadline enforced by FFmpeg's interrupt callback.
+/// Not `Sendable`: one task owns it.
+final class Demuxer {
+    private(set) var context: UnsafeMutablePointer<AVFormatContext>
+    private let deadline: UnsafeMutablePointer<UInt64>
+
+    /// Returns non-zero once the monotonic clock passes the deadline: FFmpeg then aborts its I/O
+    /// with `AVERROR_EXIT`.
+    private static let interrupt: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in
+        guard let deadline = opaque?.assumingMemoryBound(to: UInt64.self).pointee else { return 0 }
+        return Demuxer.monotonicNanoseconds() > deadline ? 1 : 0
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// Opens `path` with the demuxer named `formatName` (e.g. `mov`, `asf`), then reads stream info.
+    /// Wraps `avformat_open_input` and `avformat_find_stream_info`.
+    init(path: String, formatName: String, limits: MediaLimits) throws(FFmpegError) {
+        _ = FFmpegRuntime.configured
+        deadline = .allocate(capacity: 1)
+        deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
+        guard var context = avformat_alloc_context() else {
+            deadline.deallocate()
+            throw FFmpegError(kimi_averror(ENOMEM), "avformat_alloc_context")
+        }
+        context.pointee.interrupt_callback = AVIOInterruptCB(callback: Self.interrupt, opaque: UnsafeMutableRawPointer(deadline))
+        context.pointee.probesize = Int64(limits.probeBytes)
+        context.pointee.max_analyze_duration = Int64(limits.analyzeSeconds * Double(KIMI_AV_TIME_BASE))
+        var optional: UnsafeMutablePointer<AVFormatContext>? = context
+        let status = avformat_open_input(&optional, path, av_find_input_format(formatName), nil)
+        guard status >= 0, let opened = optional else {
+            deadline.deallocate()  // avformat_open_input frees the context on failure
+            throw FFmpegError(status, "avformat_open_input")
+        }
+        context = opened
+        self.context = context
+        try FFmpegError.check(avformat_find_stream_info(context, nil), "avformat_find_stream_info")
+    }
+
+    deinit {
+        var optional: UnsafeMutablePointer<AVFormatContext>? = context
+        avformat_close_input(&optional)
+        deadline.deallocate()
+    }
+
+    /// The streams, as FFmpeg lists them.
+    var streams: [UnsafeMutablePointer<AVStream>] {
+        (0..<Int(context.pointee.nb_streams)).compactMap { context.pointee.streams[$0] }
+    }
+
+    /// The main video stream: FFmpeg's best pick (`av_find_best_stream`) unless that is cover art,
+    /// else the first video stream that is not an attached picture.
+    var videoStream: UnsafeMutablePointer<AVStream>? {
+        let isPicture = { (s: UnsafeMutablePointer<AVStream>) in s.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 }
+        let best = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        if best >= 0, let stream = context.pointee.streams[Int(best)], !isPicture(stream) { return stream }
+        return streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && !isPicture($0) }
+    }
+
+    /// Container duration in seconds, if known.
+    var durationSeconds: Double? {
+        let d = context.pointee.duration
+        return d == KIMI_AV_NOPTS_VALUE || d <= 0 ? nil : Double(d) / Double(KIMI_AV_TIME_BASE)
+    }
+}

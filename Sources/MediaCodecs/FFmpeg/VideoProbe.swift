@@ -1,0 +1,129 @@
+import CFFmpeg
+import MediaCore
+
+/// Probes a video: container integrity from our own header walk, then FFmpeg's demuxer with a
+/// bounded stream-info pass. Frames are not decoded beyond what `avformat_find_stream_info`
+/// needs to learn the codec parameters (bounded by ``MediaLimits/probeBytes`` and
+/// ``MediaLimits/analyzeSeconds``).
+enum VideoProbe {
+    /// FFmpeg's demuxer for each container, forced so that FFmpeg reads the file as what we sniffed.
+    static func demuxerName(_ format: MediaFormat) -> String? {
+        switch format {
+        case .mp4, .mov, .threeGP: "mov"
+        case .mpeg: "mpeg"
+        case .avi: "avi"
+        case .flv: "flv"
+        case .webm: "matroska"
+        case .wmv: "asf"
+        default: nil
+        }
+    }
+
+    static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
+        try context.checkIntegrity(format, file.view)
+        guard let name = demuxerName(format) else { throw context.error(.unsupportedFormat, "no demuxer for \(format.rawValue)") }
+        let demuxer: Demuxer
+        do {
+            demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
+        } catch {
+            throw context.error(code(for: error), "cannot read the \(format.rawValue) container", cause: error)
+        }
+        guard let stream = demuxer.videoStream else {
+            let audio = demuxer.streams.contains { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+            throw context.error(.unsupportedFormat, audio ? "has no video stream (audio only)" : "has no video stream")
+        }
+        let parameters = stream.pointee.codecpar.pointee
+        let storedWidth = Int(parameters.width), storedHeight = Int(parameters.height)
+        guard storedWidth > 0, storedHeight > 0 else {
+            throw context.error(.corruptInput, "video stream declares \(storedWidth)×\(storedHeight)")
+        }
+        try context.checkPixels(storedWidth, storedHeight)
+
+        let timeBase = stream.pointee.time_base
+        let streamSeconds = stream.pointee.duration == KIMI_AV_NOPTS_VALUE || stream.pointee.duration <= 0 || timeBase.den == 0
+            ? nil : Double(stream.pointee.duration) * av_q2d(timeBase)
+        let duration = streamSeconds ?? demuxer.durationSeconds
+        if let duration, duration > context.options.limits.maxDurationSeconds {
+            throw context.error(.limitExceeded, "lasts \(duration) s, more than the limit of \(context.options.limits.maxDurationSeconds) s")
+        }
+        let rate = [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate]
+            .first { $0.num > 0 && $0.den > 0 }.map(av_q2d)
+        let declaredFrames = Int(stream.pointee.nb_frames)
+        var frames: Int? = declaredFrames > 0 ? declaredFrames : nil
+        if frames == nil, let duration, let rate { frames = Int((duration * rate).rounded()) }
+        let rotation = clockwiseRotation(stream)
+        let keyframes = KeyframeIndex(stream, declaredFrames: declaredFrames, duration: duration)
+        let audio = demuxer.streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+
+        return MediaInfo(
+            path: context.path, kind: .video, format: format, storedWidth: storedWidth, storedHeight: storedHeight,
+            orientation: rotation, swapsDimensions: rotation % 180 == 90, frameCount: frames,
+            durationSeconds: duration, frameRate: rate, videoCodec: codecName(parameters.codec_id),
+            audioCodec: audio.map { codecName($0.pointee.codecpar.pointee.codec_id) }, hasAudio: audio != nil,
+            keyframeInterval: keyframes?.interval, keyframeCount: keyframes?.count,
+            colorModel: pixelFormatName(parameters.format), bytes: Int64(file.size),
+            accepted: context.accepts(format, file.size), diagnostics: context.diagnostics
+        )
+    }
+
+    /// The clockwise rotation a player applies, from the display matrix. `av_display_rotation_get`
+    /// returns the counter-clockwise angle, so a phone's portrait video (-90) is 90 here.
+    static func clockwiseRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
+        guard let matrix = kimi_stream_display_matrix(stream) else { return 0 }
+        let counterClockwise = av_display_rotation_get(matrix)
+        guard counterClockwise.isFinite else { return 0 }
+        let quarterTurns = Int((-counterClockwise / 90).rounded())
+        return ((quarterTurns % 4) + 4) % 4 * 90
+    }
+
+    private static func codecName(_ id: AVCodecID) -> String {
+        avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+    }
+
+    private static func pixelFormatName(_ format: Int32) -> String? {
+        format < 0 ? nil : av_get_pix_fmt_name(AVPixelFormat(rawValue: format)).map { String(cString: $0) }
+    }
+
+    private static func code(for error: FFmpegError) -> MediaError.Code {
+        switch error.code {
+        case KIMI_AVERROR_EXIT: .limitExceeded  // the probe deadline passed
+        case kimi_averror(ENOENT), kimi_averror(EACCES), kimi_averror(EIO), kimi_averror(EISDIR): .io
+        case kimi_averror(ENOMEM): .decodeFailed
+        default: .corruptInput
+        }
+    }
+}
+
+/// Keyframe facts from the demuxer's index (`avformat_index_get_entry`), when that index lists every
+/// frame (MP4/MOV/3GP sample tables, AVI `idx1`). Indexes that list only keyframes or cue points
+/// (WebM cues, FLV metadata) cannot tell a keyframe's spacing from the index's, so they give `nil`.
+struct KeyframeIndex {
+    var count: Int
+    var interval: Double
+
+    init?(_ stream: UnsafeMutablePointer<AVStream>, declaredFrames: Int, duration: Double?) {
+        let entries = Int(avformat_index_get_entries_count(stream))
+        guard entries > 0 else { return nil }
+        var keyframes = 0, sawDelta = false
+        var first: Int64 = 0, last: Int64 = 0
+        for i in 0..<Int32(entries) {
+            guard let entry = avformat_index_get_entry(stream, i) else { continue }
+            if entry.pointee.flags & KIMI_AVINDEX_KEYFRAME != 0 {
+                if keyframes == 0 { first = entry.pointee.timestamp }
+                last = entry.pointee.timestamp
+                keyframes += 1
+            } else {
+                sawDelta = true
+            }
+        }
+        let listsEveryFrame = sawDelta || (declaredFrames > 0 && entries == declaredFrames)
+        guard listsEveryFrame, keyframes > 0 else { return nil }
+        count = keyframes
+        if keyframes == 1 {
+            guard let duration else { return nil }
+            interval = duration
+        } else {
+            interval = Double(last - first) * av_q2d(stream.pointee.time_base) / Double(keyframes - 1)
+        }
+    }
+}

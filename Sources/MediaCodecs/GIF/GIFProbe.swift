@@ -1,0 +1,107 @@
+import CGIF
+import MediaCore
+
+/// Probes a GIF with giflib: `DGifOpen` reads the logical screen, then a walk over the records
+/// (`DGifGetRecordType`, `DGifGetImageDesc`, `DGifGetExtension`) counts frames and adds their
+/// delays, skipping the LZW data block by block (`DGifGetCode`/`DGifGetCodeNext`) undecoded.
+enum GIFProbe {
+    /// The read cursor giflib's input callback advances over the mapped file.
+    private struct Cursor {
+        var base: UnsafePointer<UInt8>?
+        var count: Int
+        var offset: Int
+    }
+
+    private static let read: InputFunc = { gif, buffer, wanted in
+        guard let gif, let buffer, wanted > 0,
+              let cursor = gif.pointee.UserData?.assumingMemoryBound(to: Cursor.self), let base = cursor.pointee.base
+        else { return 0 }
+        let n = min(Int(wanted), cursor.pointee.count - cursor.pointee.offset)
+        guard n > 0 else { return 0 }
+        buffer.update(from: base + cursor.pointee.offset, count: n)
+        cursor.pointee.offset += n
+        return Int32(n)
+    }
+
+    static func probe(_ file: MappedFile, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
+        let v = file.view
+        let cursor = UnsafeMutablePointer<Cursor>.allocate(capacity: 1)
+        cursor.initialize(to: Cursor(base: v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: v.count, offset: 0))
+        defer { cursor.deallocate() }
+        let atEnd = { cursor.pointee.offset >= v.count }
+
+        var status: Int32 = 0
+        guard let gif = DGifOpen(cursor, read, &status) else {
+            throw context.error(atEnd() ? .truncatedInput : .corruptInput, "invalid GIF header: \(errorText(status))")
+        }
+        defer { DGifCloseFile(gif, &status) }
+        let width = Int(gif.pointee.SWidth), height = Int(gif.pointee.SHeight)
+        guard width > 0, height > 0 else { throw context.error(.corruptInput, "logical screen is \(width)×\(height)") }
+        try context.checkPixels(width, height)
+
+        var frames = 0
+        var centiseconds = 0
+        var transparent = false
+        var interlaced = false
+        walk: while true {
+            var type = UNDEFINED_RECORD_TYPE
+            guard DGifGetRecordType(gif, &type) == KIMI_GIF_OK else {
+                try recordFailure(gif, atEnd(), frames, &context)
+                break walk
+            }
+            switch type {
+            case IMAGE_DESC_RECORD_TYPE:
+                guard DGifGetImageDesc(gif) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                frames += 1
+                try context.checkFrames(frames)
+                let image = gif.pointee.Image
+                try context.checkPixels(Int(image.Width), Int(image.Height))
+                if image.Interlace { interlaced = true }
+                var size: Int32 = 0
+                var block: UnsafeMutablePointer<GifByteType>?
+                guard DGifGetCode(gif, &size, &block) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                while block != nil {
+                    guard DGifGetCodeNext(gif, &block) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                }
+            case EXTENSION_RECORD_TYPE:
+                var code: Int32 = 0
+                var block: UnsafeMutablePointer<GifByteType>?
+                guard DGifGetExtension(gif, &code, &block) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                if code == GRAPHICS_EXT_FUNC_CODE, let b = block, b[0] >= 4 {
+                    if b[1] & 1 != 0 { transparent = true }
+                    centiseconds += Int(b[2]) | Int(b[3]) << 8
+                }
+                while block != nil {
+                    guard DGifGetExtensionNext(gif, &block) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                }
+            case TERMINATE_RECORD_TYPE:
+                break walk
+            default:
+                break
+            }
+        }
+        guard frames > 0 else { throw context.error(.corruptInput, "contains no image") }
+        return MediaInfo(
+            path: context.path, kind: .image, format: .gif, storedWidth: width, storedHeight: height,
+            orientation: 1, swapsDimensions: false, hasAlpha: transparent, animated: frames > 1, frameCount: frames,
+            durationSeconds: frames > 1 ? Double(centiseconds) / 100 : nil, bitDepth: 8, colorModel: "palette",
+            progressive: interlaced, bytes: Int64(v.count), accepted: context.accepts(.gif, v.count),
+            diagnostics: context.diagnostics
+        )
+    }
+
+    /// A record that cannot be read: at the end of the file it is truncation (kept as a diagnostic
+    /// when allowed and at least one frame was read); elsewhere the data is corrupt.
+    private static func recordFailure(_ gif: UnsafeMutablePointer<GifFileType>, _ atEnd: Bool, _ frames: Int,
+                                      _ context: inout ProbeContext) throws(MediaError) {
+        let text = errorText(gif.pointee.Error)
+        guard atEnd else { throw context.error(.corruptInput, "invalid GIF record: \(text)") }
+        guard frames > 0 else { throw context.error(.truncatedInput, "file is truncated before the first image") }
+        try context.truncated("the file ends inside frame \(frames) (\(text))")
+    }
+
+    /// Wraps `GifErrorString`.
+    private static func errorText(_ code: Int32) -> String {
+        GifErrorString(code).map { String(cString: $0) } ?? "giflib error \(code)"
+    }
+}

@@ -1,0 +1,117 @@
+/// What probing learns about one file from its headers: the `probe` stage's output.
+///
+/// The JSON form is a public contract (`kimi-media probe --json`): every key is always present,
+/// `null` when a fact does not apply or is unknown.
+public struct MediaInfo: Sendable, Hashable, Codable {
+    public var path: String
+    public var kind: MediaKind
+    public var format: MediaFormat
+    /// Displayed width: orientation (EXIF or display matrix) applied.
+    public var width: Int
+    /// Displayed height: orientation applied.
+    public var height: Int
+    /// Width of the stored pixels.
+    public var storedWidth: Int
+    /// Height of the stored pixels.
+    public var storedHeight: Int
+    /// Images: the EXIF orientation, 1–8 (1 when absent). Videos: the clockwise rotation in degrees
+    /// (0, 90, 180, 270) that the display matrix asks for — the convention of phones' `rotate` tag.
+    public var orientation: Int
+    public var hasAlpha: Bool
+    /// More than one frame in an image file (animated GIF, WebP or PNG). Always `false` for video.
+    public var animated: Bool
+    /// Frames in the file: 1 for a still image; for video, the container's count, or duration × rate.
+    public var frameCount: Int?
+    public var durationSeconds: Double?
+    /// Average frame rate of a video.
+    public var frameRate: Double?
+    /// Codec of the video stream (FFmpeg's codec name, e.g. `h264`).
+    public var videoCodec: String?
+    public var audioCodec: String?
+    public var hasAudio: Bool
+    /// Mean seconds between keyframes when the container's index lists every frame (MP4, MOV, 3GP,
+    /// AVI); the whole duration when the only keyframe is the first frame; otherwise `null`.
+    public var keyframeInterval: Double?
+    /// Keyframes listed by a container index that lists every frame; otherwise `null`.
+    public var keyframeCount: Int?
+    /// Bits per sample of an image (8 or 16), when the header says.
+    public var bitDepth: Int?
+    /// `rgb`, `gray`, `palette`, `cmyk` or `ycck` for images; the pixel format for video.
+    public var colorModel: String?
+    /// Progressive (JPEG) or interlaced (PNG, GIF) coding.
+    public var progressive: Bool
+    public var bytes: Int64
+    /// The API takes the file as it is (accepted format, within the size limits).
+    public var accepted: Bool
+    /// Recoverable findings, e.g. a truncated file probed with `allowTruncated`.
+    public var diagnostics: [Diagnostic]
+
+    public init(
+        path: String, kind: MediaKind, format: MediaFormat, storedWidth: Int, storedHeight: Int,
+        orientation: Int, swapsDimensions: Bool, hasAlpha: Bool = false, animated: Bool = false,
+        frameCount: Int? = nil, durationSeconds: Double? = nil, frameRate: Double? = nil,
+        videoCodec: String? = nil, audioCodec: String? = nil, hasAudio: Bool = false,
+        keyframeInterval: Double? = nil, keyframeCount: Int? = nil, bitDepth: Int? = nil,
+        colorModel: String? = nil, progressive: Bool = false, bytes: Int64, accepted: Bool,
+        diagnostics: [Diagnostic] = []
+    ) {
+        self.path = path
+        self.kind = kind
+        self.format = format
+        self.storedWidth = storedWidth
+        self.storedHeight = storedHeight
+        self.width = swapsDimensions ? storedHeight : storedWidth
+        self.height = swapsDimensions ? storedWidth : storedHeight
+        self.orientation = orientation
+        self.hasAlpha = hasAlpha
+        self.animated = animated
+        self.frameCount = frameCount
+        self.durationSeconds = durationSeconds
+        self.frameRate = frameRate
+        self.videoCodec = videoCodec
+        self.audioCodec = audioCodec
+        self.hasAudio = hasAudio
+        self.keyframeInterval = keyframeInterval
+        self.keyframeCount = keyframeCount
+        self.bitDepth = bitDepth
+        self.colorModel = colorModel
+        self.progressive = progressive
+        self.bytes = bytes
+        self.accepted = accepted
+        self.diagnostics = diagnostics
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case path, kind, format, width, height, storedWidth, storedHeight, orientation, hasAlpha, animated
+        case frameCount, durationSeconds, frameRate, videoCodec, audioCodec, hasAudio, keyframeInterval
+        case keyframeCount, bitDepth, colorModel, progressive, bytes, accepted, diagnostics
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(format, forKey: .format)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(storedWidth, forKey: .storedWidth)
+        try c.encode(storedHeight, forKey: .storedHeight)
+        try c.encode(orientation, forKey: .orientation)
+        try c.encode(hasAlpha, forKey: .hasAlpha)
+        try c.encode(animated, forKey: .animated)
+        try c.encode(frameCount, forKey: .frameCount)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(frameRate, forKey: .frameRate)
+        try c.encode(videoCodec, forKey: .videoCodec)
+        try c.encode(audioCodec, forKey: .audioCodec)
+        try c.encode(hasAudio, forKey: .hasAudio)
+        try c.encode(keyframeInterval, forKey: .keyframeInterval)
+        try c.encode(keyframeCount, forKey: .keyframeCount)
+        try c.encode(bitDepth, forKey: .bitDepth)
+        try c.encode(colorModel, forKey: .colorModel)
+        try c.encode(progressive, forKey: .progressive)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(accepted, forKey: .accepted)
+        try c.encode(diagnostics, forKey: .diagnostics)
+    }
+}
