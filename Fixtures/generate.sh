@@ -53,9 +53,12 @@ for i in 0 1 2; do ff -f lavfi -i "testsrc2=size=160x120:rate=1" -vf "trim=start
 img2webp -loop 0 -lossy -q 70 -d 100 "$tmp/f0.png" "$tmp/f1.png" "$tmp/f2.png" -o images/webp-animated.webp 2>/dev/null
 
 convert "$tmp/photo.png" -strip -colors 128 images/gif-static.gif
-# Four frames of 100 ms (delay 10 cs) with a transparent colour: 0.4 s in all.
-convert -delay 10 -loop 0 -dispose previous "$tmp/f0.png" "$tmp/f1.png" "$tmp/f2.png" "$tmp/f0.png" \
-  -strip -transparent black images/gif-animated.gif
+# Four frames of 100 ms (delay 10 cs), each with a transparent 40×30 top-left corner: 0.4 s in all.
+for i in 0 1 2; do
+  convert "$tmp/f$i.png" -alpha set -region 40x30+0+0 -channel A -evaluate set 0 +channel +region "$tmp/t$i.png"
+done
+convert -delay 10 -loop 0 -dispose previous "$tmp/t0.png" "$tmp/t1.png" "$tmp/t2.png" "$tmp/t0.png" \
+  -strip images/gif-animated.gif
 
 # ---------------------------------------------------------------------------------------------------
 # Video: 2 s of 160×90 at 25 fps (50 frames), a keyframe every 25 frames (t = 0 s and 1 s) unless

@@ -29,11 +29,11 @@ public struct KimiMediaCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                Output.print(fullMessage(for: error))
                 return 0
             }
             if let exit = error as? ExitCode { return exit.rawValue }
-            FileHandleOutput.standardError.write(fullMessage(for: error) + "\n")
+            Output.printError(fullMessage(for: error))
             // ArgumentParser reports usage errors as EX_USAGE (64); our contract says 2.
             return code == .validationFailure ? 2 : (code.rawValue == 1 ? 1 : 2)
         }

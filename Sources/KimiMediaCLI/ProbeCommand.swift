@@ -32,20 +32,20 @@ struct ProbeCommand: AsyncParsableCommand {
         let prober = Prober(options: limits.probeOptions)
         let table = ProbeTable()
         var failed = 0
-        if !json { FileHandleOutput.standardOutput.write(table.header + "\n") }
+        if !json { Output.print(table.header) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for await result in prober.probe(inputs: paths, jobs: jobs) {
             if result.error != nil { failed += 1 }
             if json {
                 let line = String(decoding: try encoder.encode(result), as: UTF8.self)
-                FileHandleOutput.standardOutput.write(line + "\n")
+                Output.print(line)
             } else {
-                FileHandleOutput.standardOutput.write(table.row(result) + "\n")
+                Output.print(table.row(result))
             }
         }
         if failed > 0 {
-            FileHandleOutput.standardError.write("\(failed) input\(failed == 1 ? "" : "s") failed\n")
+            Output.printError("\(failed) input\(failed == 1 ? "" : "s") failed")
             throw ExitCode(1)
         }
     }

@@ -27,12 +27,15 @@ struct ProbeContext {
     }
 
     /// Fails on a truncated or structurally corrupt container; with `allowTruncated`, records a
-    /// `truncated` diagnostic instead.
-    mutating func checkIntegrity(_ format: MediaFormat, _ v: ByteView) throws(MediaError) {
+    /// `truncated` diagnostic instead and returns `true`.
+    @discardableResult
+    mutating func checkIntegrity(_ format: MediaFormat, _ v: ByteView) throws(MediaError) -> Bool {
         switch Integrity.check(format, v) {
-        case .complete: break
+        case .complete: return false
         case .corrupt(let why): throw error(.corruptInput, why)
-        case .truncated(let why): try truncated(why)
+        case .truncated(let why):
+            try truncated(why)
+            return true
         }
     }
 

@@ -77,9 +77,11 @@ enum Sniffer {
         if v.u32be(0) == 0x0000_01B3 { return "MPEG video elementary stream (not in a program stream)" }
         if v.u32be(0) == 0x0000_000C, v.matches("jP  ", at: 4) { return "JPEG 2000 image" }
         if v.matches(bytes: [0xFF, 0x0A], at: 0) { return "JPEG XL image" }
-        let head = v.slice(0, 512)
-        let printable = head.bytes.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 0x20 && $0 != 0x7F) }
-        return printable ? "text" : "unrecognised content"
+        // Text: valid UTF-8 (allowing a character cut at the 512-byte edge) without control characters.
+        let head = Array(v.slice(0, 512).bytes)
+        let noControls = head.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 0x20 && $0 != 0x7F) }
+        let utf8 = (0...min(3, head.count - 1)).contains { String(validating: head.dropLast($0), as: UTF8.self) != nil }
+        return noControls && utf8 ? "text" : "unrecognised content"
     }
 }
 

@@ -40,13 +40,19 @@ final class Demuxer {
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
         let status = avformat_open_input(&optional, path, av_find_input_format(formatName), nil)
         guard status >= 0, let opened = optional else {
+            let expired = Self.monotonicNanoseconds() > deadline.pointee
             deadline.deallocate()  // avformat_open_input frees the context on failure
-            throw FFmpegError(status, "avformat_open_input")
+            throw FFmpegError(expired ? KIMI_AVERROR_EXIT : status, "avformat_open_input")
         }
         context = opened
         self.context = context
-        try FFmpegError.check(avformat_find_stream_info(context, nil), "avformat_find_stream_info")
+        let info = avformat_find_stream_info(context, nil)
+        // FFmpeg may report an interrupted read as invalid data: the clock says which it was.
+        try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")
     }
+
+    /// Whether the wall-clock budget is spent.
+    var deadlinePassed: Bool { Self.monotonicNanoseconds() > deadline.pointee }
 
     deinit {
         var optional: UnsafeMutablePointer<AVFormatContext>? = context

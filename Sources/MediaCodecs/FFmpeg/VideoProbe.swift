@@ -20,13 +20,15 @@ enum VideoProbe {
     }
 
     static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
-        try context.checkIntegrity(format, file.view)
+        let truncated = try context.checkIntegrity(format, file.view)
         guard let name = demuxerName(format) else { throw context.error(.unsupportedFormat, "no demuxer for \(format.rawValue)") }
         let demuxer: Demuxer
         do {
             demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
         } catch {
-            throw context.error(code(for: error), "cannot read the \(format.rawValue) container", cause: error)
+            // A truncated file that FFmpeg cannot open (e.g. its index was at the end) fails as truncated.
+            let code = truncated && code(for: error) == .corruptInput ? .truncatedInput : code(for: error)
+            throw context.error(code, "cannot read the \(format.rawValue) container", cause: error)
         }
         guard let stream = demuxer.videoStream else {
             let audio = demuxer.streams.contains { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }

@@ -9,7 +9,10 @@ struct PNGChunks {
     var colorType = 0
     var interlaced = false
     var animationFrames: Int?
-    var animationSeconds = 0.0
+    /// Sum of the fcTL delays, in units of 1/`delayUnits` s (exact; fractions are rare).
+    private var delayTicks = 0
+    private static let delayUnits = 27_720  // lcm(1...12) × 10: exact for common denominators
+    var animationSeconds: Double { Double(delayTicks) / Double(Self.delayUnits) }
     var orientation: ExifOrientation?
 
     static func scan(_ v: ByteView, maxFrames: Int) -> PNGChunks? {
@@ -27,7 +30,8 @@ struct PNGChunks {
             case "fcTL":
                 if let numerator = v.u16be(body + 20), let denominator = v.u16be(body + 22) {
                     // APNG: a zero denominator means 1/100 s.
-                    result.animationSeconds += Double(numerator) / Double(denominator == 0 ? 100 : denominator)
+                    let units = Int(denominator == 0 ? 100 : denominator)
+                    result.delayTicks += (Int(numerator) * Self.delayUnits + units / 2) / units
                 }
                 seenFrames += 1
             case "eXIf" where result.orientation == nil:
