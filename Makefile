@@ -1,0 +1,65 @@
+# kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
+#   make demo    build, then run the main job on the bundled fixtures
+#   make test    build and run the whole test suite
+#   make bench   side-by-side benchmarks against the peers (installs vips, ffmpeg, ImageMagick, hyperfine)
+#   make fixtures  regenerate Fixtures/ from our own sources
+
+SWIFT ?= swift
+# Build-time C libraries (design.md §9) and pkg-config to find them.
+BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
+                  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
+# Tools that make the fixtures and the peers the benchmarks compare against.
+TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
+                 libjpeg-turbo-progs libvips-tools hyperfine
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Installs the packages in $(1) that are missing; silent when all are present.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: deps tools build release demo test bench bench-probe fixtures clean
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
+tools: deps
+	$(call apt_install,$(TOOL_PACKAGES))
+
+# swift-build has been seen to crash once mid-build (SIGSEGV in libdispatch) and pass on a rerun:
+# retry a failed build once before failing.
+build: deps
+	@$(SWIFT) build || { echo "build failed; retrying once"; $(SWIFT) build; }
+
+release: deps
+	@$(SWIFT) build -c release || { echo "build failed; retrying once"; $(SWIFT) build -c release; }
+
+demo: release
+	@echo "== kimi-media probe Fixtures/images Fixtures/video"
+	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media probe Fixtures/images Fixtures/video
+	@echo
+	@echo "== kimi-media probe Fixtures/invalid (each file fails with its own error code)"
+	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media probe Fixtures/invalid || true
+
+test: deps
+	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
+	$(SWIFT) test
+
+bench: tools release
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	Benchmarks/compare-probe.sh
+
+bench-probe: tools release
+	Benchmarks/compare-probe.sh
+
+fixtures: tools
+	Fixtures/generate.sh
+
+clean:
+	rm -rf .build Benchmarks/.build
