@@ -9,12 +9,13 @@ import MediaCore
 public enum InputWalker {
     /// One input: a file to work on, or a path that could not be read (reported, not fatal).
     public enum Input: Sendable, Hashable {
-        case file(String)
+        /// A file, with its path relative to the folder it was found in (its name when given directly).
+        case file(String, relative: String)
         case unreadable(String, MediaError.Summary)
 
         public var path: String {
             switch self {
-            case .file(let p), .unreadable(let p, _): p
+            case .file(let p, _), .unreadable(let p, _): p
             }
         }
     }
@@ -29,15 +30,15 @@ public enum InputWalker {
                 continue
             }
             if isDirectory.boolValue {
-                walk(path, into: &inputs)
+                walk(path, root: path, into: &inputs)
             } else {
-                inputs.append(.file(path))
+                inputs.append(.file(path, relative: URL(fileURLWithPath: path).lastPathComponent))
             }
         }
         return inputs
     }
 
-    private static func walk(_ folder: String, into inputs: inout [Input]) {
+    private static func walk(_ folder: String, root: String, into inputs: inout [Input]) {
         let manager = FileManager.default
         let names: [String]
         do {
@@ -52,9 +53,10 @@ public enum InputWalker {
             guard let attributes = try? manager.attributesOfItem(atPath: path) else { continue }
             let type = attributes[.type] as? FileAttributeType
             if type == .typeDirectory {
-                walk(path, into: &inputs)
+                walk(path, root: root, into: &inputs)
             } else if type == .typeRegular || (type == .typeSymbolicLink && isRegularFile(path)) {
-                if MediaExtensions.isMediaFile(named: name) { inputs.append(.file(path)) }
+                let relative = String(path.dropFirst(root.count).drop { $0 == "/" })
+                if MediaExtensions.isMediaFile(named: name) { inputs.append(.file(path, relative: relative)) }
             }
         }
     }

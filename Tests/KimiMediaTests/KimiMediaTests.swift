@@ -13,15 +13,16 @@ struct InputWalkerTests {
         try folder.write("notes.txt", Array("hello".utf8))
         try folder.write(".hidden.png", [1, 2, 3])
         try folder.write(".cache/x.png", [1, 2, 3])
-        let paths = InputWalker.expand([folder.path]).map(\.path)
-        #expect(paths == ["a.jpg", "b/c/clip.MP4", "b/z.png"].map { folder.path + "/" + $0 })
+        let inputs = InputWalker.expand([folder.path])
+        #expect(inputs.map(\.path) == ["a.jpg", "b/c/clip.MP4", "b/z.png"].map { folder.path + "/" + $0 })
+        #expect(inputs.last == .file(folder.path + "/b/z.png", relative: "b/z.png"))
     }
 
     @Test func explicitFilesAreKeptWhateverTheirNameAndMissingPathsReported() throws {
         let folder = try TemporaryFolder()
         let notes = try folder.write("notes.txt", Array("hello".utf8))
         let inputs = InputWalker.expand([notes, folder.path + "/missing.jpg"])
-        #expect(inputs.first == .file(notes))
+        #expect(inputs.first == .file(notes, relative: "notes.txt"))
         guard case .unreadable(let path, let error) = inputs.last else {
             Issue.record("a missing path must be reported")
             return

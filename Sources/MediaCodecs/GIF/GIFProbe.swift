@@ -5,36 +5,16 @@ import MediaCore
 /// (`DGifGetRecordType`, `DGifGetImageDesc`, `DGifGetExtension`) counts frames and adds their
 /// delays, skipping the LZW data block by block (`DGifGetCode`/`DGifGetCodeNext`) undecoded.
 enum GIFProbe {
-    /// The read cursor giflib's input callback advances over the mapped file.
-    private struct Cursor {
-        var base: UnsafePointer<UInt8>?
-        var count: Int
-        var offset: Int
-    }
-
-    private static let read: InputFunc = { gif, buffer, wanted in
-        guard let gif, let buffer, wanted > 0,
-              let cursor = gif.pointee.UserData?.assumingMemoryBound(to: Cursor.self), let base = cursor.pointee.base
-        else { return 0 }
-        let n = min(Int(wanted), cursor.pointee.count - cursor.pointee.offset)
-        guard n > 0 else { return 0 }
-        buffer.update(from: base + cursor.pointee.offset, count: n)
-        cursor.pointee.offset += n
-        return Int32(n)
-    }
-
     static func probe(_ file: MappedFile, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
         let v = file.view
-        let cursor = UnsafeMutablePointer<Cursor>.allocate(capacity: 1)
-        cursor.initialize(to: Cursor(base: v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: v.count, offset: 0))
-        defer { cursor.deallocate() }
-        let atEnd = { cursor.pointee.offset >= v.count }
-
-        var status: Int32 = 0
-        guard let gif = DGifOpen(cursor, read, &status) else {
-            throw context.error(atEnd() ? .truncatedInput : .corruptInput, "invalid GIF header: \(errorText(status))")
+        let reader: GIFReader
+        do {
+            reader = try GIFReader(v)
+        } catch {
+            throw context.error(error.atEnd ? .truncatedInput : .corruptInput, "invalid GIF header: \(error.text)")
         }
-        defer { DGifCloseFile(gif, &status) }
+        let gif = reader.gif
+        let atEnd = { reader.atEnd }
         let width = Int(gif.pointee.SWidth), height = Int(gif.pointee.SHeight)
         guard width > 0, height > 0 else { throw context.error(.corruptInput, "logical screen is \(width)×\(height)") }
         try context.checkPixels(width, height)
@@ -94,14 +74,9 @@ enum GIFProbe {
     /// when allowed and at least one frame was read); elsewhere the data is corrupt.
     private static func recordFailure(_ gif: UnsafeMutablePointer<GifFileType>, _ atEnd: Bool, _ frames: Int,
                                       _ context: inout ProbeContext) throws(MediaError) {
-        let text = errorText(gif.pointee.Error)
+        let text = GIFReader.errorText(gif.pointee.Error)
         guard atEnd else { throw context.error(.corruptInput, "invalid GIF record: \(text)") }
         guard frames > 0 else { throw context.error(.truncatedInput, "file is truncated before the first image") }
         try context.truncated("the file ends inside frame \(frames) (\(text))")
-    }
-
-    /// Wraps `GifErrorString`.
-    private static func errorText(_ code: Int32) -> String {
-        GifErrorString(code).map { String(cString: $0) } ?? "giflib error \(code)"
     }
 }

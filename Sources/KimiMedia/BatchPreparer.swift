@@ -1,0 +1,135 @@
+import Foundation
+import MediaCodecs
+import MediaCore
+
+/// Runs ``Preparer`` over many inputs, `jobs` files at a time: writes each prepared file atomically
+/// under the output folder and one ``ManifestEntry`` per input to `manifest.jsonl`, in input order.
+/// A failing input is recorded and the batch goes on; originals are only ever read.
+public struct BatchPreparer: Sendable {
+    public var preparer: Preparer
+    public var jobs: Int
+
+    public init(preparer: Preparer, jobs: Int) {
+        self.preparer = preparer
+        self.jobs = max(1, jobs)
+    }
+
+    public static let manifestName = "manifest.jsonl"
+
+    /// Prepares `paths` (files and folders) into `outputFolder`; `onEntry` sees each manifest entry
+    /// as it is written. Returns every entry in input order.
+    @discardableResult
+    public func run(_ paths: [String], into outputFolder: String,
+                    onEntry: @Sendable (ManifestEntry) -> Void = { _ in }) async throws(MediaError) -> [ManifestEntry] {
+        let inputs = InputWalker.expand(paths)
+        let manifestPath = outputFolder + "/" + Self.manifestName
+        do {
+            try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        } catch {
+            throw MediaError(.io, path: outputFolder, stage: .write, "cannot create the output folder: \(error.localizedDescription)")
+        }
+        guard FileManager.default.createFile(atPath: manifestPath, contents: nil),
+              let manifest = FileHandle(forWritingAtPath: manifestPath)
+        else { throw MediaError(.io, path: manifestPath, stage: .write, "cannot create the manifest") }
+        defer { try? manifest.close() }
+
+        var names = OutputNames()
+        let planned: [(InputWalker.Input, String?)] = inputs.map { input in
+            guard case .file(_, let relative) = input else { return (input, nil) }
+            return (input, relative)
+        }
+        let preparer = preparer
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var entries: [ManifestEntry] = []
+        var writeError: MediaError?
+
+        // Output names depend on the output format, known after planning: they are given out in
+        // input order as results are written, so parallel runs name files identically.
+        await withTaskGroup(of: (Int, Outcome).self) { group in
+            var next = 0
+            var done: [Int: Outcome] = [:]
+            func start() {
+                guard next < planned.count else { return }
+                let index = next, (input, _) = planned[index]
+                next += 1
+                group.addTask { (index, Self.prepare(input, preparer)) }
+            }
+            for _ in 0..<jobs { start() }
+            var emitted = 0
+            for await (index, outcome) in group {
+                done[index] = outcome
+                while let ready = done[emitted] {
+                    let entry = Self.finish(ready, input: planned[emitted], names: &names, outputFolder: outputFolder)
+                    if let line = try? encoder.encode(entry) {
+                        do {
+                            try manifest.write(contentsOf: line + [0x0A])
+                        } catch {
+                            writeError = MediaError(.io, path: manifestPath, stage: .write, "cannot append to the manifest: \(error)")
+                        }
+                    }
+                    onEntry(entry)
+                    entries.append(entry)
+                    done[emitted] = nil
+                    emitted += 1
+                }
+                start()
+            }
+        }
+        if let writeError { throw writeError }
+        return entries
+    }
+
+    /// What one child task hands back: the prepared bytes stay in memory only until written.
+    enum Outcome: Sendable {
+        case image(PreparedImage)
+        case failed(MediaError.Summary, MediaKind?)
+        case skipped(String, MediaKind?)
+    }
+
+    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer) -> Outcome {
+        switch input {
+        case .unreadable(_, let summary):
+            return .failed(summary, nil)
+        case .file(let path, _):
+            let info: MediaInfo
+            do throws(MediaError) {
+                info = try MediaProber.probe(path: path, options: preparer.probeOptions)
+            } catch {
+                return .failed(error.summary, nil)
+            }
+            guard info.kind == .image else {
+                return .skipped("video preparation (keyframes, ≤ 2K re-encode) is not part of this build yet", info.kind)
+            }
+            do throws(MediaError) {
+                return .image(try preparer.prepare(image: path, info: info))
+            } catch {
+                return .failed(error.summary, info.kind)
+            }
+        }
+    }
+
+    /// Writes the prepared file (atomically) and makes the manifest entry.
+    static func finish(_ outcome: Outcome, input: (InputWalker.Input, String?), names: inout OutputNames,
+                       outputFolder: String) -> ManifestEntry {
+        let source = input.0.path
+        switch outcome {
+        case .image(let prepared):
+            let name = names.name(for: input.1 ?? source, format: prepared.image.format)
+            do throws(MediaError) {
+                try AtomicFile.write(prepared.image.bytes, to: outputFolder + "/" + name)
+            } catch {
+                return ManifestEntry(source: source, kind: .image, status: .error, error: error.summary)
+            }
+            let output = ManifestEntry.Output(path: name, format: prepared.image.format, width: prepared.image.width,
+                                              height: prepared.image.height, bytes: prepared.image.bytes.count, tokens: prepared.tokens)
+            return ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
+                                 passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
+        case .failed(let summary, let kind):
+            return ManifestEntry(source: source, kind: kind, status: .error, error: summary)
+        case .skipped(let reason, let kind):
+            return ManifestEntry(source: source, kind: kind, status: .skipped,
+                                 diagnostics: [Diagnostic(code: "skipped", stage: .plan, message: reason)])
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// Names of prepared files inside the output folder: the input's path below the folder it was found
+/// in (or its bare name when given directly), with unsafe components removed, the extension of the
+/// output format, and `-2`, `-3`, … when two inputs would land on one name. Deterministic for a
+/// given input list, and never outside the output folder.
+public struct OutputNames: Sendable {
+    private var taken: Set<String> = []
+
+    public init() {}
+
+    /// `relative` is the input's path relative to its root (e.g. `trip/IMG_1.HEIC`).
+    public mutating func name(for relative: String, format: MediaFormat) -> String {
+        let parts = relative.split(separator: "/").map(String.init).filter { !$0.isEmpty && $0 != "." && $0 != ".." }
+        var folders = parts.dropLast().map(Self.clean)
+        folders.removeAll { $0.isEmpty }
+        let file = Self.clean(parts.last ?? "image")
+        var stem = file
+        if let dot = file.lastIndex(of: "."), dot != file.startIndex { stem = String(file[..<dot]) }
+        let prefix = folders.isEmpty ? "" : folders.joined(separator: "/") + "/"
+        var candidate = prefix + stem + "." + format.fileExtension
+        var n = 2
+        while taken.contains(candidate.lowercased()) {
+            candidate = prefix + stem + "-\(n)." + format.fileExtension
+            n += 1
+        }
+        taken.insert(candidate.lowercased())
+        return candidate
+    }
+
+    /// Keeps letters, digits and `._-+@ `; replaces the rest (control characters, separators) with `_`,
+    /// and never starts with a dot (no hidden outputs).
+    static func clean(_ component: String) -> String {
+        var out = String(component.unicodeScalars.map { scalar -> Character in
+            let allowed = CharacterSet.alphanumerics.contains(scalar) || "._-+@ ".unicodeScalars.contains(scalar)
+            return allowed && scalar.value >= 0x20 ? Character(scalar) : "_"
+        })
+        while out.hasPrefix(".") { out.removeFirst() }
+        return String(out.prefix(200))
+    }
+}
+
+import Foundation
+import MediaCore

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import KimiMedia
+
+/// `kimi-media prepare PATH... --out DIR`: images fitted for Kimi K2.6, written under DIR with a
+/// manifest line per input.
+struct PrepareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare",
+        abstract: "Fit images to the 4096×2160 ceiling (or the model's own size) and write them with a manifest.",
+        discussion: """
+            Writes each prepared image under --out (mirroring the folders it was found in) and one JSON \
+            line per input to OUT/manifest.jsonl: source, kind, status (ok|error|skipped), outputs \
+            (path, format, width, height, bytes, tokens), tokens, passthrough, diagnostics, error. Images \
+            already inside the box, upright and in an accepted format are copied byte for byte. Outputs \
+            appear only complete (written to a temporary name, then renamed); originals are never modified.
+            """
+    )
+
+    @Argument(help: "Image files or folders.", completion: .file())
+    var paths: [String]
+
+    @Option(name: .long, help: "The output folder.", completion: .directory)
+    var out: String
+
+    @Option(help: "box: inside 4096×2160 (or --max-side); model: exactly the model's own resize target (same tokens, fewer bytes).")
+    var fit: FitMode = .box
+
+    @Option(help: "A custom fit box: the long side at most N pixels.")
+    var maxSide: Int?
+
+    @Option(help: "auto (JPEG, PNG with alpha) | keep | jpeg | png | webp.")
+    var format: OutputFormatChoice = .auto
+
+    @Option(help: "JPEG/WebP quality, 1–100.")
+    var quality: Int = 90
+
+    @Option(help: "Files prepared in parallel (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @OptionGroup var limits: LimitOptions
+
+    @Flag(help: "Print each manifest line to standard output as well.")
+    var json = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100") }
+        if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16") }
+        if fit == .model && maxSide != nil { throw ValidationError("--max-side applies to --fit box only") }
+    }
+
+    func run() async throws {
+        let options = ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
+                                threadsPerImage: max(1, cores / jobs))
+        let json = json
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let entries: [ManifestEntry]
+        do {
+            entries = try await BatchPreparer(preparer: preparer, jobs: jobs).run(paths, into: out) { entry in
+                if json, let line = try? encoder.encode(entry) {
+                    Output.print(String(decoding: line, as: UTF8.self))
+                } else if !json {
+                    Output.print(Self.describe(entry))
+                }
+            }
+        } catch {
+            Output.printError(error.description)
+            throw ExitCode(1)
+        }
+        let ok = entries.filter { $0.status == .ok }
+        let failed = entries.filter { $0.status == .error }.count
+        let skipped = entries.filter { $0.status == .skipped }.count
+        let bytes = ok.flatMap(\.outputs).map(\.bytes).reduce(0, +)
+        let tokens = ok.compactMap(\.tokens).reduce(0, +)
+        Output.printError("\(ok.count) prepared (\(ok.filter(\.passthrough).count) unchanged), \(failed) failed, \(skipped) skipped; "
+                          + "\(bytes) bytes, \(tokens) tokens; manifest: \(out)/\(BatchPreparer.manifestName)")
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    static func describe(_ entry: ManifestEntry) -> String {
+        switch entry.status {
+        case .ok:
+            let o = entry.outputs[0]
+            return "ok       \(entry.source) → \(o.path) \(o.width)x\(o.height) \(o.bytes) B \(o.tokens) tokens"
+                + (entry.passthrough ? " (unchanged)" : "")
+        case .error:
+            return "error    \(entry.error.map { "\($0.code.rawValue): \($0.message)" } ?? entry.source)"
+        case .skipped:
+            return "skipped  \(entry.source): \(entry.diagnostics.first?.message ?? "")"
+        }
+    }
+}
+
+extension FitMode: ExpressibleByArgument {}
+extension OutputFormatChoice: ExpressibleByArgument {}

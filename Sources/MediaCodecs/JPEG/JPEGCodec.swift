@@ -1,0 +1,114 @@
+import CTurboJPEG
+import MediaCore
+
+/// JPEG decode and encode through TurboJPEG.
+enum JPEGCodec {
+    /// What the decoder should hand back.
+    enum Output {
+        /// The DCT's own YCbCr planes (chroma at its stored subsampling), or one gray plane:
+        /// no colour conversion, no chroma upsampling (`tjDecompressToYUVPlanes`).
+        case planes
+        /// Interleaved RGB, or gray (`tjDecompress2`).
+        case interleaved
+    }
+
+    /// Decodes at 1/`scale` (1, 2, 4 or 8) by DCT scaling. CMYK/YCCK JPEGs always come back as RGB.
+    /// Non-fatal TurboJPEG warnings (e.g. extraneous bytes, a truncated scan that the probe allowed)
+    /// become diagnostics; fatal errors fail.
+    static func decode(_ v: ByteView, scale: Int, output: Output, path: String) throws(MediaError) -> (PixelImage, [Diagnostic]) {
+        guard let d = TurboJPEGDecompressor() else { throw failure(path, .decode, "tjInitDecompress failed", nil) }
+        let header: (width: Int, height: Int, subsampling: Int32, colorspace: Int32)
+        do { header = try d.header(v) } catch { throw failure(path, .decode, "invalid JPEG header", error) }
+        let factor = tjscalingfactor(num: 1, denom: Int32(scale))
+        let width = Int(kimi_tjscaled(Int32(header.width), factor)), height = Int(kimi_tjscaled(Int32(header.height), factor))
+        let source = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var diagnostics: [Diagnostic] = []
+        func run(_ status: Int32, _ function: String) throws(MediaError) {
+            do {
+                try d.check(status, function)
+            } catch where !error.fatal {
+                diagnostics.append(Diagnostic(code: "decode-warning", stage: .decode, message: error.description))
+            } catch {
+                throw failure(path, .decode, "cannot decode the JPEG", error)
+            }
+        }
+        let cmyk = header.colorspace == Int32(TJCS_CMYK.rawValue) || header.colorspace == Int32(TJCS_YCCK.rawValue)
+        let gray = header.subsampling == Int32(TJSAMP_GRAY.rawValue)
+        if cmyk {
+            let buffer = Plane(width: width, height: height, channels: 4)
+            try run(tjDecompress2(d.handle, source, UInt(v.count), buffer.base, Int32(width), Int32(buffer.rowBytes), Int32(height),
+                                  Int32(TJPF_CMYK.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
+            return (PixelImage(layout: .rgb, planes: [rgb(fromInvertedCMYK: buffer)]), diagnostics)
+        }
+        if output == .interleaved {
+            let plane = Plane(width: width, height: height, channels: gray ? 1 : 3)
+            let format = gray ? TJPF_GRAY : TJPF_RGB
+            try run(tjDecompress2(d.handle, source, UInt(v.count), plane.base, Int32(width), Int32(plane.rowBytes), Int32(height),
+                                  Int32(format.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
+            return (PixelImage(layout: gray ? .gray : .rgb, planes: [plane]), diagnostics)
+        }
+        let planes = (0..<(gray ? 1 : 3)).map { i in
+            Plane(width: Int(tjPlaneWidth(Int32(i), Int32(width), header.subsampling)),
+                  height: Int(tjPlaneHeight(Int32(i), Int32(height), header.subsampling)), channels: 1)
+        }
+        var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base)
+        var strides: [Int32] = planes.map { Int32($0.rowBytes) }
+        try run(tjDecompressToYUVPlanes(d.handle, source, UInt(v.count), &pointers, Int32(width), &strides, Int32(height),
+                                        TJFLAG_ACCURATEDCT), "tjDecompressToYUVPlanes")
+        return (PixelImage(layout: gray ? .gray : .ycbcr, planes: planes), diagnostics)
+    }
+
+    /// Adobe CMYK JPEGs store inverted inks: R = C′·K′/255 with C′ = 255 − C as stored.
+    private static func rgb(fromInvertedCMYK cmyk: Plane) -> Plane {
+        let rgb = Plane(width: cmyk.width, height: cmyk.height, channels: 3)
+        let s = cmyk.base, d = rgb.base
+        for i in 0..<(cmyk.width * cmyk.height) {
+            let k = UInt32(s[i * 4 + 3])
+            for c in 0..<3 { d[i * 3 + c] = UInt8((UInt32(s[i * 4 + c]) * k + 127) / 255) }
+        }
+        return rgb
+    }
+
+    /// Encodes `image` as a baseline JPEG: YCbCr planes (4:2:0 chroma) and gray directly
+    /// (`tjCompressFromYUVPlanes`), RGB with 4:2:0 subsampling (`tjCompress2`). RGBA is flattened
+    /// onto white first. No metadata but the JFIF header.
+    static func encode(_ image: PixelImage, quality: Int, path: String) throws(MediaError) -> [UInt8] {
+        guard let handle = tjInitCompress() else { throw failure(path, .encode, "tjInitCompress failed", nil) }
+        defer { tjDestroy(handle) }
+        var output: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        defer { tjFree(output) }
+        let status: Int32
+        switch image.layout {
+        case .ycbcr, .gray:
+            var pointers: [UnsafePointer<UInt8>?] = image.planes.map { UnsafePointer($0.base) }
+            var strides: [Int32] = image.planes.map { Int32($0.rowBytes) }
+            let subsampling = image.layout == .gray ? TJSAMP_GRAY : TJSAMP_420
+            status = tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
+                                             Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
+        case .rgb, .rgba:
+            let plane = image.layout == .rgba ? flattenOnWhite(image.planes[0]) : image.planes[0]
+            status = tjCompress2(handle, plane.base, Int32(plane.width), Int32(plane.rowBytes), Int32(plane.height),
+                                 Int32(TJPF_RGB.rawValue), &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+        }
+        guard status == 0, let output else {
+            let text = tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error"
+            throw failure(path, .encode, "cannot encode the JPEG: \(text)", nil)
+        }
+        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+    }
+
+    static func flattenOnWhite(_ rgba: Plane) -> Plane {
+        let rgb = Plane(width: rgba.width, height: rgba.height, channels: 3)
+        let s = rgba.base, d = rgb.base
+        for i in 0..<(rgba.width * rgba.height) {
+            let a = UInt32(s[i * 4 + 3])
+            for c in 0..<3 { d[i * 3 + c] = UInt8((UInt32(s[i * 4 + c]) * a + 255 * (255 - a) + 127) / 255) }
+        }
+        return rgb
+    }
+
+    static func failure(_ path: String, _ stage: PipelineStage, _ message: String, _ cause: (any Error & Sendable)?) -> MediaError {
+        MediaError(stage == .encode ? .encodeFailed : .decodeFailed, path: path, stage: stage, message, cause: cause)
+    }
+}

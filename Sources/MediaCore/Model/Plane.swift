@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Owned, 64-byte-aligned pixel memory. Written once by the stage that makes it, then only read:
+/// that is what makes it safe to hand across tasks (design §5).
+public final class PixelStorage: @unchecked Sendable {
+    public let bytes: UnsafeMutableRawPointer
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        var pointer: UnsafeMutableRawPointer?
+        guard posix_memalign(&pointer, 64, max(count, 64)) == 0, let pointer else {
+            fatalError("out of memory allocating \(count) bytes of pixels")
+        }
+        bytes = pointer
+    }
+
+    deinit { free(bytes) }
+}
+
+/// One plane of 8-bit samples: `channels` interleaved samples per pixel (1 gray or one YCbCr
+/// component, 3 RGB, 4 RGBA), rows `rowBytes` apart.
+public struct Plane: Sendable {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    public let rowBytes: Int
+    public let storage: PixelStorage
+
+    /// A new plane with tightly packed rows.
+    public init(width: Int, height: Int, channels: Int) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        rowBytes = width * channels
+        storage = PixelStorage(count: rowBytes * height)
+    }
+
+    public var base: UnsafeMutablePointer<UInt8> { storage.bytes.assumingMemoryBound(to: UInt8.self) }
+
+    public func row(_ y: Int) -> UnsafeMutablePointer<UInt8> { base + y * rowBytes }
+
+    /// The sample at (x, y, channel c).
+    public subscript(x: Int, y: Int, c: Int) -> UInt8 { base[y * rowBytes + x * channels + c] }
+}
+
+/// A decoded picture: one interleaved plane (gray, RGB, RGBA), or three YCbCr planes whose chroma
+/// planes may be subsampled (straight from a JPEG's DCT, never colour-converted).
+public struct PixelImage: Sendable {
+    public enum Layout: Sendable, Hashable {
+        case gray, rgb, rgba, ycbcr
+    }
+
+    public var layout: Layout
+    public var planes: [Plane]
+
+    public init(layout: Layout, planes: [Plane]) {
+        self.layout = layout
+        self.planes = planes
+    }
+
+    /// Size of the picture (the first plane: luma or the interleaved plane).
+    public var width: Int { planes[0].width }
+    public var height: Int { planes[0].height }
+    public var hasAlpha: Bool { layout == .rgba }
+}

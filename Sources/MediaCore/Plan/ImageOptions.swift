@@ -1,0 +1,45 @@
+/// How an image is fitted for the API.
+public enum FitMode: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Inside the recommended box: long side ≤ 4096, short side ≤ 2160 (or `--max-side`).
+    case box
+    /// Exactly the size the model's own preprocessing resizes to: the same tokens, fewer bytes.
+    case model
+}
+
+/// The encoded format of a prepared image.
+public enum OutputFormatChoice: String, Sendable, Codable, Hashable, CaseIterable {
+    /// JPEG stays JPEG, PNG and WebP stay themselves, GIF becomes PNG (first frame).
+    case keep
+    case jpeg, png, webp
+    /// JPEG, or PNG when the image has alpha: the default.
+    case auto
+}
+
+/// Options of the image pipeline (the CLI's `prepare` flags).
+public struct ImageOptions: Sendable, Codable, Hashable {
+    public var fit: FitMode
+    /// A custom box: the long side at most this (the short side keeps its 2160/4096 proportion).
+    public var maxSide: Int?
+    public var format: OutputFormatChoice
+    /// JPEG/WebP quality, 1–100.
+    public var quality: Int
+    /// Largest encoded image, so that its data URL fits a request. Default: the whole body limit.
+    public var maxBytes: Int64
+    public var filter: ResampleFilter
+
+    public init(fit: FitMode = .box, maxSide: Int? = nil, format: OutputFormatChoice = .auto, quality: Int = 90,
+                maxBytes: Int64 = (APILimits.default.maxRequestBodyBytes - 64) / 4 * 3, filter: ResampleFilter = .lanczos3) {
+        self.fit = fit
+        self.maxSide = maxSide
+        self.format = format
+        self.quality = quality
+        self.maxBytes = maxBytes
+        self.filter = filter
+    }
+
+    /// The long and short side limits of the fit box.
+    public var box: (long: Int, short: Int) {
+        guard let maxSide else { return (4096, 2160) }
+        return (maxSide, max(1, maxSide * 2160 / 4096))
+    }
+}
