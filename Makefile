@@ -24,7 +24,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe fixtures clean
+.PHONY: deps tools build release demo test bench bench-probe bench-images fixtures clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -54,6 +54,10 @@ test: deps
 bench: tools release
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 	Benchmarks/compare-probe.sh
+	Benchmarks/compare-images.py
+
+bench-images: tools release
+	Benchmarks/compare-images.py
 
 bench-probe: tools release
 	Benchmarks/compare-probe.sh

@@ -26,7 +26,7 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "box: inside 4096×2160 (or --max-side); model: exactly the model's own resize target (same tokens, fewer bytes).")
     var fit: FitMode = .box
 
-    @Option(help: "A custom fit box: the long side at most N pixels.")
+    @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160).")
     var maxSide: Int?
 
     @Option(help: "auto (JPEG, PNG with alpha) | keep | jpeg | png | webp.")

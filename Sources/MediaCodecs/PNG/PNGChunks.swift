@@ -14,6 +14,8 @@ struct PNGChunks {
     private static let delayUnits = 27_720  // lcm(1...12) × 10: exact for common denominators
     var animationSeconds: Double { Double(delayTicks) / Double(Self.delayUnits) }
     var orientation: ExifOrientation?
+    /// A gAMA, sRGB, iCCP or cHRM chunk says how the samples are encoded.
+    var colorSpaceChunks = false
 
     static func scan(_ v: ByteView, maxFrames: Int) -> PNGChunks? {
         guard v.fourCC(12) == "IHDR", let w = v.u32be(16), let h = v.u32be(20),
@@ -34,6 +36,8 @@ struct PNGChunks {
                     result.delayTicks += (Int(numerator) * Self.delayUnits + units / 2) / units
                 }
                 seenFrames += 1
+            case "gAMA", "sRGB", "iCCP", "cHRM":
+                result.colorSpaceChunks = true
             case "eXIf" where result.orientation == nil:
                 result.orientation = ExifReader.orientation(v.slice(body, length))
             case "IDAT" where result.animationFrames == nil, "IEND":

@@ -5,17 +5,21 @@ import Darwin
 #endif
 
 /// Owned, 64-byte-aligned pixel memory. Written once by the stage that makes it, then only read:
-/// that is what makes it safe to hand across tasks (design §5).
+/// that is what makes it safe to hand across tasks (design §5). Every allocation has
+/// ``slack`` readable bytes past its end, so SIMD kernels may load a whole vector at a row's end.
 public final class PixelStorage: @unchecked Sendable {
     public let bytes: UnsafeMutableRawPointer
     public let count: Int
+    /// Bytes readable (zeroed) past `count`: one 16-byte vector plus a 16-tap filter window.
+    public static let slack = 64
 
     public init(count: Int) {
         self.count = count
         var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, 64, max(count, 64)) == 0, let pointer else {
+        guard posix_memalign(&pointer, 64, count + Self.slack) == 0, let pointer else {
             fatalError("out of memory allocating \(count) bytes of pixels")
         }
+        (pointer + count).initializeMemory(as: UInt8.self, repeating: 0, count: Self.slack)
         bytes = pointer
     }
 

@@ -18,7 +18,7 @@ public enum OutputFormatChoice: String, Sendable, Codable, Hashable, CaseIterabl
 /// Options of the image pipeline (the CLI's `prepare` flags).
 public struct ImageOptions: Sendable, Codable, Hashable {
     public var fit: FitMode
-    /// A custom box: the long side at most this (the short side keeps its 2160/4096 proportion).
+    /// A custom box: both sides at most this many pixels.
     public var maxSide: Int?
     public var format: OutputFormatChoice
     /// JPEG/WebP quality, 1–100.
@@ -40,6 +40,6 @@ public struct ImageOptions: Sendable, Codable, Hashable {
     /// The long and short side limits of the fit box.
     public var box: (long: Int, short: Int) {
         guard let maxSide else { return (4096, 2160) }
-        return (maxSide, max(1, maxSide * 2160 / 4096))
+        return (maxSide, maxSide)
     }
 }

@@ -6,7 +6,7 @@ public struct FilterTable: Sendable {
 
     public let inSize: Int
     public let outSize: Int
-    /// Taps stored per output sample (the widest window), zero-padded.
+    /// Taps stored per output sample (the widest window rounded up to 8), zero-padded.
     public let stride: Int
     /// First input index of each output sample's window.
     public let starts: [Int32]
@@ -23,7 +23,8 @@ public struct FilterTable: Sendable {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(1, scale)
         let support = filter.support * filterScale
-        let width = Int((support * 2).rounded(.up)) + 1
+        // Padded to a multiple of 8 so SIMD kernels take whole groups of taps (the padding is zero).
+        let width = (Int((support * 2).rounded(.up)) + 1 + 7) / 8 * 8
         var starts = [Int32](repeating: 0, count: outSize)
         var counts = [Int32](repeating: 0, count: outSize)
         var weights = [Int16](repeating: 0, count: outSize * width)

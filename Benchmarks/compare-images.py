@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Side-by-side image benchmark: kimi-media prepare against vipsthumbnail, vips thumbnail,
+ImageMagick convert -resize and ffmpeg scale (lanczos), on one generated corpus, fitting into the
+same 4096x2160 box, JPEG quality 90. Tools are interleaved round by round (each round runs every
+tool once on every class), so drift hits all alike. Wall time per class and tool is the median over
+rounds; peak memory is the largest resident size of any one process (wait4's ru_maxrss).
+
+Corpus (made once under --corpus, not committed): 24 MP baseline and progressive JPEGs, 12 MP
+phone JPEGs with EXIF orientation 6, large RGBA PNGs and large WebPs, photo-like (test pattern plus
+grain, so entropy decoding costs what it does on photographs).
+
+Usage: Benchmarks/compare-images.py [--rounds N] [--corpus DIR] [--out Benchmarks/results/images.md]
+"""
+import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CLASSES = [  # name, count, size, how
+    ("jpeg-24mp-baseline", 6, "6000x4000", "baseline"),
+    ("jpeg-24mp-progressive", 4, "6000x4000", "progressive"),
+    ("jpeg-12mp-phone-orientation-6", 4, "4032x3024", "phone"),
+    ("png-rgba-12mp", 3, "4000x3000", "png"),
+    ("webp-12mp", 3, "4000x3000", "webp"),
+]
+SOURCES = ["testsrc2", "smptehdbars", "rgbtestsrc", "testsrc", "yuvtestsrc", "pal100bars"]
+
+
+def sh(*args, **kw):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+def make_corpus(folder):
+    marker = os.path.join(folder, ".complete")
+    if os.path.exists(marker):
+        return
+    os.makedirs(folder, exist_ok=True)
+    for name, count, size, how in CLASSES:
+        os.makedirs(os.path.join(folder, name), exist_ok=True)
+        w, h = size.split("x")
+        for i in range(count):
+            src = SOURCES[i % len(SOURCES)]
+            png = os.path.join(folder, f"tmp-{name}-{i}.png")
+            # A test pattern with film grain: flat patterns alone would make decoding unrealistically cheap.
+            sh("ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", f"{src}=size={size}:rate=1", "-frames:v", "1",
+               "-vf", f"noise=alls={10 + 2 * i}:allf=t", png)
+            base = os.path.join(folder, name, f"{i:02d}")
+            if how == "baseline":
+                sh("convert", png, "-quality", "92", "-sampling-factor", "2x2", base + ".jpg")
+            elif how == "progressive":
+                sh("convert", png, "-quality", "92", "-interlace", "JPEG", base + ".jpg")
+            elif how == "phone":
+                # Stored landscape, tagged "rotate 90° clockwise to display", as phones write portraits.
+                sh("convert", png, "-quality", "92", base + ".jpg")
+                sh("exiftool", "-q", "-overwrite_original", "-n", "-Orientation=6", base + ".jpg")
+            elif how == "png":
+                sh("convert", png, "-alpha", "set", "-channel", "A", "-fx", "0.5+0.5*sin(i/97)", "+channel",
+                   "PNG32:" + base + ".png")
+            elif how == "webp":
+                sh("cwebp", "-quiet", "-q", "85", png, "-o", base + ".webp")
+            os.remove(png)
+    open(marker, "w").close()
+
+
+def run(cmd, cwd=None):
+    """Runs cmd; returns (seconds, peak RSS in KiB of that process)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(cmd)}")
+    return elapsed, usage.ru_maxrss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "kimi-media-image-corpus"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "Benchmarks", "results", "images.md"))
+    ap.add_argument("--bin", default=None)
+    args = ap.parse_args()
+    binary = args.bin or os.path.join(subprocess.check_output(
+        ["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, text=True).strip(), "kimi-media")
+    make_corpus(args.corpus)
+    work = tempfile.mkdtemp(prefix="kimi-media-bench-")
+    files = {name: sorted(os.path.join(args.corpus, name, f) for f in os.listdir(os.path.join(args.corpus, name)))
+             for name, *_ in CLASSES}
+    box = "4096x2160"
+
+    def per_file(make):  # a tool that takes one file per process: run them one after another
+        def go(paths, out):
+            total, peak = 0.0, 0
+            for p in paths:
+                t, m = run(make(p, os.path.join(out, os.path.splitext(os.path.basename(p))[0] + ".jpg")))
+                total += t
+                peak = max(peak, m)
+            return total, peak
+        return go
+
+    def whole(make):  # a tool that takes the whole list in one process
+        return lambda paths, out: run(make(paths, out))
+
+    tools = {
+        "kimi-media": whole(lambda ps, out: [binary, "prepare", "--out", out, "--format", "jpeg", *ps]),
+        "kimi-media --jobs 1": whole(lambda ps, out: [binary, "prepare", "--jobs", "1", "--out", out, "--format", "jpeg", *ps]),
+        "vipsthumbnail": whole(lambda ps, out: ["vipsthumbnail", "--size", box, "-o", out + "/%s.jpg[Q=90]", *ps]),
+        "vips thumbnail": per_file(lambda p, o: ["vips", "thumbnail", p, o + "[Q=90]", "4096", "--height", "2160"]),
+        "convert -resize": per_file(lambda p, o: ["convert", p, "-auto-orient", "-resize", box + ">", "-quality", "90", o]),
+        "ffmpeg lanczos": per_file(lambda p, o: ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", p, "-vf",
+                                                 "scale=w=4096:h=2160:force_original_aspect_ratio=decrease:flags=lanczos",
+                                                 "-q:v", "2", o]),
+        "djpeg (full decode only)": per_file(lambda p, o: ["djpeg", "-outfile", "/dev/null", p]),
+    }
+    times = {(c, t): [] for c, *_ in CLASSES for t in tools}
+    peaks = {(c, t): 0 for c, *_ in CLASSES for t in tools}
+    for r in range(args.rounds):
+        for c, *_ in CLASSES:
+            for t, go in tools.items():
+                if t.startswith("djpeg") and not c.startswith("jpeg"):
+                    continue
+                out = os.path.join(work, f"{r}-{c}-{t.replace(' ', '_')}")
+                os.makedirs(out)
+                seconds, peak = go(files[c], out)
+                times[(c, t)].append(seconds)
+                peaks[(c, t)] = max(peaks[(c, t)], peak)
+                shutil.rmtree(out)
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    shutil.rmtree(work)
+
+    megapixels = {c: sum(int(s.split("x")[0]) * int(s.split("x")[1]) for _ in range(n)) / 1e6 for c, n, s, _ in CLASSES}
+    lines = [f"Fit into {box}, JPEG q90; median of {args.rounds} interleaved rounds; ratio = tool time / kimi-media time "
+             f"(above 1: kimi-media is faster). Peak = largest RSS of one process.", ""]
+    lines.append("| class (files) | tool | median s | ratio | MP/s | peak MiB |")
+    lines.append("|---|---|---:|---:|---:|---:|")
+    for c, n, *_ in CLASSES:
+        ours = statistics.median(times[(c, "kimi-media")])
+        for t in tools:
+            if not times[(c, t)]:
+                continue
+            m = statistics.median(times[(c, t)])
+            lines.append(f"| {c} ({n}) | {t} | {m:.3f} | {m / ours:.2f} | {megapixels[c] / m:.0f} | {peaks[(c, t)] / 1024:.0f} |")
+    totals = {t: sum(statistics.median(times[(c, t)]) for c, *_ in CLASSES if times[(c, t)]) for t in tools}
+    corpus_mp = sum(megapixels.values())
+    lines += ["", f"Whole corpus ({sum(n for _, n, *_ in CLASSES)} images, {corpus_mp:.0f} MP):", "",
+              "| tool | seconds | ratio | MP/s |", "|---|---:|---:|---:|"]
+    for t, s in totals.items():
+        if t.startswith("djpeg"):
+            continue
+        lines.append(f"| {t} | {s:.2f} | {s / totals['kimi-media']:.2f} | {corpus_mp / s:.0f} |")
+    jpeg_classes = [c for c, *_ in CLASSES if c.startswith("jpeg")]
+    ours_jpeg = sum(statistics.median(times[(c, "kimi-media")]) for c in jpeg_classes)
+    djpeg = sum(statistics.median(times[(c, "djpeg (full decode only)")]) for c in jpeg_classes)
+    vt = sum(statistics.median(times[(c, "vipsthumbnail")]) for c in jpeg_classes)
+    lines += ["", f"JPEG classes: kimi-media {ours_jpeg:.2f} s = {ours_jpeg / vt:.2f}× vipsthumbnail ({vt:.2f} s) and "
+              f"{ours_jpeg / djpeg:.2f}× a bare djpeg full decode ({djpeg:.2f} s)."]
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    open(args.out, "w").write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

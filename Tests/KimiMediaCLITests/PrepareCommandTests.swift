@@ -1,0 +1,95 @@
+import Foundation
+import KimiMediaCLI
+import Testing
+import TestSupport
+
+@Suite("kimi-media prepare")
+struct PrepareCommandTests {
+    func manifest(_ folder: String) throws -> [[String: Any]] {
+        try jsonLines(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.jsonl")), as: UTF8.self))
+    }
+
+    @Test func preparesImagesAndRecordsEveryInput() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--out", out.path, Fixture.root.appendingPathComponent("images").path,
+                                Fixture.root.appendingPathComponent("invalid").path])
+        #expect(result.status == 1)  // the invalid files fail, the rest is prepared
+        let lines = try manifest(out.path)
+        #expect(lines.count == Fixture.names(in: "images").count + Fixture.names(in: "invalid").count)
+        for line in lines {
+            for key in ["source", "kind", "status", "outputs", "tokens", "passthrough", "diagnostics", "error"] {
+                #expect(line.keys.contains(key), "missing \(key)")
+            }
+        }
+        let ok = lines.filter { $0["status"] as? String == "ok" }
+        #expect(ok.count == Fixture.names(in: "images").count)
+        for line in ok {
+            let output = try #require((line["outputs"] as? [[String: Any]])?.first)
+            let path = out.path + "/" + (output["path"] as! String)
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+            #expect(size == output["bytes"] as? Int)
+            #expect((output["tokens"] as? Int ?? 0) > 5)
+            #expect(line["tokens"] as? Int == output["tokens"] as? Int)
+        }
+        // Every invalid fixture gives its typed error and the batch went on.
+        let errors = lines.filter { $0["status"] as? String == "error" }
+        #expect(errors.count == Fixture.names(in: "invalid").count)
+        let truncated = try #require(errors.first { ($0["source"] as? String)?.hasSuffix("truncated.jpg") == true })
+        #expect((truncated["error"] as? [String: String])?["code"] == "truncatedInput")
+        // No temporary file is left behind; originals are where they were.
+        let written = try FileManager.default.subpathsOfDirectory(atPath: out.path)
+        #expect(!written.contains { $0.contains(".tmp") || $0.contains(".kimi-media-") })
+        #expect(result.err.contains("prepared"))
+    }
+
+    @Test func fitsBoxesOrientsAndPassesThrough() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--max-side", "128", "--out", out.path,
+                                Fixture.jpegOrientation(6), Fixture.image("png-rgba.png"), Fixture.jpegOrientation(1)])
+        #expect(result.status == 0)
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 3)
+        let first = try #require((lines[0]["outputs"] as? [[String: Any]])?.first)
+        #expect(first["width"] as? Int == 96 && first["height"] as? Int == 64)
+        #expect(first["path"] as? String == "jpeg-orientation-6.jpg")
+        let rgba = try #require((lines[1]["outputs"] as? [[String: Any]])?.first)
+        #expect(rgba["width"] as? Int == 128 && rgba["height"] as? Int == 96 && rgba["format"] as? String == "png")
+        #expect((lines[0]["diagnostics"] as? [[String: Any]])?.first?["code"] as? String == "orientation-applied")
+        #expect(lines[2]["passthrough"] as? Bool == true)
+        let copied = try Data(contentsOf: URL(fileURLWithPath: out.path + "/jpeg-orientation-1.jpg"))
+        #expect(copied == (try Data(contentsOf: URL(fileURLWithPath: Fixture.jpegOrientation(1)))))
+    }
+
+    @Test func modelFitKeepsTokensWithFewerPixels() async throws {
+        let out = try TemporaryFolder()
+        let box = await run(["prepare", "--json", "--format", "jpeg", "--out", out.path + "/box", Fixture.image("png-rgb.png")])
+        let model = await run(["prepare", "--json", "--fit", "model", "--format", "jpeg", "--out", out.path + "/model",
+                               Fixture.image("png-rgb.png")])
+        #expect(box.status == 0 && model.status == 0)
+        let a = try jsonLines(box.out)[0], b = try jsonLines(model.out)[0]
+        #expect(a["tokens"] as? Int == b["tokens"] as? Int)
+    }
+
+    @Test func outputNamesStayInsideTheFolderAndDoNotCollide() async throws {
+        let input = try TemporaryFolder()
+        try input.copy(Fixture.image("png-rgb.png"), as: "set/a.png")
+        try input.copy(Fixture.image("jpeg-baseline.jpg"), as: "set/a.jpg")
+        try input.copy(Fixture.image("gif-static.gif"), as: "set/sub/we:ird name!.gif")
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--format", "jpeg", "--out", out.path, input.path + "/set"])
+        #expect(result.status == 0)
+        let names = try jsonLines(result.out).compactMap { ($0["outputs"] as? [[String: Any]])?.first?["path"] as? String }
+        #expect(Set(names).count == 3)
+        #expect(names.allSatisfy { !$0.hasPrefix("/") && !$0.contains("..") && !$0.hasPrefix(".") })
+        #expect(names.contains("sub/we_ird name_.jpg"))
+    }
+
+    @Test(arguments: [["prepare", "x.jpg"], ["prepare", "--out", "/tmp/x", "--quality", "0", "x.jpg"],
+                      ["prepare", "--out", "/tmp/x", "--fit", "sideways", "x.jpg"],
+                      ["prepare", "--out", "/tmp/x", "--fit", "model", "--max-side", "100", "x.jpg"]])
+    func usageErrors(_ arguments: [String]) async {
+        let result = await run(arguments)
+        #expect(result.status == 2)
+        #expect(!result.err.isEmpty)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import KimiMedia
+import Testing
+import TestSupport
+
+@Suite("Batch preparation")
+struct BatchTests {
+    @Test func namesAreSafeDeterministicAndUnique() {
+        var names = OutputNames()
+        #expect(names.name(for: "trip/IMG_1.HEIC", format: .jpeg) == "trip/IMG_1.jpg")
+        #expect(names.name(for: "trip/IMG_1.png", format: .jpeg) == "trip/IMG_1-2.jpg")
+        #expect(names.name(for: "../../etc/passwd", format: .png) == "etc/passwd.png")
+        #expect(names.name(for: "/abs/.hidden.gif", format: .png) == "abs/hidden.png")
+        #expect(names.name(for: "a\u{0}b\nc.webp", format: .webp) == "a_b_c.webp")
+    }
+
+    @Test func atomicWritesLeaveOnlyTheFinishedFile() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path + "/deep/er/out.bin"
+        try AtomicFile.write([1, 2, 3], to: path)
+        try AtomicFile.write([4, 5], to: path)  // replaces
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([4, 5]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/deep/er") == ["out.bin"])
+        #expect(throws: MediaError.self) { try AtomicFile.write([1], to: "/proc/kimi-media-cannot-write/x") }
+    }
+
+    @Test func resultsComeInInputOrderWhateverTheJobs() async throws {
+        let inputs = Fixture.names(in: "images").map(Fixture.image)
+        for jobs in [1, 4] {
+            let out = try TemporaryFolder()
+            let entries = try await BatchPreparer(preparer: Preparer(imageOptions: ImageOptions(maxSide: 64)), jobs: jobs)
+                .run(inputs, into: out.path)
+            #expect(entries.map(\.source) == inputs)
+            #expect(entries.allSatisfy { $0.status == .ok })
+        }
+    }
+
+    @Test func libraryPrepareReturnsBytesAndTokens() throws {
+        let prepared = try Preparer(imageOptions: ImageOptions(maxSide: 64)).prepare(image: Fixture.jpegOrientation(8))
+        #expect(prepared.image.width == 64 && prepared.image.height == 43)
+        #expect(prepared.image.format == .jpeg)
+        #expect(prepared.tokens == ImageTokens(width: 64, height: 43).tokens + 5)
+        #expect(prepared.plan.diagnostics.map(\.code) == ["orientation-applied"])
+        #expect(throws: MediaError.self) { try Preparer().prepare(image: Fixture.video("h264.mp4")) }
+    }
+}

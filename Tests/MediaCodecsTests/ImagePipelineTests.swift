@@ -1,0 +1,181 @@
+import Foundation
+import MediaCore
+import Testing
+import TestSupport
+
+@testable import MediaCodecs
+
+/// Decodes encoded bytes back to RGB(A) with our own decoders, to look at what was written.
+func decodeRGB(_ bytes: [UInt8], _ format: MediaFormat) throws -> PixelImage {
+    try bytes.withUnsafeBytes { raw in
+        let v = ByteView(raw)
+        switch format {
+        case .jpeg: return try JPEGCodec.decode(v, scale: 1, output: .interleaved, path: "output").0
+        case .png: return try PNGCodec.decode(v, path: "output")
+        case .webp: return try WebPCodec.decode(v, scaledTo: nil, path: "output")
+        default: throw MediaError(.unsupportedFormat, path: "output", stage: .decode, "test")
+        }
+    }
+}
+
+func decodeFixture(_ path: String, scale: Int = 1, output: JPEGCodec.Output = .interleaved) throws -> PixelImage {
+    let file = try MappedFile(path: path)
+    return try JPEGCodec.decode(file.view, scale: scale, output: output, path: path).0
+}
+
+func run(_ path: String, _ options: ImageOptions = ImageOptions(), probe: ProbeOptions = ProbeOptions()) throws -> (MediaInfo, ImagePlan, EncodedImage) {
+    let info = try MediaProber.probe(path: path, options: probe)
+    let plan = ImagePlan.make(for: info, options: options)
+    return (info, plan, try ImagePipeline.run(path: path, info: info, plan: plan, resampler: Resampler()))
+}
+
+@Suite("Image pipeline")
+struct ImagePipelineTests {
+    /// The quality bar on the fixture photos: the luma the pipeline produces (DCT shrink-on-load where
+    /// the plan takes it, then our resampler) against Reference.lanczos3 of the full-size upright
+    /// luma, ≥ 40 dB. Sizes chosen so every DCT scale is exercised: 300 and 150 at 1/1, 80 at 1/2,
+    /// 40 at 1/4, 20 at 1/8.
+    @Test(arguments: ["jpeg-baseline.jpg", "jpeg-progressive.jpg"], [300, 150, 80, 40, 20])
+    func jpegLumaMatchesTheFloatReference(_ name: String, _ maxSide: Int) throws {
+        let path = Fixture.image(name)
+        let info = try MediaProber.probe(path: path)
+        let plan = ImagePlan.make(for: info, options: ImageOptions(maxSide: maxSide))
+        #expect(plan.jpegScaleDenominator == [300: 1, 150: 1, 80: 2, 40: 4, 20: 8][maxSide])
+        let file = try MappedFile(path: path)
+        let (decoded, _) = try ImagePipeline.decode(file.view, info: info, plan: plan, path: path)
+        #expect(decoded.layout == .ycbcr)
+        let resized = ImagePipeline.resize(decoded, plan: plan, resampler: Resampler())
+        let full = try decodeFixture(path, output: .planes).planes[0]
+        let reference = Reference.lanczos3(Reference.channel(full, 0), width: full.width, height: full.height,
+                                           to: plan.resizeWidth, plan.resizeHeight)
+        let psnr = Reference.psnr(Reference.channel(resized.planes[0], 0), reference)
+        #expect(psnr >= 40, "\(name) → \(plan.width)×\(plan.height) at 1/\(plan.jpegScaleDenominator): \(psnr) dB")
+        #expect(resized.planes[1].width == (plan.resizeWidth + 1) / 2)
+    }
+
+    /// Through the encoder too (q90, 4:2:0), against the same reference: a looser bar that still
+    /// catches a wrong colour path or a misplaced plane.
+    @Test func encodedOutputStaysCloseToTheReference() throws {
+        let path = Fixture.image("jpeg-baseline.jpg")
+        let (_, plan, encoded) = try run(path, ImageOptions(maxSide: 200))
+        let output = try decodeRGB(encoded.bytes, .jpeg).planes[0]
+        let full = try decodeFixture(path).planes[0]
+        let reference = Reference.lanczos3(Reference.luma(full), width: full.width, height: full.height, to: plan.width, plan.height)
+        #expect(Reference.psnr(Reference.luma(output), reference) >= 30)
+    }
+
+    /// Every orientation comes out upright: red, green / blue, white quadrants, and no EXIF left.
+    @Test(arguments: 1...8)
+    func orientationIsAppliedToPixels(_ o: Int) throws {
+        let (_, plan, encoded) = try run(Fixture.jpegOrientation(o), ImageOptions(format: .png))
+        #expect(encoded.width == 96 && encoded.height == 64)
+        #expect(plan.passthrough == false)
+        let out = try decodeRGB(encoded.bytes, .png).planes[0]
+        func color(_ x: Int, _ y: Int) -> [Int] { (0..<3).map { Int(out[x, y, $0]) } }
+        func near(_ a: [Int], _ b: [Int]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) < 40 } }
+        #expect(near(color(10, 10), [255, 0, 0]), "top-left \(color(10, 10))")
+        #expect(near(color(85, 10), [0, 255, 0]), "top-right \(color(85, 10))")
+        #expect(near(color(10, 55), [0, 0, 255]), "bottom-left \(color(10, 55))")
+        #expect(near(color(85, 55), [255, 255, 255]), "bottom-right \(color(85, 55))")
+    }
+
+    @Test func passthroughIsByteForByte() throws {
+        for name in ["jpeg-baseline.jpg", "png-rgba.png", "webp-lossless.webp", "gif-static.gif", "jpeg-orientation-1.jpg"] {
+            let path = Fixture.image(name)
+            let (_, plan, encoded) = try run(path)
+            #expect(plan.passthrough && encoded.passthrough, "\(name)")
+            #expect(encoded.bytes == Array(try Data(contentsOf: URL(fileURLWithPath: path))), "\(name)")
+        }
+    }
+
+    @Test func encodingIsDeterministicAndCarriesNoMetadata() throws {
+        let path = Fixture.jpegOrientation(6)
+        let a = try run(path).2.bytes, b = try run(path).2.bytes
+        #expect(a == b)
+        // Markers before the scan: SOI, APP0 (JFIF) and the coding tables only; no APP1 (EXIF).
+        let markers = a.withUnsafeBytes { raw -> [UInt8] in
+            let v = ByteView(raw)
+            var offset = 2, found: [UInt8] = []
+            while let m = v.u8(offset + 1), m != 0xDA, let length = v.u16be(offset + 2) {
+                found.append(m)
+                offset += 2 + Int(length)
+            }
+            return found
+        }
+        #expect(markers.first == 0xE0)
+        #expect(!markers.contains { (0xE1...0xEF).contains($0) })
+        for format in [OutputFormatChoice.png, .webp] {
+            let one = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100, format: format)).2.bytes
+            let two = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100, format: format)).2.bytes
+            #expect(one == two)
+        }
+    }
+
+    /// Adobe CMYK (inverted) decodes to the same picture as the RGB baseline it was made from.
+    @Test func cmykAndGrayJPEG() throws {
+        let rgb = try decodeFixture(Fixture.image("jpeg-baseline.jpg")).planes[0]
+        let cmyk = try decodeFixture(Fixture.image("jpeg-cmyk.jpg"))
+        #expect(cmyk.layout == .rgb)
+        #expect(Reference.psnr(Reference.luma(cmyk.planes[0]), Reference.luma(rgb)) >= 30)
+        let (_, _, encoded) = try run(Fixture.image("jpeg-cmyk.jpg"), ImageOptions(maxSide: 160))
+        let back = try decodeRGB(encoded.bytes, .jpeg)
+        #expect(back.layout == .rgb && back.width == 160 && back.height == 120)
+        let gray = try run(Fixture.image("jpeg-gray.jpg"), ImageOptions(maxSide: 160)).2
+        #expect(try decodeRGB(gray.bytes, .jpeg).layout == .gray)
+    }
+
+    @Test func pngDepthsPalettesAndAlpha() throws {
+        func decoded(_ name: String) throws -> PixelImage {
+            let file = try MappedFile(path: Fixture.image(name))
+            return try PNGCodec.decode(file.view, path: name)
+        }
+        let eight = try decoded("png-rgb.png"), sixteen = try decoded("png-rgb16.png")
+        #expect(sixteen.layout == .rgb)
+        #expect(Reference.psnr(Reference.luma(sixteen.planes[0]), Reference.luma(eight.planes[0])) >= 45)
+        #expect(try decoded("png-palette.png").layout == .rgb)
+        #expect(try decoded("png-gray.png").layout == .gray)
+        let rgba = try decoded("png-rgba.png")
+        #expect(rgba.layout == .rgba)
+        #expect(rgba.planes[0][0, 0, 3] < 5 && rgba.planes[0][319, 0, 3] > 250)
+        // Resized, the alpha ramp survives into the PNG output.
+        let (_, plan, encoded) = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100))
+        #expect(plan.format == .png)
+        let out = try decodeRGB(encoded.bytes, .png).planes[0]
+        #expect(out.channels == 4 && out[0, 10, 3] < 10 && out[99, 10, 3] > 245)
+    }
+
+    @Test func animationsSendTheirFirstFrame() throws {
+        let (_, plan, gif) = try run(Fixture.image("gif-animated.gif"))
+        #expect(plan.diagnostics.map(\.code) == ["first-frame-used"])
+        #expect(gif.format == .png && gif.width == 160 && gif.height == 120)
+        let frame = try decodeRGB(gif.bytes, .png).planes[0]
+        #expect(frame.channels == 4)
+        #expect(frame[5, 5, 3] == 0)      // the transparent 40×30 corner
+        #expect(frame[100, 80, 3] == 255)
+        let webp = try run(Fixture.image("webp-animated.webp")).2
+        #expect(webp.width == 160 && webp.height == 120 && webp.format == .png)
+        let apng = try run(Fixture.image("png-animated.png")).2
+        #expect(apng.width == 160 && apng.height == 120)
+    }
+
+    /// libwebp's scaled decode lands on the planned size and stays close to the reference.
+    @Test func webpScaledDecode() throws {
+        let path = Fixture.image("webp-lossless.webp")
+        let (_, plan, encoded) = try run(path, ImageOptions(maxSide: 160, format: .png))
+        #expect(encoded.width == 160 && encoded.height == 120 && plan.format == .png)
+        let file = try MappedFile(path: path)
+        let full = try WebPCodec.decode(file.view, scaledTo: nil, path: path).planes[0]
+        let reference = Reference.lanczos3(Reference.luma(full), width: 320, height: 240, to: 160, 120)
+        let out = try decodeRGB(encoded.bytes, .png).planes[0]
+        #expect(Reference.psnr(Reference.luma(out), reference) >= 30)
+    }
+
+    @Test func truncatedJPEGDecodesOnlyWhenAllowed() throws {
+        let path = Fixture.invalid("truncated.jpg")
+        #expect(throws: MediaError.self) { try run(path) }
+        let (info, _, encoded) = try run(path, ImageOptions(format: .png), probe: ProbeOptions(allowTruncated: true))
+        #expect(info.diagnostics.map(\.code) == ["truncated"])
+        #expect(encoded.diagnostics.contains { $0.code == "decode-warning" })
+        #expect(encoded.width == 320)
+    }
+}
