@@ -2,9 +2,9 @@
 import PackageDescription
 
 // Debian 12 system libraries (installed by `make deps`). One system-library module per family;
-// each module map links the family's other libraries (see design.md §9).
+// each module map links the family's other libraries (see design.md §9). FFmpeg is the exception:
+// CFFmpegLoader loads it on first use instead of linking it (see its header for why).
 let systemLibraries: [Target] = [
-    .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat"),
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
     .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux"),
@@ -27,8 +27,9 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpeg", "CTurboJPEG", "CPNG", "CWebP", "CGIF"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CTurboJPEG", "CPNG", "CWebP", "CGIF"]
         ),
+        .target(name: "CFFmpegLoader"),
         .target(name: "KimiAPI", dependencies: ["MediaCore"]),
         .target(name: "KimiMedia", dependencies: ["MediaCore", "MediaCodecs", "KimiAPI"]),
         .target(

@@ -11,7 +11,7 @@ public enum ImagePipeline {
                                 passthrough: true, diagnostics: plan.diagnostics)
         }
         var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path)
-        image = resize(image, plan: plan, resampler: resampler)
+        resize(&image, plan: plan, resampler: resampler)
         image = image.oriented(plan.orientation)
         let bytes = try encode(image, plan: plan, path: path)
         return EncodedImage(bytes: bytes, format: plan.format, width: plan.width, height: plan.height,
@@ -37,12 +37,9 @@ public enum ImagePipeline {
 
     /// Resize to the plan's size in stored orientation; YCbCr chroma goes straight to the 4:2:0
     /// size of the output.
-    static func resize(_ image: PixelImage, plan: ImagePlan, resampler: Resampler) -> PixelImage {
+    static func resize(_ image: inout PixelImage, plan: ImagePlan, resampler: Resampler) {
         let (w, h) = (plan.resizeWidth, plan.resizeHeight)
-        if image.layout == .ycbcr {
-            return resampler.resize(image, width: w, height: h, chroma: ((w + 1) / 2, (h + 1) / 2))
-        }
-        return resampler.resize(image, width: w, height: h)
+        resampler.resize(&image, width: w, height: h, chroma: image.layout == .ycbcr ? ((w + 1) / 2, (h + 1) / 2) : nil)
     }
 
     static func encode(_ image: PixelImage, plan: ImagePlan, path: String) throws(MediaError) -> [UInt8] {

@@ -42,9 +42,9 @@ struct ImagePipelineTests {
         let plan = ImagePlan.make(for: info, options: ImageOptions(maxSide: maxSide))
         #expect(plan.jpegScaleDenominator == [300: 1, 150: 1, 80: 2, 40: 4, 20: 8][maxSide])
         let file = try MappedFile(path: path)
-        let (decoded, _) = try ImagePipeline.decode(file.view, info: info, plan: plan, path: path)
-        #expect(decoded.layout == .ycbcr)
-        let resized = ImagePipeline.resize(decoded, plan: plan, resampler: Resampler())
+        var (resized, _) = try ImagePipeline.decode(file.view, info: info, plan: plan, path: path)
+        #expect(resized.layout == .ycbcr)
+        ImagePipeline.resize(&resized, plan: plan, resampler: Resampler())
         let full = try decodeFixture(path, output: .planes).planes[0]
         let reference = Reference.lanczos3(Reference.channel(full, 0), width: full.width, height: full.height,
                                            to: plan.resizeWidth, plan.resizeHeight)

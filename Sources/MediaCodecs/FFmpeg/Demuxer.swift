@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CFFmpeg
+import CFFmpegLoader
 import MediaCore
 
 /// Owns an opened `AVFormatContext` (`avformat_open_input` … `avformat_close_input`), opened with
@@ -27,10 +27,10 @@ final class Demuxer {
     /// Opens `path` with the demuxer named `formatName` (e.g. `mov`, `asf`), then reads stream info.
     /// Wraps `avformat_open_input` and `avformat_find_stream_info`.
     init(path: String, formatName: String, limits: MediaLimits) throws(FFmpegError) {
-        _ = FFmpegRuntime.configured
+        guard FFmpegRuntime.loadError == nil else { throw FFmpegError(kimi_averror(ENOSYS), "kimi_ffmpeg_load") }
         deadline = .allocate(capacity: 1)
         deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
-        guard var context = avformat_alloc_context() else {
+        guard var context = kimi_avformat_alloc_context() else {
             deadline.deallocate()
             throw FFmpegError(kimi_averror(ENOMEM), "avformat_alloc_context")
         }
@@ -38,7 +38,7 @@ final class Demuxer {
         context.pointee.probesize = Int64(limits.probeBytes)
         context.pointee.max_analyze_duration = Int64(limits.analyzeSeconds * Double(KIMI_AV_TIME_BASE))
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
-        let status = avformat_open_input(&optional, path, av_find_input_format(formatName), nil)
+        let status = kimi_avformat_open_input(&optional, path, kimi_av_find_input_format(formatName), nil)
         guard status >= 0, let opened = optional else {
             let expired = Self.monotonicNanoseconds() > deadline.pointee
             deadline.deallocate()  // avformat_open_input frees the context on failure
@@ -46,7 +46,7 @@ final class Demuxer {
         }
         context = opened
         self.context = context
-        let info = avformat_find_stream_info(context, nil)
+        let info = kimi_avformat_find_stream_info(context, nil)
         // FFmpeg may report an interrupted read as invalid data: the clock says which it was.
         try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")
     }
@@ -56,7 +56,7 @@ final class Demuxer {
 
     deinit {
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
-        avformat_close_input(&optional)
+        kimi_avformat_close_input(&optional)
         deadline.deallocate()
     }
 
@@ -69,7 +69,7 @@ final class Demuxer {
     /// else the first video stream that is not an attached picture.
     var videoStream: UnsafeMutablePointer<AVStream>? {
         let isPicture = { (s: UnsafeMutablePointer<AVStream>) in s.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 }
-        let best = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        let best = kimi_av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         if best >= 0, let stream = context.pointee.streams[Int(best)], !isPicture(stream) { return stream }
         return streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && !isPicture($0) }
     }

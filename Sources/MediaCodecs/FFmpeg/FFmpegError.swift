@@ -1,4 +1,4 @@
-import CFFmpeg
+import CFFmpegLoader
 
 /// A failed FFmpeg call: the function, its negative `AVERROR` code and `av_strerror`'s text.
 public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -10,7 +10,7 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
         self.code = code
         self.function = function
         var buffer = [CChar](repeating: 0, count: Int(KIMI_AV_ERROR_MAX_STRING_SIZE))
-        av_strerror(code, &buffer, buffer.count)
+        kimi_av_strerror(code, &buffer, buffer.count)
         self.text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
@@ -24,7 +24,13 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 }
 
-/// FFmpeg's log level is process-global: set once, on first use, never per file (design §3.7).
+/// FFmpeg, loaded once on first use (`kimi_ffmpeg_load`, which also sets the process-global log
+/// level, design §3.7). Image work never loads it.
 enum FFmpegRuntime {
-    static let configured: Void = { av_log_set_level(AV_LOG_QUIET) }()
+    /// `nil` when FFmpeg is ready, otherwise why it is not (e.g. the libraries are not installed).
+    static let loadError: String? = {
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard kimi_ffmpeg_load(&buffer, buffer.count) != 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }

@@ -1,4 +1,4 @@
-import CFFmpeg
+import CFFmpegLoader
 import MediaCore
 
 /// Probes a video: container integrity from our own header walk, then FFmpeg's demuxer with a
@@ -22,6 +22,9 @@ enum VideoProbe {
     static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
         let truncated = try context.checkIntegrity(format, file.view)
         guard let name = demuxerName(format) else { throw context.error(.unsupportedFormat, "no demuxer for \(format.rawValue)") }
+        if let missing = FFmpegRuntime.loadError {
+            throw context.error(.decodeFailed, "video needs FFmpeg's libraries, which could not be loaded: \(missing)")
+        }
         let demuxer: Demuxer
         do {
             demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
@@ -72,18 +75,18 @@ enum VideoProbe {
     /// returns the counter-clockwise angle, so a phone's portrait video (-90) is 90 here.
     static func clockwiseRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
         guard let matrix = kimi_stream_display_matrix(stream) else { return 0 }
-        let counterClockwise = av_display_rotation_get(matrix)
+        let counterClockwise = kimi_av_display_rotation_get(matrix)
         guard counterClockwise.isFinite else { return 0 }
         let quarterTurns = Int((-counterClockwise / 90).rounded())
         return ((quarterTurns % 4) + 4) % 4 * 90
     }
 
     private static func codecName(_ id: AVCodecID) -> String {
-        avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+        kimi_avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
     }
 
     private static func pixelFormatName(_ format: Int32) -> String? {
-        format < 0 ? nil : av_get_pix_fmt_name(AVPixelFormat(rawValue: format)).map { String(cString: $0) }
+        format < 0 ? nil : kimi_av_get_pix_fmt_name(AVPixelFormat(rawValue: format)).map { String(cString: $0) }
     }
 
     private static func code(for error: FFmpegError) -> MediaError.Code {
@@ -104,12 +107,12 @@ struct KeyframeIndex {
     var interval: Double
 
     init?(_ stream: UnsafeMutablePointer<AVStream>, declaredFrames: Int, duration: Double?) {
-        let entries = Int(avformat_index_get_entries_count(stream))
+        let entries = Int(kimi_avformat_index_get_entries_count(stream))
         guard entries > 0 else { return nil }
         var keyframes = 0, sawDelta = false
         var first: Int64 = 0, last: Int64 = 0
         for i in 0..<Int32(entries) {
-            guard let entry = avformat_index_get_entry(stream, i) else { continue }
+            guard let entry = kimi_avformat_index_get_entry(stream, i) else { continue }
             if entry.pointee.flags & KIMI_AVINDEX_KEYFRAME != 0 {
                 if keyframes == 0 { first = entry.pointee.timestamp }
                 last = entry.pointee.timestamp

@@ -4,6 +4,12 @@ import Glibc
 import Darwin
 #endif
 
+#if canImport(Glibc)
+/// glibc's `mallopt(3)`, which the Glibc module does not export (it lives in <malloc.h>).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
 /// Owned, 64-byte-aligned pixel memory. Written once by the stage that makes it, then only read:
 /// that is what makes it safe to hand across tasks (design §5). Every allocation has
 /// ``slack`` readable bytes past its end, so SIMD kernels may load a whole vector at a row's end.
@@ -14,6 +20,7 @@ public final class PixelStorage: @unchecked Sendable {
     public static let slack = 64
 
     public init(count: Int) {
+        _ = Self.allocatorConfigured
         self.count = count
         var pointer: UnsafeMutableRawPointer?
         guard posix_memalign(&pointer, 64, count + Self.slack) == 0, let pointer else {
@@ -24,6 +31,16 @@ public final class PixelStorage: @unchecked Sendable {
     }
 
     deinit { free(bytes) }
+
+    /// glibc raises its mmap threshold (up to 32 MiB) after a large block is freed, so a batch's
+    /// next 24 MiB planes come from the heap and stay resident after use: a 24 MP JPEG batch peaked
+    /// at 163 MiB against 108 MiB for one file. A fixed 1 MiB threshold keeps every pixel buffer in
+    /// its own mapping, returned to the system on free. Set once, process-wide.
+    private static let allocatorConfigured: Void = {
+        #if canImport(Glibc)
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
+        #endif
+    }()
 }
 
 /// One plane of 8-bit samples: `channels` interleaved samples per pixel (1 gray or one YCbCr

@@ -1,7 +1,7 @@
 extension Resampler {
-    /// RGBA → premultiplied RGBA (rounded), so filtering weighs colour by coverage.
-    static func premultiply(_ plane: Plane) -> Plane {
-        let output = Plane(width: plane.width, height: plane.height, channels: 4)
+    /// RGBA → premultiplied RGBA (rounded) in `output` (which may be `plane` itself), so filtering
+    /// weighs colour by coverage.
+    static func premultiply(_ plane: Plane, into output: Plane) -> Plane {
         let s = plane.base, d = output.base
         for i in 0..<(plane.width * plane.height) {
             let a = UInt32(s[i * 4 + 3])

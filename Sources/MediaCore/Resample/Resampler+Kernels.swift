@@ -5,14 +5,15 @@ import _Builtin_intrinsics.intel
 // The hot loops. Each kernel has an SSE2 form (x86-64's baseline, so no CPU dispatch) and a
 // scalar form; both compute the same integers: Σ weight·sample in 32 bits, rounded, >> 14, clamped.
 extension Resampler {
-    /// Output rows `rows` of a vertical resize: row y = Σₖ w[y][k] · input row (start[y] + k).
-    static func verticalRows(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>) {
+    /// Output rows `rows` of a vertical resize: row y = Σₖ w[y][k] · input row (start[y] + k), written
+    /// to output row y − `outputOffset` (a band buffer starts at its first row).
+    static func verticalRows(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>, outputOffset: Int = 0) {
         let rowBytes = input.rowBytes
         table.weights.withUnsafeBufferPointer { weights in
             for y in rows {
                 let start = Int(table.starts[y]), count = Int(table.counts[y])
                 let w = weights.baseAddress! + y * table.stride
-                let destination = output.row(y)
+                let destination = output.row(y - outputOffset)
                 var x = 0
                 #if arch(x86_64)
                 x = verticalSSE2(input, start: start, count: count, weights: w, destination: destination)
@@ -27,47 +28,30 @@ extension Resampler {
         }
     }
 
-    /// Output rows `rows` of a horizontal resize of a one-channel plane: a dot product of the
-    /// output sample's weights with the input run it covers.
-    static func horizontalGray(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>) {
-        table.weights.withUnsafeBufferPointer { weights in
-            for y in rows {
-                let source = input.row(y), destination = output.row(y)
-                for x in 0..<output.width {
-                    let start = Int(table.starts[x]), count = Int(table.counts[x])
-                    let w = weights.baseAddress! + x * table.stride
-                    #if arch(x86_64)
-                    destination[x] = clamp(dotSSE2(source + start, w, count))
-                    #else
-                    var acc = rounding
-                    for k in 0..<count { acc &+= Int32(w[k]) &* Int32(source[start + k]) }
-                    destination[x] = clamp(acc)
-                    #endif
-                }
-            }
-        }
-    }
-
-    /// Output rows `rows` of a horizontal resize of 3- or 4-channel pixels.
-    static func horizontalPixels(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>) {
+    /// Input rows `rows` of a horizontal resize, written to output row y − `outputOffset`: per output
+    /// pixel, a dot product of its weights with the input run it covers (per channel).
+    static func horizontalRows(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>, outputOffset: Int = 0) {
         let c = input.channels
         table.weights.withUnsafeBufferPointer { weights in
             for y in rows {
-                let source = input.row(y), destination = output.row(y)
+                let source = input.row(y), destination = output.row(y - outputOffset)
                 for x in 0..<output.width {
                     let start = Int(table.starts[x]), count = Int(table.counts[x])
                     let w = weights.baseAddress! + x * table.stride
-                    let out = destination + x * c
                     #if arch(x86_64)
+                    if c == 1 {
+                        destination[x] = clamp(dotSSE2(source + start, w, count))
+                        continue
+                    }
                     if c <= 4 {
-                        pixelSSE2(source + start * c, channels: c, w, count, out)
+                        pixelSSE2(source + start * c, channels: c, w, count, destination + x * c)
                         continue
                     }
                     #endif
                     for ch in 0..<c {
                         var acc = rounding
                         for k in 0..<count { acc &+= Int32(w[k]) &* Int32(source[(start + k) * c + ch]) }
-                        out[ch] = clamp(acc)
+                        destination[x * c + ch] = clamp(acc)
                     }
                 }
             }

@@ -17,27 +17,61 @@ public struct Resampler: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Resizes every plane of `image` so that its first plane becomes `width`×`height`; with
-    /// `chroma`, the other planes (YCbCr chroma) go to that size instead.
-    public func resize(_ image: PixelImage, width: Int, height: Int, chroma: (width: Int, height: Int)? = nil) -> PixelImage {
-        let planes = image.planes.enumerated().map { i, plane in
-            if i > 0, let chroma { return resize(plane, width: chroma.width, height: chroma.height) }
-            return resize(plane, width: width, height: height, premultiplied: image.layout == .rgba)
+    /// Resizes every plane of `image` in place so that its first plane becomes `width`×`height`;
+    /// with `chroma`, the other planes (YCbCr chroma) go to that size instead. Each source plane is
+    /// released as soon as it has been resized (when `image` held the last reference), so the peak
+    /// holds the resized planes and one source plane, not the whole source picture.
+    public func resize(_ image: inout PixelImage, width: Int, height: Int, chroma: (width: Int, height: Int)? = nil) {
+        let premultiplied = image.layout == .rgba
+        for i in image.planes.indices {
+            let size: (width: Int, height: Int) = i > 0 ? chroma ?? (width, height) : (width, height)
+            let source = image.planes[i]
+            image.planes[i] = Self.placeholder  // the array lets go of the source while it is resized
+            image.planes[i] = resize(source, width: size.width, height: size.height, premultiplied: premultiplied,
+                                     ownsSource: true)
         }
-        return PixelImage(layout: image.layout, planes: planes)
     }
 
-    /// Resizes one plane. `premultiplied` applies to 4-channel planes whose last channel is alpha.
-    public func resize(_ plane: Plane, width: Int, height: Int, premultiplied: Bool = false) -> Plane {
+    private static let placeholder = Plane(width: 0, height: 0, channels: 1)
+
+    /// Resizes one plane. `premultiplied` applies to 4-channel planes whose last channel is alpha;
+    /// `ownsSource` says nobody else reads `plane`, so it may be premultiplied in place.
+    public func resize(_ plane: Plane, width: Int, height: Int, premultiplied: Bool = false, ownsSource: Bool = false) -> Plane {
         if plane.width == width && plane.height == height { return plane }
         let alpha = premultiplied && plane.channels == 4
-        var result = alpha ? Self.premultiply(plane) : plane
-        if height < plane.height {
-            result = horizontal(vertical(result, to: height), to: width)
-        } else {
-            result = vertical(horizontal(result, to: width), to: height)
-        }
+        let source = alpha ? Self.premultiply(plane, into: ownsSource ? plane : Plane(width: plane.width, height: plane.height, channels: 4)) : plane
+        let result = height < plane.height
+            ? verticalThenHorizontal(source, width: width, height: height)
+            : vertical(horizontal(source, to: width), to: height)
         return alpha ? Self.unpremultiply(result) : result
+    }
+
+    /// Shrinking the height: output rows are made in bands of 64; each band is filtered vertically
+    /// into a small buffer, then horizontally into the result, so the full-width intermediate
+    /// (input width × output height) never exists.
+    func verticalThenHorizontal(_ plane: Plane, width: Int, height: Int) -> Plane {
+        let vertical = FilterTable(inSize: plane.height, outSize: height, filter: filter)
+        let horizontal = plane.width == width ? nil : FilterTable(inSize: plane.width, outSize: width, filter: filter)
+        let output = Plane(width: width, height: height, channels: plane.channels)
+        let band = 64
+        let bands = (height + band - 1) / band
+        let workers = plane.rowBytes * height >= 1 << 20 ? min(threads, bands) : 1
+        let work: @Sendable (Int) -> Void = { worker in
+            let strip = Plane(width: plane.width, height: band, channels: plane.channels)
+            var b = worker
+            while b < bands {
+                let rows = b * band..<min(height, (b + 1) * band)
+                if let horizontal {
+                    Self.verticalRows(plane, strip, vertical, rows, outputOffset: rows.lowerBound)
+                    Self.horizontalRows(strip, output, horizontal, 0..<rows.count, outputOffset: -rows.lowerBound)
+                } else {
+                    Self.verticalRows(plane, output, vertical, rows)
+                }
+                b += workers
+            }
+        }
+        if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        return output
     }
 
     /// Resizes the height of `plane` (width unchanged).
@@ -55,11 +89,7 @@ public struct Resampler: Sendable {
         let table = FilterTable(inSize: plane.width, outSize: width, filter: filter)
         let output = Plane(width: width, height: plane.height, channels: plane.channels)
         inBands(rows: plane.height, bytes: plane.rowBytes * plane.height) { rows in
-            if plane.channels == 1 {
-                Self.horizontalGray(plane, output, table, rows)
-            } else {
-                Self.horizontalPixels(plane, output, table, rows)
-            }
+            Self.horizontalRows(plane, output, table, rows)
         }
         return output
     }

@@ -1,0 +1,64 @@
+#include "ffmpeg_loader.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <libavutil/macros.h>
+
+// Sonames from the headers we compiled against (Debian 12: avformat 59, avcodec 59, avutil 57,
+// swscale 6), so a mismatched library is never loaded.
+#define KIMI_SONAME(name, major) "lib" #name ".so." AV_STRINGIFY(major)
+static const char *const kimi_sonames[] = {
+    KIMI_SONAME(avutil, LIBAVUTIL_VERSION_MAJOR),
+    KIMI_SONAME(avcodec, LIBAVCODEC_VERSION_MAJOR),
+    KIMI_SONAME(avformat, LIBAVFORMAT_VERSION_MAJOR),
+    KIMI_SONAME(swscale, LIBSWSCALE_VERSION_MAJOR),
+};
+enum { kimi_avutil, kimi_avcodec, kimi_avformat, kimi_swscale, kimi_library_count };
+
+#define KIMI_POINTER(lib, ret, name, params, args) static ret (*kimi_p_##name) params;
+#define KIMI_POINTER_VOID(lib, name, params, args) static void (*kimi_p_##name) params;
+KIMI_FFMPEG_FUNCTIONS(KIMI_POINTER)
+KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_POINTER_VOID)
+
+#define KIMI_WRAPPER(lib, ret, name, params, args) ret kimi_##name params { return kimi_p_##name args; }
+#define KIMI_WRAPPER_VOID(lib, name, params, args) void kimi_##name params { kimi_p_##name args; }
+KIMI_FFMPEG_FUNCTIONS(KIMI_WRAPPER)
+KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_WRAPPER_VOID)
+
+static pthread_once_t kimi_once = PTHREAD_ONCE_INIT;
+static int kimi_status = -1;
+static char kimi_error[512] = "FFmpeg was not loaded";
+
+static void kimi_load_once(void) {
+    void *handles[kimi_library_count];
+    for (int i = 0; i < kimi_library_count; i++) {
+        handles[i] = dlopen(kimi_sonames[i], RTLD_NOW | RTLD_LOCAL);
+        if (!handles[i]) {
+            snprintf(kimi_error, sizeof kimi_error, "%s", dlerror());
+            return;
+        }
+    }
+#define KIMI_RESOLVE(lib, ret, name, params, args) \
+    if (!(*(void **)&kimi_p_##name = dlsym(handles[kimi_##lib], #name))) { \
+        snprintf(kimi_error, sizeof kimi_error, "%s has no %s", kimi_sonames[kimi_##lib], #name); \
+        return; \
+    }
+#define KIMI_RESOLVE_VOID(lib, name, params, args) KIMI_RESOLVE(lib, void, name, params, args)
+    KIMI_FFMPEG_FUNCTIONS(KIMI_RESOLVE)
+    KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_RESOLVE_VOID)
+    // FFmpeg's log level is process-global: set once, here (design §3.7).
+    kimi_p_av_log_set_level(AV_LOG_QUIET);
+    kimi_status = 0;
+}
+
+int kimi_ffmpeg_load(char *error, size_t error_size) {
+    pthread_once(&kimi_once, kimi_load_once);
+    if (kimi_status != 0 && error && error_size > 0) snprintf(error, error_size, "%s", kimi_error);
+    return kimi_status;
+}
+
+const int32_t *kimi_stream_display_matrix(const AVStream *stream) {
+    return (const int32_t *)kimi_p_av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+}
