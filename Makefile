@@ -44,8 +44,10 @@ demo: release
 	@echo "== kimi-media probe Fixtures/images Fixtures/video"
 	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media probe Fixtures/images Fixtures/video
 	@echo
-	@echo "== kimi-media probe Fixtures/invalid (each file fails with its own error code)"
-	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media probe Fixtures/invalid || true
+	@echo "== kimi-media prepare Fixtures --out out/demo (Fixtures/invalid: each file fails with its own error code)"
+	@rm -rf out/demo
+	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media prepare Fixtures --out out/demo || true
+	@echo "Prepared files and out/demo/manifest.jsonl written."
 
 test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }

@@ -14,18 +14,18 @@ for i in $(seq -w 1 20); do
   mkdir -p "$corpus/$i"
   cp Fixtures/images/* Fixtures/video/* "$corpus/$i/"
 done
-run() {  # run LABEL FILES...: images and videos of that set, side by side
-  local label=$1; shift
+run() {  # run LABEL RUNS FILES...: images and videos of that set, side by side
+  local label=$1 runs=$2; shift 2
   local images=() videos=()
   for f in "$@"; do case $f in *.png|*.jpg|*.webp|*.gif) images+=("$f");; *) videos+=("$f");; esac; done
   local img vid
   img=$(printf ' %q' "${images[@]}"); vid=$(printf ' %q' "${videos[@]}")
-  hyperfine -N --warmup 2 --min-runs 10 --export-markdown "$out.part" \
+  hyperfine -N --warmup 1 --min-runs "$runs" --export-markdown "$out.part" \
     -n "kimi-media probe, ${#images[@]} images" "$bin probe --json --jobs 1 $img" \
     -n "identify -ping, ${#images[@]} images" "identify -ping $img" \
     -n "vipsheader, one process per image" "bash -c 'for f in $img; do vipsheader \$f; done'" >&2
   { echo "$label, images:"; echo; cat "$out.part"; echo; } >> "$out"
-  hyperfine -N --warmup 2 --min-runs 10 --export-markdown "$out.part" \
+  hyperfine -N --warmup 1 --min-runs "$runs" --export-markdown "$out.part" \
     -n "kimi-media probe, ${#videos[@]} videos" "$bin probe --json --jobs 1 $vid" \
     -n "ffprobe, one process per video" "bash -c 'for f in $vid; do ffprobe -v error -show_format -show_streams \$f; done'" >&2
   { echo "$label, videos:"; echo; cat "$out.part"; echo; } >> "$out"
@@ -34,6 +34,6 @@ run() {  # run LABEL FILES...: images and videos of that set, side by side
 : > "$out"
 mapfile -t small < <(find Fixtures/images Fixtures/video -type f | sort)
 mapfile -t large < <(find "$corpus" -type f | sort)
-run "The fixtures once" "${small[@]}"
-run "The fixtures 20 times" "${large[@]}"
+run "The fixtures once" 10 "${small[@]}"
+run "The fixtures 20 times" 3 "${large[@]}"
 cat "$out"
