@@ -31,7 +31,7 @@ struct BatchTests {
             let entries = try await BatchPreparer(preparer: Preparer(imageOptions: ImageOptions(maxSide: 64)), jobs: jobs)
                 .run(inputs, into: out.path)
             #expect(entries.map(\.source) == inputs)
-            #expect(entries.allSatisfy { $0.status == .ok })
+            #expect(entries.allSatisfy { $0.status == .ok }, "\(entries.filter { $0.status != .ok }.map { $0.error?.message ?? "" })")
         }
     }
 

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import KimiMedia
+
+/// `kimi-media estimate`: what files (or bare sizes) cost in prompt tokens, offline.
+struct EstimateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "Offline token estimates for images and videos, from their headers or from sizes alone.",
+        discussion: """
+            Uses the model's own preprocessing arithmetic (kimi-api-spec.md §2–§3): images resized to \
+            the patch budget, plus 5 wrapper tokens; videos sampled at min(2, fps) frames a second in \
+            chunks of 4, each chunk costing one frame's tokens at the per-frame budget plus 11 timestamp \
+            and wrapper tokens. Files are estimated as they are (run `prepare` first to estimate what \
+            it writes; its manifest carries the same counts).
+            """
+    )
+
+    @Argument(help: "Files or folders to estimate.", completion: .file())
+    var paths: [String] = []
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Estimate sizes instead of files: WxH [WxH ...].")
+    var dimensions: [String] = []
+
+    @Option(help: "With --dimensions: a video of this many frames (needs --fps).")
+    var frames: Int?
+
+    @Option(help: "With --dimensions and --frames: the video's frame rate.")
+    var fps: Double?
+
+    @Option(help: "The model whose preprocessing to apply.")
+    var model: String = "kimi-k2.6"
+
+    @Option(help: "A JSON file of extra or overriding model profiles ([ModelProfile]).", completion: .file())
+    var profiles: String?
+
+    @Flag(help: "One JSON object per line.")
+    var json = false
+
+    @OptionGroup var limits: LimitOptions
+
+    func validate() throws {
+        guard paths.isEmpty != dimensions.isEmpty else {
+            throw ValidationError("give either files/folders or --dimensions, not both")
+        }
+        if frames != nil || fps != nil {
+            guard !dimensions.isEmpty, let frames, let fps, frames > 0, fps > 0 else {
+                throw ValidationError("--frames and --fps go together, with --dimensions, and must be positive")
+            }
+        }
+        for size in dimensions where Self.parse(size) == nil {
+            throw ValidationError("'\(size)' is not a size: expected WIDTHxHEIGHT, e.g. 1920x1080")
+        }
+    }
+
+    static func parse(_ size: String) -> (width: Int, height: Int)? {
+        let parts = size.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0, w <= 1 << 20, h <= 1 << 20 else { return nil }
+        return (w, h)
+    }
+
+    func run() async throws {
+        let known: ModelProfiles
+        do {
+            known = try profiles.map { try ModelProfiles.loading(URL(fileURLWithPath: $0)) } ?? .builtIn
+        } catch {
+            throw ValidationError("cannot read the profiles file '\(profiles ?? "")': \(error)")
+        }
+        guard let profile = known.profile(for: model) else {
+            throw ValidationError("no profile for model '\(model)'; known: \(known.models.joined(separator: ", "))")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if !dimensions.isEmpty {
+            for size in dimensions.compactMap(Self.parse) {
+                let estimate = frames.map { TokenEstimate.video(frames: $0, fps: fps!, width: size.width, height: size.height, profile: profile) }
+                    ?? TokenEstimate.image(width: size.width, height: size.height, profile: profile)
+                emit(EstimateLine(path: nil, estimate: estimate), encoder)
+            }
+            return
+        }
+        var total = 0, failed = 0
+        for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
+            do throws(MediaError) {
+                guard let info = result.info else {
+                    throw MediaError(result.error?.code ?? .io, path: result.path, stage: .probe, result.error?.message ?? "failed")
+                }
+                let estimate = try TokenEstimate.of(info, profile: profile)
+                total += estimate.tokens
+                emit(EstimateLine(path: result.path, estimate: estimate), encoder)
+            } catch {
+                failed += 1
+                let summary = result.error ?? error.summary
+                if json, let line = try? encoder.encode(EstimateFailure(path: result.path, error: summary)) {
+                    Output.print(String(decoding: line, as: UTF8.self))
+                } else if !json {
+                    Output.print("error  \(summary.code.rawValue): \(summary.message)")
+                }
+            }
+        }
+        if !json { Output.print("\(total) tokens in all (\(model), offline estimate)") }
+        if failed > 0 {
+            Output.printError("\(failed) input\(failed == 1 ? "" : "s") failed")
+            throw ExitCode(1)
+        }
+    }
+
+    private func emit(_ line: EstimateLine, _ encoder: JSONEncoder) {
+        if json {
+            if let data = try? encoder.encode(line) { Output.print(String(decoding: data, as: UTF8.self)) }
+            return
+        }
+        let e = line.estimate
+        var text = "\(e.tokens) tokens  \(e.kind.rawValue)  \(e.width)x\(e.height) → \(e.resizedWidth)x\(e.resizedHeight)"
+        if let v = e.video { text += "  \(v.sampledFrames) frames sampled, \(v.chunks) chunks × \(v.tokensPerChunk)" }
+        if let path = line.path { text += "  \(path)" }
+        Output.print(text)
+        for d in e.diagnostics { Output.print("  ! \(d.message)") }
+    }
+}
+
+/// One `estimate --json` line. Keys: path (files only), kind, tokens, mediaTokens, width, height,
+/// resizedWidth, resizedHeight; for video also sampledFrames, chunks, tokensPerChunk; diagnostics.
+struct EstimateLine: Encodable {
+    var path: String?
+    var estimate: TokenEstimate
+
+    private enum Keys: String, CodingKey {
+        case path, kind, tokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
+        case diagnostics
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encodeIfPresent(path, forKey: .path)
+        try c.encode(estimate.kind, forKey: .kind)
+        try c.encode(estimate.tokens, forKey: .tokens)
+        try c.encode(estimate.mediaTokens, forKey: .mediaTokens)
+        try c.encode(estimate.width, forKey: .width)
+        try c.encode(estimate.height, forKey: .height)
+        try c.encode(estimate.resizedWidth, forKey: .resizedWidth)
+        try c.encode(estimate.resizedHeight, forKey: .resizedHeight)
+        if let v = estimate.video {
+            try c.encode(v.sampledFrames, forKey: .sampledFrames)
+            try c.encode(v.chunks, forKey: .chunks)
+            try c.encode(v.tokensPerChunk, forKey: .tokensPerChunk)
+        }
+        try c.encode(estimate.diagnostics, forKey: .diagnostics)
+    }
+}
+
+struct EstimateFailure: Encodable {
+    var path: String
+    var error: MediaError.Summary
+}
