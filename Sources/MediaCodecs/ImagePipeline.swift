@@ -18,6 +18,12 @@ public enum ImagePipeline {
                             passthrough: false, diagnostics: plan.diagnostics + diagnostics)
     }
 
+    /// Decodes the file at `path` as `plan` says (the pixels only; diagnostics are dropped).
+    public static func decode(path: String, info: MediaInfo, plan: ImagePlan) throws(MediaError) -> PixelImage {
+        let file = try MappedFile(path: path)
+        return try decode(file.view, info: info, plan: plan, path: path).0
+    }
+
     /// Decode: JPEG by DCT scaling (to YCbCr planes when the output is JPEG), WebP by libwebp's
     /// scaled decode, PNG and GIF (first frame) at full size.
     static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String) throws(MediaError) -> (PixelImage, [Diagnostic]) {
@@ -37,12 +43,12 @@ public enum ImagePipeline {
 
     /// Resize to the plan's size in stored orientation; YCbCr chroma goes straight to the 4:2:0
     /// size of the output.
-    static func resize(_ image: inout PixelImage, plan: ImagePlan, resampler: Resampler) {
+    public static func resize(_ image: inout PixelImage, plan: ImagePlan, resampler: Resampler) {
         let (w, h) = (plan.resizeWidth, plan.resizeHeight)
         resampler.resize(&image, width: w, height: h, chroma: image.layout == .ycbcr ? ((w + 1) / 2, (h + 1) / 2) : nil)
     }
 
-    static func encode(_ image: PixelImage, plan: ImagePlan, path: String) throws(MediaError) -> [UInt8] {
+    public static func encode(_ image: PixelImage, plan: ImagePlan, path: String) throws(MediaError) -> [UInt8] {
         switch plan.format {
         case .jpeg: try JPEGCodec.encode(image, quality: plan.quality, path: path)
         case .png: try PNGCodec.encode(image, path: path)
