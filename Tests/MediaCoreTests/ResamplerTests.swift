@@ -19,7 +19,9 @@ func texture(_ width: Int, _ height: Int, channels: Int) -> Plane {
 struct ResamplerTests {
     /// The quality bar: ≥ 40 dB against a float Lanczos-3 reference (Reference.lanczos3), per channel.
     @Test(arguments: [(1, 640, 480, 317, 211), (3, 600, 400, 233, 150), (4, 500, 300, 170, 102), (1, 400, 300, 400, 117),
-                      (1, 300, 200, 97, 200), (3, 200, 150, 333, 250), (1, 1000, 40, 100, 4)])
+                      (1, 300, 200, 97, 200), (3, 200, 150, 333, 250), (1, 1000, 40, 100, 4),
+                      // Large ratios, through the box pre-reduction (×4 and ×10 boxes, then Lanczos).
+                      (1, 2400, 1600, 300, 200), (3, 2000, 1500, 100, 75), (1, 3000, 100, 100, 100)])
     func matchesTheFloatReference(_ c: (Int, Int, Int, Int, Int)) {
         let (channels, w, h, ow, oh) = c
         let source = texture(w, h, channels: channels)
@@ -58,6 +60,16 @@ struct ResamplerTests {
             #expect(out[x, 0, 0] < 8, "red bled into x=\(x): \(out[x, 0, 0])")
             #expect(out[x, 0, 2] > 240)
         }
+    }
+
+    @Test func boxPreReduction() {
+        #expect(Resampler.boxFactor(6000, 3240) == 1)
+        #expect(Resampler.boxFactor(8000, 2000) == 2)
+        #expect(Resampler.boxFactor(8000, 256) == 15)
+        let p = Reference.plane(width: 5, height: 3, channels: 1) { x, y, _ in UInt8(10 * (y * 5 + x)) }
+        let r = Resampler.boxReduce(p, 2, 2)
+        #expect(r.width == 3 && r.height == 2)
+        #expect([r[0, 0, 0], r[2, 0, 0], r[0, 1, 0], r[2, 1, 0]] == [30, 65, 105, 140])  // edge blocks average what they have: (40+90)/2, (100+110)/2
     }
 
     @Test func filterTablesSumToOne() {

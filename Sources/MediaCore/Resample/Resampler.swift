@@ -39,7 +39,9 @@ public struct Resampler: Sendable {
     public func resize(_ plane: Plane, width: Int, height: Int, premultiplied: Bool = false, ownsSource: Bool = false) -> Plane {
         if plane.width == width && plane.height == height { return plane }
         let alpha = premultiplied && plane.channels == 4
-        let source = alpha ? Self.premultiply(plane, into: ownsSource ? plane : Plane(width: plane.width, height: plane.height, channels: 4)) : plane
+        var source = alpha ? Self.premultiply(plane, into: ownsSource ? plane : Plane(width: plane.width, height: plane.height, channels: 4)) : plane
+        let (fx, fy) = (Self.boxFactor(source.width, width), Self.boxFactor(source.height, height))
+        if fx > 1 || fy > 1 { source = Self.boxReduce(source, fx, fy) }
         let result = height < plane.height
             ? verticalThenHorizontal(source, width: width, height: height)
             : vertical(horizontal(source, to: width), to: height)
