@@ -53,7 +53,7 @@ public struct BatchPreparer: Sendable {
                 guard next < planned.count else { return }
                 let index = next, (input, _) = planned[index]
                 next += 1
-                group.addTask { (index, Self.prepare(input, preparer)) }
+                group.addTask { (index, Self.prepare(input, preparer, outputFolder: outputFolder)) }
             }
             for _ in 0..<jobs { start() }
             var emitted = 0
@@ -83,11 +83,13 @@ public struct BatchPreparer: Sendable {
     /// What one child task hands back: the prepared bytes stay in memory only until written.
     enum Outcome: Sendable {
         case image(PreparedImage)
+        /// Frames already written (atomically) to a hidden temporary folder inside the output folder.
+        case video(PreparedVideo)
         case failed(MediaError.Summary, MediaKind?)
         case skipped(String, MediaKind?)
     }
 
-    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer) -> Outcome {
+    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String) -> Outcome {
         switch input {
         case .unreadable(_, let summary):
             return .failed(summary, nil)
@@ -98,14 +100,31 @@ public struct BatchPreparer: Sendable {
             } catch {
                 return .failed(error.summary, nil)
             }
-            guard info.kind == .image else {
-                return .skipped("video preparation (keyframes, ≤ 2K re-encode) is not part of this build yet", info.kind)
-            }
+            guard info.kind == .image else { return prepareVideo(path, info, preparer, outputFolder: outputFolder) }
             do throws(MediaError) {
                 return .image(try preparer.prepare(image: path, info: info))
             } catch {
                 return .failed(error.summary, info.kind)
             }
+        }
+    }
+
+    /// Frames go to `OUT/.kimi-media-<uuid>/frame-NNNNNN.jpg` as they are made; `finish` renames the
+    /// folder into place, so a video's frames appear together or not at all.
+    static func prepareVideo(_ path: String, _ info: MediaInfo, _ preparer: Preparer, outputFolder: String) -> Outcome {
+        let temporary = outputFolder + "/.kimi-media-\(UUID().uuidString)"
+        var frames: [PreparedVideo.Frame] = []
+        do throws(MediaError) {
+            let (plan, diagnostics) = try preparer.prepare(video: path, info: info) { frame throws(MediaError) in
+                let name = String(format: "frame-%06d.jpg", frame.index + 1)
+                try AtomicFile.write(frame.image.bytes, to: temporary + "/" + name)
+                frames.append(PreparedVideo.Frame(name: name, timestampSeconds: frame.timestampSeconds, keyframe: frame.keyframe,
+                                                  width: frame.image.width, height: frame.image.height, bytes: frame.image.bytes.count))
+            }
+            return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, diagnostics: diagnostics))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            return .failed(error.summary, .video)
         }
     }
 
@@ -125,6 +144,24 @@ public struct BatchPreparer: Sendable {
                                               height: prepared.image.height, bytes: prepared.image.bytes.count, tokens: prepared.tokens)
             return ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
                                  passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
+        case .video(let video):
+            let folder = names.folder(for: input.1 ?? source)
+            let final = outputFolder + "/" + folder
+            try? FileManager.default.removeItem(atPath: final)  // a previous run's frames of this input
+            do {
+                try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.moveItem(atPath: video.folder, toPath: final)
+            } catch {
+                try? FileManager.default.removeItem(atPath: video.folder)
+                let failure = MediaError(.io, path: final, stage: .write, "cannot move the frames into place: \(error.localizedDescription)")
+                return ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary)
+            }
+            let outputs = video.frames.map { f in
+                ManifestEntry.Output(path: folder + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
+                                     tokens: video.plan.frameTokens, timestampSeconds: f.timestampSeconds, keyframe: f.keyframe)
+            }
+            return ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs, tokens: video.plan.estimate?.tokens,
+                                 diagnostics: video.diagnostics)
         case .failed(let summary, let kind):
             return ManifestEntry(source: source, kind: kind, status: .error, error: summary)
         case .skipped(let reason, let kind):
@@ -132,4 +169,22 @@ public struct BatchPreparer: Sendable {
                                  diagnostics: [Diagnostic(code: "skipped", stage: .plan, message: reason)])
         }
     }
+}
+
+/// A video whose frames have been written to a temporary folder.
+struct PreparedVideo: Sendable {
+    struct Frame: Sendable {
+        var name: String
+        var timestampSeconds: Double
+        var keyframe: Bool
+        var width: Int
+        var height: Int
+        var bytes: Int
+    }
+
+    var info: MediaInfo
+    var plan: VideoPlan
+    var folder: String
+    var frames: [Frame]
+    var diagnostics: [Diagnostic]
 }

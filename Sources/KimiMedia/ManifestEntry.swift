@@ -15,6 +15,22 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         public var bytes: Int
         /// Offline prompt tokens if sent as an image.
         public var tokens: Int
+        /// Video frames only: when the frame is shown, in seconds from the stream's start.
+        public var timestampSeconds: Double?
+        /// Video frames only: whether the frame is a keyframe.
+        public var keyframe: Bool?
+
+        public init(path: String, format: MediaFormat, width: Int, height: Int, bytes: Int, tokens: Int,
+                    timestampSeconds: Double? = nil, keyframe: Bool? = nil) {
+            self.path = path
+            self.format = format
+            self.width = width
+            self.height = height
+            self.bytes = bytes
+            self.tokens = tokens
+            self.timestampSeconds = timestampSeconds
+            self.keyframe = keyframe
+        }
     }
 
     public var source: String

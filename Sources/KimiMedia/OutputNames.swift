@@ -9,6 +9,15 @@ public struct OutputNames: Sendable {
 
     /// `relative` is the input's path relative to its root (e.g. `trip/IMG_1.HEIC`).
     public mutating func name(for relative: String, format: MediaFormat) -> String {
+        reserve(relative, suffix: "." + format.fileExtension)
+    }
+
+    /// A folder for an input's several outputs (a video's frames): its name without extension.
+    public mutating func folder(for relative: String) -> String {
+        reserve(relative, suffix: "")
+    }
+
+    private mutating func reserve(_ relative: String, suffix: String) -> String {
         let parts = relative.split(separator: "/").map(String.init).filter { !$0.isEmpty && $0 != "." && $0 != ".." }
         var folders = parts.dropLast().map(Self.clean)
         folders.removeAll { $0.isEmpty }
@@ -16,10 +25,10 @@ public struct OutputNames: Sendable {
         var stem = file
         if let dot = file.lastIndex(of: "."), dot != file.startIndex { stem = String(file[..<dot]) }
         let prefix = folders.isEmpty ? "" : folders.joined(separator: "/") + "/"
-        var candidate = prefix + stem + "." + format.fileExtension
+        var candidate = prefix + stem + suffix
         var n = 2
         while taken.contains(candidate.lowercased()) {
-            candidate = prefix + stem + "-\(n)." + format.fileExtension
+            candidate = prefix + stem + "-\(n)" + suffix
             n += 1
         }
         taken.insert(candidate.lowercased())

@@ -12,15 +12,17 @@ import MediaCore
 public struct Preparer: Sendable {
     public var probeOptions: ProbeOptions
     public var imageOptions: ImageOptions
+    public var videoOptions: VideoOptions
     public var profile: ModelProfile
     /// Threads one image's resize may use (row bands). Batch runs that already work on one file
     /// per core leave this at 1.
     public var threadsPerImage: Int
 
     public init(probeOptions: ProbeOptions = ProbeOptions(), imageOptions: ImageOptions = ImageOptions(),
-                profile: ModelProfile = .kimiK26, threadsPerImage: Int = 1) {
+                videoOptions: VideoOptions = VideoOptions(), profile: ModelProfile = .kimiK26, threadsPerImage: Int = 1) {
         self.probeOptions = probeOptions
         self.imageOptions = imageOptions
+        self.videoOptions = videoOptions
         self.profile = profile
         self.threadsPerImage = threadsPerImage
     }
@@ -45,6 +47,21 @@ public struct Preparer: Sendable {
         }
         let tokens = ImageTokens(width: encoded.width, height: encoded.height, profile: profile)
         return PreparedImage(info: info, plan: plan, image: encoded, tokens: tokens.promptTokens(profile: profile))
+    }
+}
+
+extension Preparer {
+    /// Extracts a video's frames as ``VideoOptions`` say, handing each encoded frame to `onFrame` as
+    /// soon as it exists (memory stays at a few frames whatever the length). Returns the plan and
+    /// the diagnostics (e.g. damage after the start, which keeps the frames before it).
+    public func prepare(video path: String, info: MediaInfo,
+                        onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> (VideoPlan, [Diagnostic]) {
+        guard info.kind == .video else {
+            throw MediaError(.invalidOptions, path: path, stage: .plan, "is a \(info.format.rawValue) image, not a video")
+        }
+        let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
+        let diagnostics = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: probeOptions.limits, onFrame: onFrame)
+        return (plan, plan.diagnostics + diagnostics)
     }
 }
 

@@ -7,11 +7,13 @@ import KimiMedia
 struct PrepareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
-        abstract: "Fit images to the 4096×2160 ceiling (or the model's own size) and write them with a manifest.",
+        abstract: "Fit images to 4096×2160 (or the model's own size), extract video keyframes at ≤ 2048×1080, with a manifest.",
         discussion: """
             Writes each prepared image under --out (mirroring the folders it was found in) and one JSON \
             line per input to OUT/manifest.jsonl: source, kind, status (ok|error|skipped), outputs \
-            (path, format, width, height, bytes, tokens), tokens, passthrough, diagnostics, error. Images \
+            (path, format, width, height, bytes, tokens; video frames also timestampSeconds, keyframe), \
+            tokens, passthrough, diagnostics, error. Videos: their keyframes as JPEGs in a folder named \
+            after the video (the ≤ 2K re-encode and other frame selections are not built yet). Images \
             already inside the box, upright and in an accepted format are copied byte for byte. Outputs \
             appear only complete (written to a temporary name, then renamed); originals are never modified.
             """
@@ -83,6 +85,11 @@ struct PrepareCommand: AsyncParsableCommand {
 
     static func describe(_ entry: ManifestEntry) -> String {
         switch entry.status {
+        case .ok where entry.kind == .video:
+            let frames = entry.outputs
+            let folder = frames.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
+            return "ok       \(entry.source) → \(folder)/ \(frames.count) keyframes \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
+                + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
             let o = entry.outputs[0]
             return "ok       \(entry.source) → \(o.path) \(o.width)x\(o.height) \(o.bytes) B \(o.tokens) tokens"

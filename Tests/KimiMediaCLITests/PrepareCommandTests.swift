@@ -93,3 +93,22 @@ struct PrepareCommandTests {
         #expect(!result.err.isEmpty)
     }
 }
+
+@Suite("kimi-media prepare, video")
+struct PrepareVideoTests {
+    @Test func keyframesLandInAFolderWithTimestamps() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--out", out.path, Fixture.video("rotated-90.mp4"), Fixture.invalid("audio-only.mp4")])
+        #expect(result.status == 1)
+        let lines = try jsonLines(result.out)
+        let outputs = try #require(lines[0]["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["path"] as? String } == ["rotated-90/frame-000001.jpg", "rotated-90/frame-000002.jpg"])
+        #expect(outputs.map { $0["timestampSeconds"] as? Double } == [0, 1])
+        #expect(outputs.allSatisfy { $0["keyframe"] as? Bool == true && $0["width"] as? Int == 90 && $0["height"] as? Int == 160 })
+        #expect(lines[0]["kind"] as? String == "video" && lines[0]["status"] as? String == "ok")
+        #expect((lines[0]["tokens"] as? Int ?? 0) > 0)
+        #expect((lines[1]["error"] as? [String: String])?["code"] == "unsupportedFormat")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(!entries.contains { $0.hasPrefix(".kimi-media-") })  // no temporary folder left
+    }
+}

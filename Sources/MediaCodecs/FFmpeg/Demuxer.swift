@@ -51,6 +51,9 @@ final class Demuxer {
         try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")
     }
 
+    /// Lifts the probe's deadline once the file is open: reading a long video may take longer.
+    func clearDeadline() { deadline.pointee = .max }
+
     /// Whether the wall-clock budget is spent.
     var deadlinePassed: Bool { Self.monotonicNanoseconds() > deadline.pointee }
 

@@ -69,13 +69,18 @@ public struct ImagePlan: Sendable, Codable, Hashable {
             let t = ImageTokens(width: width, height: height, profile: profile)
             return (t.resizedWidth, t.resizedHeight)
         case .box:
-            let (long, short) = options.box
-            let landscape = width >= height
-            let scale = min(1, Double(long) / Double(landscape ? width : height), Double(short) / Double(landscape ? height : width))
-            guard scale < 1 else { return (width, height) }
-            return (min(width, max(1, Int((Double(width) * scale).rounded()))),
-                    min(height, max(1, Int((Double(height) * scale).rounded()))))
+            return fitted(width, height, long: options.box.long, short: options.box.short)
         }
+    }
+
+    /// The largest size with the same aspect whose long side is ≤ `long` and short side ≤ `short`,
+    /// never larger than `width`×`height` (the image and the video boxes).
+    public static func fitted(_ width: Int, _ height: Int, long: Int, short: Int) -> (width: Int, height: Int) {
+        let landscape = width >= height
+        let scale = min(1, Double(long) / Double(landscape ? width : height), Double(short) / Double(landscape ? height : width))
+        guard scale < 1 else { return (width, height) }
+        return (min(width, max(1, Int((Double(width) * scale).rounded()))),
+                min(height, max(1, Int((Double(height) * scale).rounded()))))
     }
 
     /// The largest SIMD-accelerated TurboJPEG reduction (1/2, 1/4, 1/8) that still decodes at

@@ -1,0 +1,104 @@
+import CFFmpegLoader
+import MediaCore
+
+/// One frame taken from a video, encoded.
+public struct ExtractedFrame: Sendable {
+    public var index: Int
+    public var timestampSeconds: Double
+    public var keyframe: Bool
+    public var image: EncodedImage
+}
+
+/// Takes frames out of a video as a ``VideoPlan`` says and hands each one, encoded, to `onFrame` as
+/// soon as it exists: a few frames in flight whatever the video's length.
+public enum FrameExtractor {
+    /// Keyframes: the demuxer's packets are read in order and only those flagged
+    /// `AV_PKT_FLAG_KEY` are sent to the decoder, which is drained after each one, so no other frame
+    /// is ever decoded (`skip_frame` alone is not enough: the VP9 and AV1 decoders ignore it).
+    /// Damage after the start is a diagnostic; the frames before it are kept.
+    public static func extract(path: String, info: MediaInfo, plan: VideoPlan, limits: MediaLimits,
+                               onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> [Diagnostic] {
+        func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
+            MediaError(.decodeFailed, path: path, stage: .decode, message, cause: cause)
+        }
+        guard let name = VideoProbe.demuxerName(info.format) else {
+            throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not a video container")
+        }
+        if let missing = FFmpegRuntime.loadError {
+            throw MediaError(.decodeFailed, path: path, stage: .decode, "video needs FFmpeg's libraries: \(missing)")
+        }
+        let demuxer: Demuxer
+        let decoder: VideoDecoder
+        let stream: UnsafeMutablePointer<AVStream>
+        do {
+            demuxer = try Demuxer(path: path, formatName: name, limits: limits)
+            guard let video = demuxer.videoStream else {
+                throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")
+            }
+            stream = video
+            decoder = try VideoDecoder(stream: stream)
+        } catch let error as FFmpegError {
+            throw failure("cannot open the video", error)
+        } catch let error as MediaError {
+            throw error
+        } catch {
+            throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot open the video")
+        }
+        demuxer.clearDeadline()
+        let converter = FrameConverter()
+        let timeBase = av_q2d(stream.pointee.time_base)
+        let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
+        var diagnostics: [Diagnostic] = []
+        var index = 0
+        let packet = decoder.packet
+
+        func emitDecodedFrames() throws(MediaError) {
+            while true {
+                let step: DecodeStep
+                do { step = try decoder.receive() } catch {
+                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a keyframe could not be decoded: \(error)"))
+                    return
+                }
+                guard step == .frame else { return }
+                let frame = decoder.frame
+                defer { kimi_av_frame_unref(frame) }
+                let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
+                let seconds = pts == KIMI_AV_NOPTS_VALUE ? 0 : max(0, Double(pts - start) * timeBase)
+                var image: PixelImage
+                do { image = try converter.convert(frame, width: plan.resizeWidth, height: plan.resizeHeight) } catch {
+                    throw failure("cannot convert a frame", error)
+                }
+                image = image.oriented(plan.orientation)
+                let bytes = try JPEGCodec.encode(image, quality: plan.quality, path: path)
+                try onFrame(ExtractedFrame(
+                    index: index, timestampSeconds: seconds, keyframe: true,
+                    image: EncodedImage(bytes: bytes, format: .jpeg, width: plan.width, height: plan.height, passthrough: false, diagnostics: [])))
+                index += 1
+            }
+        }
+
+        while true {
+            let status = kimi_av_read_frame(demuxer.context, packet)
+            if status == KIMI_AVERROR_EOF { break }
+            if status < 0 {
+                diagnostics.append(Diagnostic(code: "damaged", stage: .decode,
+                                              message: "reading stopped after \(index) frames: \(FFmpegError(status, "av_read_frame"))"))
+                break
+            }
+            defer { kimi_av_packet_unref(packet) }
+            guard packet.pointee.stream_index == stream.pointee.index, packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0 else { continue }
+            do {
+                try decoder.send(packet)
+                try decoder.send(nil)  // drain: the keyframe comes out now, not after the next packets
+            } catch {
+                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a keyframe packet was refused: \(error)"))
+                decoder.reset()
+                continue
+            }
+            try emitDecodedFrames()
+            decoder.reset()
+        }
+        if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no keyframe could be decoded") }
+        return diagnostics
+    }
+}

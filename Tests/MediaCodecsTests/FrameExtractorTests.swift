@@ -1,0 +1,62 @@
+import Foundation
+import MediaCore
+import Testing
+import TestSupport
+
+@testable import MediaCodecs
+
+func keyframes(_ path: String, options: VideoOptions = VideoOptions(), probe: ProbeOptions = ProbeOptions()) throws
+    -> (VideoPlan, [ExtractedFrame], [Diagnostic]) {
+    let info = try MediaProber.probe(path: path, options: probe)
+    let plan = VideoPlan.make(for: info, options: options)
+    var frames: [ExtractedFrame] = []
+    let diagnostics = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: probe.limits) { frames.append($0) }
+    return (plan, frames, diagnostics)
+}
+
+@Suite("Keyframes")
+struct FrameExtractorTests {
+    /// Every container: the generator put keyframes at t = 0 s and 1 s (GOP 25 at 25 fps); only those
+    /// two frames come out, VP9 included (whose decoder ignores skip_frame).
+    @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
+                      "wmv2.wmv", "with-audio.mp4", "vfr.mp4"])
+    func keyframesOfEveryContainer(_ name: String) throws {
+        let (plan, frames, _) = try keyframes(Fixture.video(name))
+        #expect(frames.map { ($0.timestampSeconds * 1000).rounded() / 1000 } == [0, 1])
+        #expect(frames.allSatisfy { $0.keyframe && $0.image.format == .jpeg && $0.image.width == plan.width })
+        let decoded = try decodeRGB(frames[0].image.bytes, .jpeg)
+        #expect(decoded.width == plan.width && decoded.height == plan.height)
+    }
+
+    @Test func onlyKeyframeIsTheFirst() throws {
+        let (_, frames, _) = try keyframes(Fixture.video("single-keyframe.mp4"))
+        #expect(frames.map(\.timestampSeconds) == [0])
+    }
+
+    /// The display matrix turns frames upright: blue top-left, full-range colours (JPEG's, not
+    /// video's 16–235).
+    @Test func rotationAndFullRange() throws {
+        let (plan, frames, _) = try keyframes(Fixture.video("rotated-90.mp4"))
+        #expect((plan.width, plan.height) == (90, 160))
+        #expect(plan.diagnostics.map(\.code).contains("rotation-applied"))
+        let out = try decodeRGB(frames[0].image.bytes, .jpeg).planes[0]
+        func color(_ x: Int, _ y: Int) -> [Int] { (0..<3).map { Int(out[x, y, $0]) } }
+        #expect(color(10, 10)[2] > 245 && color(10, 10)[0] < 10, "top-left \(color(10, 10))")      // blue
+        #expect(color(80, 10)[0] > 245 && color(80, 10)[2] < 10, "top-right \(color(80, 10))")     // red
+        #expect(color(10, 150).allSatisfy { $0 > 245 }, "bottom-left \(color(10, 150))")          // white
+    }
+
+    @Test func framesFitTheBox() throws {
+        let (plan, frames, _) = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(maxSide: 64))
+        #expect((plan.width, plan.height) == (64, 36))
+        #expect(frames.allSatisfy { $0.image.width == 64 && $0.image.height == 36 })
+        #expect(plan.frameTokens == ImageTokens(width: 64, height: 36).tokens + 5)
+        #expect(plan.estimate?.tokens == TokenEstimate.video(frames: 50, fps: 25, width: 160, height: 90).tokens)
+    }
+
+    /// Damaged mid-stream (allowed truncation): the keyframes before the damage are kept.
+    @Test func damagedVideosKeepTheFramesBefore() throws {
+        let (_, frames, _) = try keyframes(Fixture.invalid("truncated.avi"), probe: ProbeOptions(allowTruncated: true))
+        #expect(frames.map(\.timestampSeconds) == [0])
+    }
+}
