@@ -60,7 +60,8 @@ extension Preparer {
             throw MediaError(.invalidOptions, path: path, stage: .plan, "is a \(info.format.rawValue) image, not a video")
         }
         let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
-        let diagnostics = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: probeOptions.limits, onFrame: onFrame)
+        let diagnostics = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: probeOptions.limits,
+                                                     threads: threadsPerImage, onFrame: onFrame)
         return (plan, plan.diagnostics + diagnostics)
     }
 }

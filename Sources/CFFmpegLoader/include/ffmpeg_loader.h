@@ -79,6 +79,7 @@ static const int KIMI_AVINDEX_KEYFRAME = AVINDEX_KEYFRAME;
 static const int KIMI_AV_PKT_FLAG_KEY = AV_PKT_FLAG_KEY;
 static inline int kimi_averror(int posix_error) { return AVERROR(posix_error); }
 static const int KIMI_SWS_LANCZOS = SWS_LANCZOS;
+static const int KIMI_SWS_POINT = SWS_POINT;
 static const int KIMI_SWS_ACCURATE_RND = SWS_ACCURATE_RND;
 static const int KIMI_SWS_FULL_CHR_H_INT = SWS_FULL_CHR_H_INT;
 #endif

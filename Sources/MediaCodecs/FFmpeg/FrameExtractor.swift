@@ -13,10 +13,13 @@ public struct ExtractedFrame: Sendable {
 /// soon as it exists: a few frames in flight whatever the video's length.
 public enum FrameExtractor {
     /// Keyframes: the demuxer's packets are read in order and only those flagged
-    /// `AV_PKT_FLAG_KEY` are sent to the decoder, which is drained after each one, so no other frame
-    /// is ever decoded (`skip_frame` alone is not enough: the VP9 and AV1 decoders ignore it).
+    /// `AV_PKT_FLAG_KEY` are sent to the decoder, as one stream of independent pictures (frame
+    /// threads decode several at once), so no other frame is ever decoded (`skip_frame` alone is not
+    /// enough: the VP9 and AV1 decoders ignore it). Streams that cannot continue after a skipped
+    /// stretch are recovered by resetting the decoder on a refused packet.
     /// Damage after the start is a diagnostic; the frames before it are kept.
-    public static func extract(path: String, info: MediaInfo, plan: VideoPlan, limits: MediaLimits,
+    /// `threads`: decoder threads (1 when files already run in parallel, one per core).
+    public static func extract(path: String, info: MediaInfo, plan: VideoPlan, limits: MediaLimits, threads: Int = 1,
                                onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> [Diagnostic] {
         func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
             MediaError(.decodeFailed, path: path, stage: .decode, message, cause: cause)
@@ -36,7 +39,7 @@ public enum FrameExtractor {
                 throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")
             }
             stream = video
-            decoder = try VideoDecoder(stream: stream)
+            decoder = try VideoDecoder(stream: stream, threads: threads)
         } catch let error as FFmpegError {
             throw failure("cannot open the video", error)
         } catch let error as MediaError {
@@ -45,7 +48,12 @@ public enum FrameExtractor {
             throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot open the video")
         }
         demuxer.clearDeadline()
+        // Demuxers that know their index (MP4/MOV/3GP, MKV/WebM, AVI, …) then skip the other
+        // packets' bytes instead of reading them: the way below both ffmpeg forms. The key-flag
+        // check below stays, for demuxers that ignore `discard`.
+        for other in demuxer.streams { other.pointee.discard = other == stream ? AVDISCARD_NONKEY : AVDISCARD_ALL }
         let converter = FrameConverter()
+        let encoder = try JPEGCodec.Encoder(path: path)
         let timeBase = av_q2d(stream.pointee.time_base)
         let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         var diagnostics: [Diagnostic] = []
@@ -69,7 +77,8 @@ public enum FrameExtractor {
                     throw failure("cannot convert a frame", error)
                 }
                 image = image.oriented(plan.orientation)
-                let bytes = try JPEGCodec.encode(image, quality: plan.quality, path: path)
+                let bytes = try encoder.encode(image, quality: plan.quality)
+                converter.recycle(image)
                 try onFrame(ExtractedFrame(
                     index: index, timestampSeconds: seconds, keyframe: true,
                     image: EncodedImage(bytes: bytes, format: .jpeg, width: plan.width, height: plan.height, passthrough: false, diagnostics: [])))
@@ -88,16 +97,20 @@ public enum FrameExtractor {
             defer { kimi_av_packet_unref(packet) }
             guard packet.pointee.stream_index == stream.pointee.index, packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0 else { continue }
             do {
-                try decoder.send(packet)
-                try decoder.send(nil)  // drain: the keyframe comes out now, not after the next packets
-            } catch {
+                while try !decoder.send(packet) { try emitDecodedFrames() }
+            } catch let error as FFmpegError {
                 diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a keyframe packet was refused: \(error)"))
                 decoder.reset()
                 continue
+            } catch let error as MediaError {
+                throw error
+            } catch {
+                throw MediaError(.decodeFailed, path: path, stage: .decode, "\(error)")
             }
             try emitDecodedFrames()
-            decoder.reset()
         }
+        _ = try? decoder.send(nil)  // drain the frames still in the decoder
+        try emitDecodedFrames()
         if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no keyframe could be decoded") }
         return diagnostics
     }

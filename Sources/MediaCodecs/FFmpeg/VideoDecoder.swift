@@ -15,8 +15,9 @@ final class VideoDecoder {
     let packet: UnsafeMutablePointer<AVPacket>
     let frame: UnsafeMutablePointer<AVFrame>
 
-    /// Opens the decoder for `stream`'s codec, single-threaded (files already run in parallel).
-    init(stream: UnsafeMutablePointer<AVStream>) throws(FFmpegError) {
+    /// Opens the decoder for `stream`'s codec with `threads` threads (frame and slice threading:
+    /// consecutive keyframes are independent, so frame threads decode several at once).
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 1) throws(FFmpegError) {
         guard let codec = kimi_avcodec_find_decoder(stream.pointee.codecpar.pointee.codec_id) else {
             throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "avcodec_find_decoder")
         }
@@ -30,7 +31,10 @@ final class VideoDecoder {
         self.packet = packet
         self.frame = frame
         try FFmpegError.check(kimi_avcodec_parameters_to_context(context, stream.pointee.codecpar), "avcodec_parameters_to_context")
-        context.pointee.thread_count = 1
+        // One more frame thread than cores, as FFmpeg's "auto" does: a thread waiting on I/O or on
+        // our encoder leaves a core to the others.
+        context.pointee.thread_count = Int32(threads > 1 ? threads + 1 : 1)
+        context.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         context.pointee.pkt_timebase = stream.pointee.time_base
         try FFmpegError.check(kimi_avcodec_open2(context, codec, nil), "avcodec_open2")
     }
@@ -44,11 +48,14 @@ final class VideoDecoder {
         kimi_av_frame_free(&f)
     }
 
-    /// Sends `packet` (or `nil` to drain). Wraps `avcodec_send_packet`.
-    func send(_ packet: UnsafeMutablePointer<AVPacket>?) throws(FFmpegError) {
+    /// Sends `packet` (or `nil` to drain). `false` when the decoder is full: receive its frames,
+    /// then send the same packet again. Wraps `avcodec_send_packet`.
+    func send(_ packet: UnsafeMutablePointer<AVPacket>?) throws(FFmpegError) -> Bool {
         let status = kimi_avcodec_send_packet(context, packet)
-        if status == KIMI_AVERROR_EAGAIN || status == KIMI_AVERROR_EOF { return }
+        if status == KIMI_AVERROR_EAGAIN { return false }
+        if status == KIMI_AVERROR_EOF { return true }
         try FFmpegError.check(status, "avcodec_send_packet")
+        return true
     }
 
     /// Receives the next frame into ``frame``. Wraps `avcodec_receive_frame`.
@@ -73,6 +80,20 @@ final class VideoDecoder {
 /// once per geometry and reused.
 final class FrameConverter {
     private var context: OpaquePointer?
+    /// Planes of a frame already encoded, reused for the next one of the same size.
+    private var spare: [Plane] = []
+
+    /// Hands back a converted frame's planes once nothing else holds them.
+    func recycle(_ image: consuming PixelImage) { spare = image.planes }
+
+    private func planes(_ sizes: [(Int, Int, Int)]) -> [Plane] {
+        if spare.count == sizes.count, zip(spare, sizes).allSatisfy({ $0.width == $1.0 && $0.height == $1.1 && $0.channels == $1.2 }),
+           spare.allSatisfy({ isKnownUniquelyReferenced($0.storage) }) {
+            defer { spare = [] }
+            return spare
+        }
+        return sizes.map { Plane(width: $0.0, height: $0.1, channels: $0.2) }
+    }
 
     deinit { if let context { kimi_sws_freeContext(context) } }
 
@@ -87,18 +108,20 @@ final class FrameConverter {
                       AV_PIX_FMT_YUV444P: AV_PIX_FMT_YUVJ444P][source] ?? source
         }
         let destination = bt709 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUVJ420P
+        // Scaling filters with Lanczos; at the same size only the range (and matrix) change, sample for sample.
+        let scaling = frame.pointee.width != Int32(width) || frame.pointee.height != Int32(height)
+        let flags = scaling ? KIMI_SWS_LANCZOS : KIMI_SWS_POINT
         context = kimi_sws_getCachedContext(context, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
-                                            destination, KIMI_SWS_LANCZOS | KIMI_SWS_ACCURATE_RND, nil, nil, nil)
+                                            destination, flags, nil, nil, nil)
         guard let context else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
         let planes: [Plane]
         if bt709 {
             _ = kimi_sws_setColorspaceDetails(context, kimi_sws_getCoefficients(SWS_CS_ITU709), fullRange ? 1 : 0,
                                               kimi_sws_getCoefficients(SWS_CS_ITU601), 1, 0, 1 << 16, 1 << 16)
-            planes = [Plane(width: width, height: height, channels: 3)]
+            planes = self.planes([(width, height, 3)])
         } else {
-            planes = [Plane(width: width, height: height, channels: 1),
-                      Plane(width: (width + 1) / 2, height: (height + 1) / 2, channels: 1),
-                      Plane(width: (width + 1) / 2, height: (height + 1) / 2, channels: 1)]
+            let (cw, ch) = ((width + 1) / 2, (height + 1) / 2)
+            planes = self.planes([(width, height, 1), (cw, ch, 1), (cw, ch, 1)])
         }
         var targets: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base) + [nil, nil, nil]
         var strides: [Int32] = planes.map { Int32($0.rowBytes) } + [0, 0, 0]

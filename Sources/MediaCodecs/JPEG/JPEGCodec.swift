@@ -69,33 +69,56 @@ enum JPEGCodec {
         return rgb
     }
 
-    /// Encodes `image` as a baseline JPEG: YCbCr planes (4:2:0 chroma) and gray directly
-    /// (`tjCompressFromYUVPlanes`), RGB with 4:2:0 subsampling (`tjCompress2`). RGBA is flattened
-    /// onto white first. No metadata but the JFIF header.
+    /// Encodes `image` as a baseline JPEG (see ``Encoder/encode(_:quality:)``), with a compressor
+    /// made for this one image.
     static func encode(_ image: PixelImage, quality: Int, path: String) throws(MediaError) -> [UInt8] {
-        guard let handle = tjInitCompress() else { throw failure(path, .encode, "tjInitCompress failed", nil) }
-        defer { tjDestroy(handle) }
-        var output: UnsafeMutablePointer<UInt8>?
-        var size: UInt = 0
-        defer { tjFree(output) }
-        let status: Int32
-        switch image.layout {
-        case .ycbcr, .gray:
-            var pointers: [UnsafePointer<UInt8>?] = image.planes.map { UnsafePointer($0.base) }
-            var strides: [Int32] = image.planes.map { Int32($0.rowBytes) }
-            let subsampling = image.layout == .gray ? TJSAMP_GRAY : TJSAMP_420
-            status = tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
-                                             Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
-        case .rgb, .rgba:
-            let plane = image.layout == .rgba ? flattenOnWhite(image.planes[0]) : image.planes[0]
-            status = tjCompress2(handle, plane.base, Int32(plane.width), Int32(plane.rowBytes), Int32(plane.height),
-                                 Int32(TJPF_RGB.rawValue), &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+        try Encoder(path: path).encode(image, quality: quality)
+    }
+
+    /// A TurboJPEG compressor (`tjInitCompress` … `tjDestroy`) and its output buffer, kept for a
+    /// series of frames. Not `Sendable`: one task owns it.
+    final class Encoder {
+        private let handle: tjhandle
+        private let path: String
+        private var output: UnsafeMutablePointer<UInt8>?
+        private var capacity: UInt = 0
+
+        init(path: String) throws(MediaError) {
+            guard let handle = tjInitCompress() else { throw failure(path, .encode, "tjInitCompress failed", nil) }
+            self.handle = handle
+            self.path = path
         }
-        guard status == 0, let output else {
-            let text = tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error"
-            throw failure(path, .encode, "cannot encode the JPEG: \(text)", nil)
+
+        deinit {
+            tjFree(output)
+            tjDestroy(handle)
         }
-        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+
+        /// YCbCr planes (4:2:0 chroma) and gray go in directly (`tjCompressFromYUVPlanes`), RGB with
+        /// 4:2:0 subsampling (`tjCompress2`); RGBA is flattened onto white first. No metadata but the
+        /// JFIF header. The output buffer is reused (TurboJPEG grows it when needed).
+        func encode(_ image: PixelImage, quality: Int) throws(MediaError) -> [UInt8] {
+            var size = capacity
+            let status: Int32
+            switch image.layout {
+            case .ycbcr, .gray:
+                var pointers: [UnsafePointer<UInt8>?] = image.planes.map { UnsafePointer($0.base) }
+                var strides: [Int32] = image.planes.map { Int32($0.rowBytes) }
+                let subsampling = image.layout == .gray ? TJSAMP_GRAY : TJSAMP_420
+                status = tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
+                                                 Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
+            case .rgb, .rgba:
+                let plane = image.layout == .rgba ? flattenOnWhite(image.planes[0]) : image.planes[0]
+                status = tjCompress2(handle, plane.base, Int32(plane.width), Int32(plane.rowBytes), Int32(plane.height),
+                                     Int32(TJPF_RGB.rawValue), &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+            }
+            guard status == 0, let output else {
+                let text = tjGetErrorStr2(handle).map { String(cString: $0) } ?? "unknown error"
+                throw failure(path, .encode, "cannot encode the JPEG: \(text)", nil)
+            }
+            capacity = max(capacity, tjBufSize(Int32(image.width), Int32(image.height), Int32(TJSAMP_420.rawValue)))
+            return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+        }
     }
 
     static func flattenOnWhite(_ rgba: Plane) -> Plane {

@@ -43,6 +43,13 @@ public final class PixelStorage: @unchecked Sendable {
     }()
 }
 
+/// `isKnownUniquelyReferenced` for a `let` class reference: whether `object` is held only by the
+/// caller's value (plus this call's own borrow).
+public func isKnownUniquelyReferenced(_ object: PixelStorage) -> Bool {
+    var reference = object
+    return Swift.isKnownUniquelyReferenced(&reference)
+}
+
 /// One plane of 8-bit samples: `channels` interleaved samples per pixel (1 gray or one YCbCr
 /// component, 3 RGB, 4 RGBA), rows `rowBytes` apart.
 public struct Plane: Sendable {
