@@ -24,7 +24,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe bench-images fixtures clean
+.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video fixtures clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -57,9 +57,13 @@ bench: tools release
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 	Benchmarks/compare-probe.sh
 	Benchmarks/compare-images.py
+	Benchmarks/compare-video.py
 
 bench-images: tools release
 	Benchmarks/compare-images.py
+
+bench-video: tools release
+	Benchmarks/compare-video.py
 
 bench-probe: tools release
 	Benchmarks/compare-probe.sh
