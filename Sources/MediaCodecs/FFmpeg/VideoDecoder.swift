@@ -1,5 +1,6 @@
 import CFFmpegLoader
 import MediaCore
+import Synchronization
 
 /// The outcome of asking the decoder for a frame: control flow, not an error (design §3.3).
 enum DecodeStep {
@@ -78,24 +79,25 @@ final class VideoDecoder {
 /// (`yuvj420p`, and a full-range source as its `j` variant); and YUV→YUV never changes the matrix,
 /// so BT.709 frames (tagged, or untagged HD) go to RGB instead, which does. The context is built
 /// once per geometry and reused.
-final class FrameConverter {
-    private var context: OpaquePointer?
-    /// Planes of a frame already encoded, reused for the next one of the same size.
-    private var spare: [Plane] = []
+final class FrameConverter: Sendable {
+    private let state = Mutex<OpaquePointer?>(nil)
+    /// Planes of frames already encoded, reused for the next ones of the same size (the encoder
+    /// hands them back from its own thread).
+    private let spares = Mutex<[[Plane]]>([])
 
-    /// Hands back a converted frame's planes once nothing else holds them.
-    func recycle(_ image: consuming PixelImage) { spare = image.planes }
+    deinit { state.withLock { if let context = $0 { kimi_sws_freeContext(context) } } }
+
+    /// Hands back a converted frame's planes once nothing else reads them.
+    func recycle(_ image: PixelImage) { spares.withLock { if $0.count < 4 { $0.append(image.planes) } } }
 
     private func planes(_ sizes: [(Int, Int, Int)]) -> [Plane] {
-        if spare.count == sizes.count, zip(spare, sizes).allSatisfy({ $0.width == $1.0 && $0.height == $1.1 && $0.channels == $1.2 }),
-           spare.allSatisfy({ isKnownUniquelyReferenced($0.storage) }) {
-            defer { spare = [] }
-            return spare
+        let reused = spares.withLock { spares -> [Plane]? in
+            guard let last = spares.last, last.count == sizes.count,
+                  zip(last, sizes).allSatisfy({ $0.width == $1.0 && $0.height == $1.1 && $0.channels == $1.2 }) else { return nil }
+            return spares.removeLast()
         }
-        return sizes.map { Plane(width: $0.0, height: $0.1, channels: $0.2) }
+        return reused ?? sizes.map { Plane(width: $0.0, height: $0.1, channels: $0.2) }
     }
-
-    deinit { if let context { kimi_sws_freeContext(context) } }
 
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) throws(FFmpegError) -> PixelImage {
         var source = AVPixelFormat(rawValue: frame.pointee.format)
@@ -111,9 +113,12 @@ final class FrameConverter {
         // Scaling filters with Lanczos; at the same size only the range (and matrix) change, sample for sample.
         let scaling = frame.pointee.width != Int32(width) || frame.pointee.height != Int32(height)
         let flags = scaling ? KIMI_SWS_LANCZOS : KIMI_SWS_POINT
-        context = kimi_sws_getCachedContext(context, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
-                                            destination, flags, nil, nil, nil)
-        guard let context else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
+        let made = state.withLock { context -> OpaquePointer? in
+            context = kimi_sws_getCachedContext(context, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
+                                                destination, flags, nil, nil, nil)
+            return context
+        }
+        guard let context = made else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
         let planes: [Plane]
         if bt709 {
             _ = kimi_sws_setColorspaceDetails(context, kimi_sws_getCoefficients(SWS_CS_ITU709), fullRange ? 1 : 0,
