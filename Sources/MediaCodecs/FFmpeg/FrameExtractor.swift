@@ -39,14 +39,12 @@ public enum FrameExtractor {
         private var encoder: JPEGCodec.Encoder?  // touched on `queue` only
 
         /// Queues `image` for encoding (blocks while two frames are already queued).
-        func submit(_ image: PixelImage, bt709: Bool, index: Int, seconds: Double, plan: VideoPlan, path: String,
-                    converter: FrameConverter) {
+        func submit(_ image: PixelImage, index: Int, seconds: Double, plan: VideoPlan, path: String, converter: FrameConverter) {
             slots.wait()
             queue.async(group: group) { [self] in
                 defer { slots.signal() }
                 do throws(MediaError) {
                     if encoder == nil { encoder = try JPEGCodec.Encoder(path: path) }
-                    if bt709 { image.convertBT709ToBT601() }
                     let bytes = try encoder!.encode(image, quality: plan.quality)
                     converter.recycle(image)
                     let frame = ExtractedFrame(
@@ -125,12 +123,12 @@ public enum FrameExtractor {
                 defer { kimi_av_frame_unref(frame) }
                 let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
                 let seconds = pts == KIMI_AV_NOPTS_VALUE ? 0 : max(0, Double(pts - start) * timeBase)
-                var converted: (image: PixelImage, bt709: Bool)
-                do { converted = try converter.convert(frame, width: plan.resizeWidth, height: plan.resizeHeight) } catch {
+                var image: PixelImage
+                do { image = try converter.convert(frame, width: plan.resizeWidth, height: plan.resizeHeight) } catch {
                     throw failure("cannot convert a frame", error)
                 }
-                let image = converted.image.oriented(plan.orientation)
-                sink.submit(image, bt709: converted.bt709, index: index, seconds: seconds, plan: plan, path: path, converter: converter)
+                image = image.oriented(plan.orientation)
+                sink.submit(image, index: index, seconds: seconds, plan: plan, path: path, converter: converter)
                 index += 1
                 for done in try sink.finished() { try onFrame(done) }
             }

@@ -72,14 +72,13 @@ final class VideoDecoder {
     func reset() { kimi_avcodec_flush_buffers(context) }
 }
 
-/// Converts decoded frames to what JPEG stores, at a target size: full-range BT.601 YCbCr 4:2:0
-/// planes, the JFIF colour space. One `sws_scale` pass (Lanczos) scales and expands video's limited
-/// range (16–235); FFmpeg 5.1's `sws_setColorspaceDetails` does not redo range conversion for
-/// YUV→YUV once a context exists, so the full-range formats are named up front (`yuvj420p`, and a
-/// full-range source as its `j` variant). YUV→YUV never changes the matrix, so BT.709 frames (tagged,
-/// or untagged HD) are reported as such, to be re-expressed in BT.601 on the planes
-/// (``PixelImage/convertBT709ToBT601()``, off the decode loop) rather than through RGB. The context is
-/// built once per geometry and reused.
+/// Converts decoded frames to what JPEG stores, at a target size, in one `sws_scale` pass (Lanczos):
+/// full-range BT.601 YCbCr 4:2:0 planes, the JFIF colour space. Video is usually limited range
+/// (16–235); HD video is BT.709. FFmpeg 5.1's `sws_setColorspaceDetails` does not redo range
+/// conversion for YUV→YUV once a context exists, so the full-range formats are named up front
+/// (`yuvj420p`, and a full-range source as its `j` variant); and YUV→YUV never changes the matrix,
+/// so BT.709 frames (tagged, or untagged HD) go to RGB instead, which does. The context is built
+/// once per geometry and reused.
 final class FrameConverter: Sendable {
     private let state = Mutex<OpaquePointer?>(nil)
     /// Planes of frames already encoded, reused for the next ones of the same size (the encoder
@@ -100,7 +99,7 @@ final class FrameConverter: Sendable {
         return reused ?? sizes.map { Plane(width: $0.0, height: $0.1, channels: $0.2) }
     }
 
-    func convert(_ frame: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) throws(FFmpegError) -> (image: PixelImage, bt709: Bool) {
+    func convert(_ frame: UnsafeMutablePointer<AVFrame>, width: Int, height: Int) throws(FFmpegError) -> PixelImage {
         var source = AVPixelFormat(rawValue: frame.pointee.format)
         let fullRange = frame.pointee.color_range == AVCOL_RANGE_JPEG
             || [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P].contains(source)
@@ -110,7 +109,7 @@ final class FrameConverter: Sendable {
             source = [AV_PIX_FMT_YUV420P: AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P: AV_PIX_FMT_YUVJ422P,
                       AV_PIX_FMT_YUV444P: AV_PIX_FMT_YUVJ444P][source] ?? source
         }
-        let destination = AV_PIX_FMT_YUVJ420P
+        let destination = bt709 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUVJ420P
         // Scaling filters with Lanczos; at the same size only the range (and matrix) change, sample for sample.
         let scaling = frame.pointee.width != Int32(width) || frame.pointee.height != Int32(height)
         let flags = scaling ? KIMI_SWS_LANCZOS : KIMI_SWS_POINT
@@ -120,8 +119,15 @@ final class FrameConverter: Sendable {
             return context
         }
         guard let context = made else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
-        let (cw, ch) = ((width + 1) / 2, (height + 1) / 2)
-        let planes = self.planes([(width, height, 1), (cw, ch, 1), (cw, ch, 1)])
+        let planes: [Plane]
+        if bt709 {
+            _ = kimi_sws_setColorspaceDetails(context, kimi_sws_getCoefficients(SWS_CS_ITU709), fullRange ? 1 : 0,
+                                              kimi_sws_getCoefficients(SWS_CS_ITU601), 1, 0, 1 << 16, 1 << 16)
+            planes = self.planes([(width, height, 3)])
+        } else {
+            let (cw, ch) = ((width + 1) / 2, (height + 1) / 2)
+            planes = self.planes([(width, height, 1), (cw, ch, 1), (cw, ch, 1)])
+        }
         var targets: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base) + [nil, nil, nil]
         var strides: [Int32] = planes.map { Int32($0.rowBytes) } + [0, 0, 0]
         let sourcePlanes = withUnsafeBytes(of: &frame.pointee.data) { raw in
@@ -130,6 +136,6 @@ final class FrameConverter: Sendable {
         let sourceStrides = withUnsafeBytes(of: &frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self).prefix(4)) }
         let rows = kimi_sws_scale(context, sourcePlanes, sourceStrides, 0, frame.pointee.height, &targets, &strides)
         guard rows > 0 else { throw FFmpegError(rows < 0 ? rows : KIMI_AVERROR_INVALIDDATA, "sws_scale") }
-        return (PixelImage(layout: .ycbcr, planes: planes), bt709)
+        return PixelImage(layout: bt709 ? .rgb : .ycbcr, planes: planes)
     }
 }
