@@ -9,6 +9,7 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
     .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux"),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF"),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 ]
 
 let package = Package(
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CTurboJPEG", "CPNG", "CWebP", "CGIF"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
         ),
         .target(name: "CFFmpegLoader"),
         .target(name: "KimiAPI", dependencies: ["MediaCore"]),

@@ -58,33 +58,10 @@ enum PNGCodec {
         return MediaError(code, path: path, stage: .decode, "cannot decode the PNG: \(text)")
     }
 
-    /// Encodes gray, RGB or RGBA as an 8-bit PNG with no ancillary chunks
-    /// (`png_image_write_to_memory`).
+    /// Encodes gray, RGB or RGBA as an 8-bit PNG with no ancillary chunks (``PNGWriter``).
     static func encode(_ image: PixelImage, path: String) throws(MediaError) -> [UInt8] {
-        let plane: Plane
-        let format: UInt32
-        switch image.layout {
-        case .gray: (plane, format) = (image.planes[0], 0)
-        case .rgb: (plane, format) = (image.planes[0], KIMI_PNG_FORMAT_RGB)
-        case .rgba: (plane, format) = (image.planes[0], KIMI_PNG_FORMAT_RGBA)
-        case .ycbcr: throw MediaError(.encodeFailed, path: path, stage: .encode, "PNG encoding needs RGB pixels")
-        }
-        var info = png_image()
-        info.version = KIMI_PNG_IMAGE_VERSION
-        info.width = UInt32(plane.width)
-        info.height = UInt32(plane.height)
-        info.format = format
-        defer { png_image_free(&info) }
-        var size = 0
-        guard png_image_write_to_memory(&info, nil, &size, 0, plane.base, Int32(plane.rowBytes), nil) != 0, size > 0 else {
-            throw MediaError(.encodeFailed, path: path, stage: .encode, "cannot size the PNG: \(message(info))")
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let ok = bytes.withUnsafeMutableBytes { out in
-            png_image_write_to_memory(&info, out.baseAddress, &size, 0, plane.base, Int32(plane.rowBytes), nil)
-        }
-        guard ok != 0 else { throw MediaError(.encodeFailed, path: path, stage: .encode, "cannot encode the PNG: \(message(info))") }
-        return Array(bytes.prefix(size))
+        guard image.layout != .ycbcr else { throw MediaError(.encodeFailed, path: path, stage: .encode, "PNG encoding needs RGB pixels") }
+        return try PNGWriter.encode(image.planes[0], path: path)
     }
 
     private static func message(_ image: png_image) -> String {
