@@ -28,7 +28,7 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "box: inside 4096×2160 (or --max-side); model: exactly the model's own resize target (same tokens, fewer bytes).")
     var fit: FitMode = .box
 
-    @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160).")
+    @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160 for images, 2048×1080 for video frames).")
     var maxSide: Int?
 
     @Option(help: "auto (JPEG, PNG with alpha) | keep | jpeg | png | webp.")
@@ -56,6 +56,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let options = ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
+                                videoOptions: VideoOptions(maxSide: maxSide, quality: quality),
                                 threadsPerImage: max(1, cores / jobs))
         let json = json
         let encoder = JSONEncoder()

@@ -111,4 +111,12 @@ struct PrepareVideoTests {
         let entries = try FileManager.default.contentsOfDirectory(atPath: out.path)
         #expect(!entries.contains { $0.hasPrefix(".kimi-media-") })  // no temporary folder left
     }
+
+    @Test func maxSideAppliesToVideoFrames() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--max-side", "64", "--out", out.path, Fixture.video("h264.mp4")])
+        #expect(result.status == 0)
+        let outputs = try #require(try jsonLines(result.out).first?["outputs"] as? [[String: Any]])
+        #expect(outputs.allSatisfy { $0["width"] as? Int == 64 && $0["height"] as? Int == 36 })
+    }
 }
