@@ -76,6 +76,8 @@ let videoExpectations: [VideoExpectation] = [
     .init(name: "rotated-90.mp4", format: .mp4, codec: "h264", width: 90, height: 160, rotation: 90),
     .init(name: "with-audio.mp4", format: .mp4, codec: "h264", audio: "aac"),
     .init(name: "single-keyframe.mp4", format: .mp4, codec: "h264", keyframeInterval: 2, keyframes: 1),
+    .init(name: "one-hour-16x16.mp4", format: .mp4, codec: "h264", width: 16, height: 16, storedWidth: 16, storedHeight: 16,
+          frames: 3600, seconds: 3600, fps: 1, keyframeInterval: 60, keyframes: 60),
 ]
 
 @Suite("Probe: every valid fixture, exact values")

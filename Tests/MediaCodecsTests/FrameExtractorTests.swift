@@ -54,6 +54,31 @@ struct FrameExtractorTests {
         #expect(plan.estimate?.tokens == TokenEstimate.video(frames: 50, fps: 25, width: 160, height: 90).tokens)
     }
 
+    /// A one-hour video needs no more memory than a two-second one: frames are handed on as they are
+    /// made, so peak memory does not grow with the length (60 keyframes of 3,600 frames here).
+    @Test func memoryDoesNotGrowWithLength() throws {
+        func peakKilobytes() -> Int {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return usage.ru_maxrss
+        }
+        _ = try keyframes(Fixture.video("h264.mp4"))  // FFmpeg loaded, caches warm
+        let before = peakKilobytes()
+        var seen = 0
+        let path = Fixture.video("one-hour-16x16.mp4")
+        let info = try MediaProber.probe(path: path)
+        let plan = VideoPlan.make(for: info, options: VideoOptions())
+        _ = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: MediaLimits()) { frame in
+            #expect(frame.index == seen)
+            seen += 1
+        }
+        #expect(seen == 60)
+        #expect(peakKilobytes() - before < 16 * 1024)
+        // At 1 fps every frame is sampled: 3,600 frames, 900 chunks of 1 token + 11 wrapper tokens.
+        #expect(plan.estimate?.video?.sampledFrames == 3600)
+        #expect(plan.estimate?.tokens == 900 * (1 + 11))
+    }
+
     /// Damaged mid-stream (allowed truncation): the keyframes before the damage are kept.
     @Test func damagedVideosKeepTheFramesBefore() throws {
         let (_, frames, _) = try keyframes(Fixture.invalid("truncated.avi"), probe: ProbeOptions(allowTruncated: true))
