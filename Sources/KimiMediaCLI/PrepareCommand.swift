@@ -37,6 +37,12 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "JPEG/WebP quality, 1–100.")
     var quality: Int = 90
 
+    @Option(help: "Video: at most N keyframes, spread evenly over the duration.")
+    var maxFrames: Int?
+
+    @Option(help: "Video: drop keyframes closer than SECONDS to the previous one kept.")
+    var minGap: Double?
+
     @Option(help: "Files prepared in parallel (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -50,13 +56,16 @@ struct PrepareCommand: AsyncParsableCommand {
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16") }
         if fit == .model && maxSide != nil { throw ValidationError("--max-side applies to --fit box only") }
+        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
+        if let minGap, minGap < 0 { throw ValidationError("--min-gap must not be negative") }
     }
 
     func run() async throws {
         let options = ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
-                                videoOptions: VideoOptions(maxSide: maxSide, quality: quality),
+                                videoOptions: VideoOptions(maxSide: maxSide, quality: quality, maxFrames: maxFrames,
+                                                           minGapSeconds: minGap),
                                 threadsPerImage: max(1, cores / jobs))
         let json = json
         let encoder = JSONEncoder()

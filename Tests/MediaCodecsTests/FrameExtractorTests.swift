@@ -79,6 +79,18 @@ struct FrameExtractorTests {
         #expect(plan.estimate?.tokens == 900 * (1 + 11))
     }
 
+    /// Thinning picks keyframes from their timestamps (a keyframe a minute over an hour).
+    @Test func thinning() throws {
+        let hour = Fixture.video("one-hour-16x16.mp4")
+        let six = try keyframes(hour, options: VideoOptions(maxFrames: 6)).1.map(\.timestampSeconds)
+        #expect(six == [0, 600, 1200, 1800, 2400, 3000])
+        let gapped = try keyframes(hour, options: VideoOptions(minGapSeconds: 300)).1.map(\.timestampSeconds)
+        #expect(gapped == stride(from: 0.0, to: 3600, by: 300).map { $0 })
+        let both = try keyframes(hour, options: VideoOptions(maxFrames: 6, minGapSeconds: 900)).1.map(\.timestampSeconds)
+        #expect(both == [0, 900, 1800, 2700])  // at most one per 600 s slice, at least 900 s apart
+        #expect(try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(minGapSeconds: 1.5)).1.map(\.timestampSeconds) == [0])
+    }
+
     /// Damaged mid-stream (allowed truncation): the keyframes before the damage are kept.
     @Test func damagedVideosKeepTheFramesBefore() throws {
         let (_, frames, _) = try keyframes(Fixture.invalid("truncated.avi"), probe: ProbeOptions(allowTruncated: true))

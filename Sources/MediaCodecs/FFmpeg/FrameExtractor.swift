@@ -109,6 +109,7 @@ public enum FrameExtractor {
         let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         var diagnostics: [Diagnostic] = []
         var index = 0
+        var thinning = FrameThinning(plan: plan)
         let packet = decoder.packet
 
         func emitDecodedFrames() throws(MediaError) {
@@ -144,6 +145,9 @@ public enum FrameExtractor {
             }
             defer { kimi_av_packet_unref(packet) }
             guard packet.pointee.stream_index == stream.pointee.index, packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0 else { continue }
+            // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.
+            let stamp = packet.pointee.pts != KIMI_AV_NOPTS_VALUE ? packet.pointee.pts : packet.pointee.dts
+            if stamp != KIMI_AV_NOPTS_VALUE, !thinning.keep(max(0, Double(stamp - start) * timeBase)) { continue }
             do {
                 while try !decoder.send(packet) { try emitDecodedFrames() }
             } catch let error as FFmpegError {

@@ -12,11 +12,18 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     public var maxSide: Int?
     /// JPEG quality of extracted frames.
     public var quality: Int
+    /// At most this many frames, spread evenly over the duration.
+    public var maxFrames: Int?
+    /// Drop a frame closer than this many seconds to the previous one kept.
+    public var minGapSeconds: Double?
 
-    public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90) {
+    public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
+                minGapSeconds: Double? = nil) {
         self.frames = frames
         self.maxSide = maxSide
         self.quality = quality
+        self.maxFrames = maxFrames
+        self.minGapSeconds = minGapSeconds
     }
 
     public var box: (long: Int, short: Int) { maxSide.map { ($0, $0) } ?? (2048, 1080) }
@@ -34,6 +41,10 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     /// The display rotation as an EXIF orientation (90° clockwise → 6, 180° → 3, 270° → 8).
     public var orientation: ExifOrientation
     public var quality: Int
+    /// Thinning: at most `maxFrames`, evenly over `durationSeconds`; at least `minGapSeconds` apart.
+    public var maxFrames: Int?
+    public var minGapSeconds: Double?
+    public var durationSeconds: Double?
     /// Offline prompt tokens of one frame sent as an image.
     public var frameTokens: Int
     /// Offline estimate of the video itself (sampling, chunks, context check).
@@ -56,8 +67,39 @@ public struct VideoPlan: Sendable, Codable, Hashable {
                                           message: "display rotation of \(info.orientation)° applied to the frames"))
         }
         return VideoPlan(frames: options.frames, width: width, height: height, resizeWidth: rw, resizeHeight: rh,
-                         orientation: orientation, quality: options.quality,
+                         orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,
+                         minGapSeconds: options.minGapSeconds, durationSeconds: info.durationSeconds,
                          frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                          estimate: estimate, diagnostics: diagnostics)
+    }
+}
+
+/// Decides, from a frame's timestamp alone (before it is decoded), whether to keep it: at most
+/// `maxFrames` spread evenly (the first frame at or after each of `maxFrames` equal slices of the
+/// duration), and none closer than `minGapSeconds` to the last one kept.
+public struct FrameThinning: Sendable {
+    private let slice: Double?
+    private let minGap: Double?
+    private var nextSliceStart = 0.0
+    private var lastKept: Double?
+
+    public init(plan: VideoPlan) {
+        if let maxFrames = plan.maxFrames, maxFrames > 0, let duration = plan.durationSeconds, duration > 0 {
+            slice = duration / Double(maxFrames)
+        } else {
+            slice = plan.maxFrames == nil ? nil : .infinity  // no known duration: keep only the first
+        }
+        minGap = plan.minGapSeconds
+    }
+
+    /// Whether to keep a frame shown at `seconds`; records it when kept.
+    public mutating func keep(_ seconds: Double) -> Bool {
+        if let minGap, let lastKept, seconds - lastKept < minGap { return false }
+        if let slice {
+            guard seconds >= nextSliceStart - 1e-9 else { return false }
+            nextSliceStart = slice.isInfinite ? .infinity : ((seconds / slice).rounded(.down) + 1) * slice
+        }
+        lastKept = seconds
+        return true
     }
 }
