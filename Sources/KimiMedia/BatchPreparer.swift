@@ -34,10 +34,6 @@ public struct BatchPreparer: Sendable {
         defer { try? manifest.close() }
 
         var names = OutputNames()
-        let planned: [(InputWalker.Input, String?)] = inputs.map { input in
-            guard case .file(_, let relative) = input else { return (input, nil) }
-            return (input, relative)
-        }
         let preparer = preparer
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -50,8 +46,8 @@ public struct BatchPreparer: Sendable {
             var next = 0
             var done: [Int: Outcome] = [:]
             func start() {
-                guard next < planned.count else { return }
-                let index = next, (input, _) = planned[index]
+                guard next < inputs.count else { return }
+                let index = next, input = inputs[index]
                 next += 1
                 group.addTask { (index, Self.prepare(input, preparer, outputFolder: outputFolder)) }
             }
@@ -60,7 +56,7 @@ public struct BatchPreparer: Sendable {
             for await (index, outcome) in group {
                 done[index] = outcome
                 while let ready = done[emitted] {
-                    let entry = Self.finish(ready, input: planned[emitted], names: &names, outputFolder: outputFolder)
+                    let entry = Self.finish(ready, input: inputs[emitted], names: &names, outputFolder: outputFolder)
                     if let line = try? encoder.encode(entry) {
                         do {
                             try manifest.write(contentsOf: line + [0x0A])
@@ -129,12 +125,15 @@ public struct BatchPreparer: Sendable {
     }
 
     /// Writes the prepared file (atomically) and makes the manifest entry.
-    static func finish(_ outcome: Outcome, input: (InputWalker.Input, String?), names: inout OutputNames,
+    static func finish(_ outcome: Outcome, input: InputWalker.Input, names: inout OutputNames,
                        outputFolder: String) -> ManifestEntry {
-        let source = input.0.path
+        let source = input.path
+        // Outputs are named after the input's path below the folder it was found in.
+        var relative = source
+        if case .file(_, let below) = input { relative = below }
         switch outcome {
         case .image(let prepared):
-            let name = names.name(for: input.1 ?? source, format: prepared.image.format)
+            let name = names.name(for: relative, format: prepared.image.format)
             do throws(MediaError) {
                 try AtomicFile.write(prepared.image.bytes, to: outputFolder + "/" + name)
             } catch {
@@ -145,7 +144,7 @@ public struct BatchPreparer: Sendable {
             return ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
                                  passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
         case .video(let video):
-            let folder = names.folder(for: input.1 ?? source)
+            let folder = names.folder(for: relative)
             let final = outputFolder + "/" + folder
             try? FileManager.default.removeItem(atPath: final)  // a previous run's frames of this input
             do {

@@ -97,3 +97,15 @@ struct FrameExtractorTests {
         #expect(frames.map(\.timestampSeconds) == [0])
     }
 }
+
+@Suite("FFmpeg loading")
+struct FFmpegLoadingTests {
+    /// The error for libraries that could not be loaded is built without calling into FFmpeg
+    /// (av_strerror would be a null function pointer then) and carries the loader's reason.
+    @Test func notLoadedErrorNeedsNoFFmpeg() {
+        let error = FFmpegError.notLoaded("libavformat.so.59: cannot open shared object file")
+        #expect(error.function == "kimi_ffmpeg_load")
+        #expect(error.description.contains("libavformat.so.59: cannot open shared object file"))
+        #expect(FFmpegRuntime.loadError == nil)  // on this machine FFmpeg is installed and loads
+    }
+}

@@ -27,7 +27,7 @@ final class Demuxer {
     /// Opens `path` with the demuxer named `formatName` (e.g. `mov`, `asf`), then reads stream info.
     /// Wraps `avformat_open_input` and `avformat_find_stream_info`.
     init(path: String, formatName: String, limits: MediaLimits) throws(FFmpegError) {
-        guard FFmpegRuntime.loadError == nil else { throw FFmpegError(kimi_averror(ENOSYS), "kimi_ffmpeg_load") }
+        if let why = FFmpegRuntime.loadError { throw .notLoaded(why) }
         deadline = .allocate(capacity: 1)
         deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
         guard var context = kimi_avformat_alloc_context() else {

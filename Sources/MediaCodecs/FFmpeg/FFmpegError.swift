@@ -6,6 +6,17 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
     public var function: String
     public var text: String
 
+    /// FFmpeg could not be loaded: the text is the loader's (no FFmpeg call can describe it).
+    static func notLoaded(_ why: String) -> FFmpegError {
+        FFmpegError(code: kimi_averror(ENOSYS), function: "kimi_ffmpeg_load", text: "FFmpeg's libraries could not be loaded: \(why)")
+    }
+
+    private init(code: Int32, function: String, text: String) {
+        self.code = code
+        self.function = function
+        self.text = text
+    }
+
     init(_ code: Int32, _ function: String) {
         self.code = code
         self.function = function

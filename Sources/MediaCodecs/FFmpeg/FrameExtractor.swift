@@ -79,9 +79,6 @@ public enum FrameExtractor {
         guard let name = VideoProbe.demuxerName(info.format) else {
             throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not a video container")
         }
-        if let missing = FFmpegRuntime.loadError {
-            throw MediaError(.decodeFailed, path: path, stage: .decode, "video needs FFmpeg's libraries: \(missing)")
-        }
         let demuxer: Demuxer
         let decoder: VideoDecoder
         let stream: UnsafeMutablePointer<AVStream>

@@ -22,9 +22,6 @@ enum VideoProbe {
     static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
         let truncated = try context.checkIntegrity(format, file.view)
         guard let name = demuxerName(format) else { throw context.error(.unsupportedFormat, "no demuxer for \(format.rawValue)") }
-        if let missing = FFmpegRuntime.loadError {
-            throw context.error(.decodeFailed, "video needs FFmpeg's libraries, which could not be loaded: \(missing)")
-        }
         let demuxer: Demuxer
         do {
             demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
@@ -93,7 +90,7 @@ enum VideoProbe {
         switch error.code {
         case KIMI_AVERROR_EXIT: .limitExceeded  // the probe deadline passed
         case kimi_averror(ENOENT), kimi_averror(EACCES), kimi_averror(EIO), kimi_averror(EISDIR): .io
-        case kimi_averror(ENOMEM): .decodeFailed
+        case kimi_averror(ENOMEM), kimi_averror(ENOSYS): .decodeFailed  // ENOSYS: FFmpeg not loadable
         default: .corruptInput
         }
     }
