@@ -37,10 +37,14 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "JPEG/WebP quality, 1–100.")
     var quality: Int = 90
 
-    @Option(help: "Video: at most N keyframes, spread evenly over the duration.")
+    @Option(help: ArgumentHelp("Video frames: keyframes | model (exactly the frames Kimi samples: min(2, fps) a second) | every:SECONDS.",
+                               valueName: "selection"))
+    var frames: FrameSelection = .keyframes
+
+    @Option(help: "Video: at most N frames, spread evenly over the duration.")
     var maxFrames: Int?
 
-    @Option(help: "Video: drop keyframes closer than SECONDS to the previous one kept.")
+    @Option(help: "Video: drop frames closer than SECONDS to the previous one kept.")
     var minGap: Double?
 
     @Option(help: "Files prepared in parallel (default: the number of cores).")
@@ -64,7 +68,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let options = ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
-                                videoOptions: VideoOptions(maxSide: maxSide, quality: quality, maxFrames: maxFrames,
+                                videoOptions: VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames,
                                                            minGapSeconds: minGap),
                                 threadsPerImage: max(1, cores / jobs))
         let json = json
@@ -98,7 +102,7 @@ struct PrepareCommand: AsyncParsableCommand {
         case .ok where entry.kind == .video:
             let frames = entry.outputs
             let folder = frames.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
-            return "ok       \(entry.source) → \(folder)/ \(frames.count) keyframes \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
+            return "ok       \(entry.source) → \(folder)/ \(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
                 + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
             let o = entry.outputs[0]
@@ -113,4 +117,5 @@ struct PrepareCommand: AsyncParsableCommand {
 }
 
 extension FitMode: ExpressibleByArgument {}
+extension FrameSelection: ExpressibleByArgument {}  // MediaCore's init?(argument:) is the one grammar
 extension OutputFormatChoice: ExpressibleByArgument {}

@@ -98,6 +98,65 @@ struct FrameExtractorTests {
     }
 }
 
+@Suite("Model and uniform frames")
+struct FrameScheduleTests {
+    /// `--frames model` takes exactly the frames the model samples (spec §3.1), at their timestamps:
+    /// 50 frames at 25 fps → indices 0, 16, 33, 49.
+    @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
+                      "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4"])
+    func modelFramesOfEveryContainer(_ name: String) throws {
+        let (plan, frames, _) = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model))
+        let indices = try #require(try plan.targetFrames())
+        #expect(indices == VideoTokens(frameCount: 50, fps: 25, width: 160, height: 90).frameIndices)
+        #expect(indices == [0, 16, 33, 49])
+        #expect(frames.map { ($0.timestampSeconds * 25).rounded() } == indices.map(Double.init))
+        #expect(frames.map(\.keyframe) == [true, false, false, false])
+    }
+
+    /// Frames skipped undecoded (non-reference, not a target) change nothing in the frames that are
+    /// kept: the same frames taken with nothing skipped (every frame decoded) are byte-identical.
+    @Test(arguments: ["h264.mp4", "vp9.webm", "mpeg2.mpeg"])
+    func skippingChangesNoKeptFrame(_ name: String) throws {
+        let model = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model)).1
+        let all = try keyframes(Fixture.video(name), options: VideoOptions(frames: .every(seconds: 0.04))).1
+        #expect(all.count == 50)
+        for frame in model {
+            let same = all.first { abs($0.timestampSeconds - frame.timestampSeconds) < 0.001 }
+            #expect(same?.image.bytes == frame.image.bytes, "frame at \(frame.timestampSeconds) s")
+        }
+    }
+
+    /// Variable frame rate: frames are counted in presentation order, as the model does.
+    @Test func variableFrameRateCountsFrames() throws {
+        let path = Fixture.video("vfr.mp4")
+        let (plan, frames, _) = try keyframes(path, options: VideoOptions(frames: .model))
+        #expect(frames.count == plan.estimate?.video?.sampledFrames)
+        #expect(frames.count == 6)
+        #expect(frames.map(\.timestampSeconds) == frames.map(\.timestampSeconds).sorted())
+    }
+
+    /// `every:S` takes the frame nearest each multiple of S; over an hour with a keyframe a minute,
+    /// whole GOPs without a target are never decoded and reading stops after the last one.
+    @Test func everySeconds() throws {
+        let twoSeconds = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(frames: .every(seconds: 0.5))).1
+        #expect(twoSeconds.map(\.timestampSeconds) == [0, 0.48, 1, 1.52])  // frames 0, 12 (12.5 half-even), 25, 38
+        let hour = try keyframes(Fixture.video("one-hour-16x16.mp4"), options: VideoOptions(frames: .every(seconds: 600))).1
+        #expect(hour.map(\.timestampSeconds) == [0, 600, 1200, 1800, 2400, 3000])
+        let thinned = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(frames: .model, maxFrames: 2)).1
+        #expect(thinned.map(\.timestampSeconds) == [0, 1.32])
+    }
+
+    @Test func selectionGrammar() throws {
+        #expect(FrameSelection(argument: "keyframes") == .keyframes)
+        #expect(FrameSelection(argument: "model") == .model)
+        #expect(FrameSelection(argument: "every:2.5") == .every(seconds: 2.5))
+        for bad in ["every:0", "every:-1", "every:x", "every:", "Model", "every:inf"] { #expect(FrameSelection(argument: bad) == nil, "\(bad)") }
+        let json = try JSONEncoder().encode([FrameSelection.every(seconds: 2)])
+        #expect(String(decoding: json, as: UTF8.self) == #"["every:2.0"]"#)
+        #expect(try JSONDecoder().decode([FrameSelection].self, from: json) == [.every(seconds: 2)])
+    }
+}
+
 @Suite("FFmpeg loading")
 struct FFmpegLoadingTests {
     /// The error for libraries that could not be loaded is built without calling into FFmpeg

@@ -39,7 +39,7 @@ public enum FrameExtractor {
         private var encoder: JPEGCodec.Encoder?  // touched on `queue` only
 
         /// Queues `image` for encoding (blocks while two frames are already queued).
-        func submit(_ image: PixelImage, index: Int, seconds: Double, plan: VideoPlan, path: String, converter: FrameConverter) {
+        func submit(_ image: PixelImage, index: Int, seconds: Double, keyframe: Bool, plan: VideoPlan, path: String, converter: FrameConverter) {
             slots.wait()
             queue.async(group: group) { [self] in
                 defer { slots.signal() }
@@ -48,7 +48,7 @@ public enum FrameExtractor {
                     let bytes = try encoder!.encode(image, quality: plan.quality)
                     converter.recycle(image)
                     let frame = ExtractedFrame(
-                        index: index, timestampSeconds: seconds, keyframe: true,
+                        index: index, timestampSeconds: seconds, keyframe: keyframe,
                         image: EncodedImage(bytes: bytes, format: .jpeg, width: plan.width, height: plan.height,
                                             passthrough: false, diagnostics: []))
                     done.withLock { $0.frames.append(frame) }
@@ -97,13 +97,18 @@ public enum FrameExtractor {
             throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot open the video")
         }
         demuxer.clearDeadline()
-        // Demuxers that know their index (MP4/MOV/3GP, MKV/WebM, AVI, …) then skip the other
-        // packets' bytes instead of reading them: the way below both ffmpeg forms. The key-flag
-        // check below stays, for demuxers that ignore `discard`.
-        for other in demuxer.streams { other.pointee.discard = other == stream ? AVDISCARD_NONKEY : AVDISCARD_ALL }
+        let targets: [Int]?
+        do throws(TargetFramesError) { targets = try plan.targetFrames() } catch {
+            throw MediaError(.invalidOptions, path: path, stage: .plan, error.message)
+        }
+        var policy = PacketPolicy(stream: stream, targets: targets)
+        // Keyframes: demuxers that know their index (MP4/MOV/3GP, MKV/WebM, AVI, …) then skip the
+        // other packets' bytes instead of reading them: the way below both ffmpeg forms. The key-flag
+        // check stays, for demuxers that ignore `discard`.
+        for other in demuxer.streams {
+            other.pointee.discard = other != stream ? AVDISCARD_ALL : targets == nil ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT
+        }
         let converter = FrameConverter()
-        let timeBase = av_q2d(stream.pointee.time_base)
-        let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         var diagnostics: [Diagnostic] = []
         var index = 0
         var thinning = FrameThinning(plan: plan)
@@ -113,26 +118,28 @@ public enum FrameExtractor {
             while true {
                 let step: DecodeStep
                 do { step = try decoder.receive() } catch {
-                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a keyframe could not be decoded: \(error)"))
+                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a frame could not be decoded: \(error)"))
                     return
                 }
                 guard step == .frame else { return }
                 let frame = decoder.frame
                 defer { kimi_av_frame_unref(frame) }
                 let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
-                let seconds = pts == KIMI_AV_NOPTS_VALUE ? 0 : max(0, Double(pts - start) * timeBase)
+                let seconds = policy.seconds(pts) ?? 0
+                guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { continue }
                 var image: PixelImage
                 do { image = try converter.convert(frame, width: plan.resizeWidth, height: plan.resizeHeight) } catch {
                     throw failure("cannot convert a frame", error)
                 }
                 image = image.oriented(plan.orientation)
-                sink.submit(image, index: index, seconds: seconds, plan: plan, path: path, converter: converter)
+                sink.submit(image, index: index, seconds: seconds, keyframe: frame.pointee.key_frame != 0, plan: plan, path: path,
+                            converter: converter)
                 index += 1
                 for done in try sink.finished() { try onFrame(done) }
             }
         }
 
-        while true {
+        reading: while true {
             let status = kimi_av_read_frame(demuxer.context, packet)
             if status == KIMI_AVERROR_EOF { break }
             if status < 0 {
@@ -141,15 +148,26 @@ public enum FrameExtractor {
                 break
             }
             defer { kimi_av_packet_unref(packet) }
-            guard packet.pointee.stream_index == stream.pointee.index, packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0 else { continue }
-            // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.
+            guard packet.pointee.stream_index == stream.pointee.index else { continue }
+            let key = packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0
             let stamp = packet.pointee.pts != KIMI_AV_NOPTS_VALUE ? packet.pointee.pts : packet.pointee.dts
-            if stamp != KIMI_AV_NOPTS_VALUE, !thinning.keep(max(0, Double(stamp - start) * timeBase)) { continue }
+            if targets == nil {
+                // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.
+                guard key else { continue }
+                if let seconds = policy.seconds(stamp), !thinning.keep(seconds) { continue }
+            } else {
+                switch policy.decide(pts: packet.pointee.pts, dts: stamp, key: key) {
+                case .skip: continue
+                case .finished: break reading
+                case .decode(let required):
+                    decoder.context.pointee.skip_frame = required ? AVDISCARD_DEFAULT : AVDISCARD_NONREF
+                }
+            }
             do {
                 while try !decoder.send(packet) { try emitDecodedFrames() }
             } catch let error as FFmpegError {
-                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a keyframe packet was refused: \(error)"))
-                decoder.reset()
+                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
+                if targets == nil { decoder.reset() }
                 continue
             } catch let error as MediaError {
                 throw error
@@ -158,11 +176,107 @@ public enum FrameExtractor {
             }
             try emitDecodedFrames()
         }
+        decoder.context.pointee.skip_frame = AVDISCARD_DEFAULT
         _ = try? decoder.send(nil)  // drain the frames still in the decoder
         try emitDecodedFrames()
         sink.wait()
         for done in try sink.finished() { try onFrame(done) }
-        if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no keyframe could be decoded") }
+        if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no \(targets == nil ? "keyframe" : "frame") could be decoded") }
         return diagnostics
+    }
+}
+
+/// Which packets of the video stream `model` and `every:` decode, and which decoded frames they keep.
+///
+/// Constant frame rate (the stream's `r_frame_rate` equals its average): a frame's index is its
+/// timestamp × rate, known from the packet before decoding, so
+/// - a packet that is not a target is sent with `skip_frame = AVDISCARD_NONREF` (the decoder
+///   drops it undecoded when nothing refers to it; decoders that ignore the setting decode it),
+/// - a whole GOP with no target is not sent at all (the next keyframe's position comes from the
+///   demuxer's index, with a margin for B-frame reordering),
+/// - reading stops at the first keyframe after the last target.
+/// Variable frame rate: every frame is decoded and counted in presentation order, as the model does.
+struct PacketPolicy {
+    enum Decision { case skip, finished, decode(required: Bool) }
+
+    /// Frames of reordering allowed for between a packet's decode and display positions.
+    private let margin: Int
+    private let selecting: Bool
+    private let targets: [Int]
+    private var remaining: Set<Int>
+    private let start: Int64
+    private let timeBase: Double
+    private let rate: Double?
+    /// Keyframe positions (frame indices from the index's timestamps), sorted.
+    private var keyIndices: [Int] = []
+    private var skippingGOP = false
+    private var counted = 0
+
+    init(stream: UnsafeMutablePointer<AVStream>, targets: [Int]?) {
+        selecting = targets != nil
+        self.targets = targets ?? []
+        remaining = Set(targets ?? [])
+        start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
+        timeBase = av_q2d(stream.pointee.time_base)
+        margin = Int(stream.pointee.codecpar.pointee.video_delay) + 16
+        let r = stream.pointee.r_frame_rate, a = stream.pointee.avg_frame_rate
+        let constant = r.num > 0 && r.den > 0 && a.num > 0 && a.den > 0 && abs(av_q2d(r) / av_q2d(a) - 1) < 0.001
+        rate = constant ? av_q2d(a) : nil
+        guard rate != nil, selecting else { return }
+        for i in 0..<kimi_avformat_index_get_entries_count(stream) {
+            guard let entry = kimi_avformat_index_get_entry(stream, i), entry.pointee.flags & KIMI_AVINDEX_KEYFRAME != 0,
+                  let index = frameIndex(entry.pointee.timestamp) else { continue }
+            keyIndices.append(index)
+        }
+        keyIndices.sort()
+    }
+
+    func seconds(_ stamp: Int64) -> Double? {
+        stamp == KIMI_AV_NOPTS_VALUE ? nil : max(0, Double(stamp - start) * timeBase)
+    }
+
+    private func frameIndex(_ stamp: Int64) -> Int? {
+        guard let rate, let seconds = seconds(stamp) else { return nil }
+        return Int((seconds * rate).rounded())
+    }
+
+    /// The first index in a sorted array not less than `value`.
+    private static func lowerBound(_ array: [Int], _ value: Int) -> Int {
+        var low = 0, high = array.count
+        while low < high {
+            let mid = (low + high) / 2
+            if array[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// What to do with the next packet of the video stream, from its timestamps alone.
+    mutating func decide(pts: Int64, dts: Int64, key: Bool) -> Decision {
+        guard rate != nil else { return .decode(required: true) }
+        if key, let index = frameIndex(dts) {
+            let next = Self.lowerBound(targets, index - margin)
+            guard next < targets.count else { return .finished }
+            // Skip this GOP when its first target surely lies at or after the next keyframe.
+            let nextKey = Self.lowerBound(keyIndices, index + 1)
+            skippingGOP = nextKey < keyIndices.count && targets[next] >= keyIndices[nextKey] + margin
+        }
+        if skippingGOP { return .skip }
+        guard let index = frameIndex(pts) else { return .decode(required: true) }
+        return .decode(required: remaining.contains(index))
+    }
+
+    /// Whether to keep a decoded frame: every one for keyframes; a target not yet taken otherwise
+    /// (counting frames in presentation order when the rate is not constant).
+    mutating func wantsFrame(pts: Int64) -> Bool {
+        guard selecting else { return true }
+        let index: Int?
+        if rate == nil {
+            index = counted
+            counted += 1
+        } else {
+            index = frameIndex(pts)
+        }
+        guard let index else { return false }
+        return remaining.remove(index) != nil
     }
 }

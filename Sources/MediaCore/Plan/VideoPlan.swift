@@ -1,8 +1,46 @@
-/// Which frames of a video to extract.
-public enum FrameSelection: String, Sendable, Codable, Hashable, CaseIterable {
+/// Which frames of a video to extract (`--frames`).
+public enum FrameSelection: Sendable, Hashable, CustomStringConvertible {
     /// The codec's keyframes, chosen by the demuxer's packet key flag: only those packets reach
     /// the decoder.
     case keyframes
+    /// Exactly the frames the model samples (kimi-api-spec.md §3.1): min(2, fps) a second.
+    case model
+    /// One frame every `seconds` (the frame nearest each multiple of `seconds`).
+    case every(seconds: Double)
+
+    /// Parses `keyframes`, `model` or `every:SECONDS`.
+    public init?(argument: String) {
+        switch argument {
+        case "keyframes": self = .keyframes
+        case "model": self = .model
+        default:
+            guard argument.hasPrefix("every:"), let seconds = Double(argument.dropFirst(6)), seconds.isFinite, seconds > 0 else { return nil }
+            self = .every(seconds: seconds)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .keyframes: "keyframes"
+        case .model: "model"
+        case .every(let seconds): "every:\(seconds)"
+        }
+    }
+}
+
+extension FrameSelection: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = FrameSelection(argument: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a frame selection: \(text)"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
 }
 
 /// Options of the video pipeline.
@@ -45,6 +83,9 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     public var maxFrames: Int?
     public var minGapSeconds: Double?
     public var durationSeconds: Double?
+    /// Header facts the frame schedule of `model` and `every:` is computed from.
+    public var frameCount: Int?
+    public var frameRate: Double?
     /// Offline prompt tokens of one frame sent as an image.
     public var frameTokens: Int
     /// Offline estimate of the video itself (sampling, chunks, context check).
@@ -69,9 +110,44 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         return VideoPlan(frames: options.frames, width: width, height: height, resizeWidth: rw, resizeHeight: rh,
                          orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,
                          minGapSeconds: options.minGapSeconds, durationSeconds: info.durationSeconds,
+                         frameCount: info.frameCount, frameRate: info.frameRate,
                          frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                          estimate: estimate, diagnostics: diagnostics)
     }
+}
+
+extension VideoPlan {
+    /// The indices (in presentation order, from 0) of the frames `model` and `every:` extract,
+    /// sorted and unique; `nil` for keyframes. `model` is the model's own sampling
+    /// (``VideoTokens/frameIndices``); `every:S` takes the frame nearest each multiple of S seconds.
+    /// Throws a description when the header lacks the frame count or rate these need.
+    public func targetFrames(profile: ModelProfile = .kimiK26) throws(TargetFramesError) -> [Int]? {
+        if case .keyframes = frames { return nil }
+        guard let frameCount, frameCount > 0, let frameRate, frameRate > 0, frameRate.isFinite else {
+            throw TargetFramesError(message: "the header gives no frame count and rate, needed for --frames \(frames)")
+        }
+        switch frames {
+        case .keyframes:
+            return nil
+        case .model:
+            return VideoTokens(frameCount: frameCount, fps: frameRate, width: max(width, 1), height: max(height, 1),
+                               profile: profile).frameIndices
+        case .every(let seconds):
+            var indices: [Int] = []
+            var k = 0.0
+            while true {
+                let index = Int((k * seconds * frameRate).rounded(.toNearestOrEven))
+                guard index < frameCount else { break }
+                if indices.last != index { indices.append(index) }
+                k += 1
+            }
+            return indices
+        }
+    }
+}
+
+public struct TargetFramesError: Error, Sendable, Hashable {
+    public var message: String
 }
 
 /// Decides, from a frame's timestamp alone (before it is decoded), whether to keep it: at most
