@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "TestSupport"]),
         .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "TestSupport"]),
-        .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "TestSupport"]),
+        .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "KimiMedia", "MediaCodecs", "TestSupport"]),
     ]
 )
 

@@ -88,6 +88,12 @@ ff -f lavfi -i "testsrc2=size=160x90:rate=25" -frames:v 45 \
 # With audio: 2 s of a 440 Hz sine in AAC beside the video.
 ff "${SRC[@]}" -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 2 "${X264[@]}" -c:a aac -b:a 32k -shortest \
   "${FFBIT[@]}" video/with-audio.mp4
+# Audio MP4 cannot carry (MP2) beside MPEG-4 video in AVI: re-encoded to AAC by prepare.
+ff "${SRC[@]}" -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 2 -c:v mpeg4 "${GOP[@]}" -q:v 4 -c:a mp2 -b:a 64k \
+  -shortest "${FFBIT[@]}" video/mp2-audio.avi
+# H.264 with B-frames (x264's defaults: 3 B-frames, pyramid), the kind `--frames model` skips undecoded.
+ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyint=25:min-keyint=25:scenecut=0" \
+  "${FFBIT[@]}" -movflags +faststart video/h264-bframes.mp4
 # One hour at 1 fps, 16×16, a keyframe a minute (60 keyframes): proves memory does not grow with length.
 ff -f lavfi -i "testsrc2=size=16x16:rate=1" -t 3600 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
   -x264-params "keyint=60:min-keyint=60:scenecut=0:bframes=0" "${FFBIT[@]}" -movflags +faststart video/one-hour-16x16.mp4

@@ -7,15 +7,16 @@
 #include <libavutil/macros.h>
 
 // Sonames from the headers we compiled against (Debian 12: avformat 59, avcodec 59, avutil 57,
-// swscale 6), so a mismatched library is never loaded.
+// swscale 6, swresample 4), so a mismatched library is never loaded.
 #define KIMI_SONAME(name, major) "lib" #name ".so." AV_STRINGIFY(major)
 static const char *const kimi_sonames[] = {
     KIMI_SONAME(avutil, LIBAVUTIL_VERSION_MAJOR),
     KIMI_SONAME(avcodec, LIBAVCODEC_VERSION_MAJOR),
     KIMI_SONAME(avformat, LIBAVFORMAT_VERSION_MAJOR),
     KIMI_SONAME(swscale, LIBSWSCALE_VERSION_MAJOR),
+    KIMI_SONAME(swresample, LIBSWRESAMPLE_VERSION_MAJOR),
 };
-enum { kimi_avutil, kimi_avcodec, kimi_avformat, kimi_swscale, kimi_library_count };
+enum { kimi_avutil, kimi_avcodec, kimi_avformat, kimi_swscale, kimi_swresample, kimi_library_count };
 
 #define KIMI_POINTER(lib, ret, name, params, args) static ret (*kimi_p_##name) params;
 #define KIMI_POINTER_VOID(lib, name, params, args) static void (*kimi_p_##name) params;

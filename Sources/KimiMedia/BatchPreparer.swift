@@ -117,7 +117,10 @@ public struct BatchPreparer: Sendable {
                 frames.append(PreparedVideo.Frame(name: name, timestampSeconds: frame.timestampSeconds, keyframe: frame.keyframe,
                                                   width: frame.image.width, height: frame.image.height, bytes: frame.image.bytes.count))
             }
-            return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, diagnostics: diagnostics))
+            let plannedName = "video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
+            let written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
+            return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, video: written.map { (plannedName, $0) },
+                                        diagnostics: diagnostics + (written?.diagnostics ?? [])))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             return .failed(error.summary, .video)
@@ -155,12 +158,17 @@ public struct BatchPreparer: Sendable {
                 let failure = MediaError(.io, path: final, stage: .write, "cannot move the frames into place: \(error.localizedDescription)")
                 return ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary)
             }
-            let outputs = video.frames.map { f in
+            var outputs = video.video.map { name, v in
+                [ManifestEntry.Output(path: folder + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
+                                      tokens: v.tokens ?? 0)]
+            } ?? []
+            outputs += video.frames.map { f in
                 ManifestEntry.Output(path: folder + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
                                      tokens: video.plan.frameTokens, timestampSeconds: f.timestampSeconds, keyframe: f.keyframe)
             }
-            return ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs, tokens: video.plan.estimate?.tokens,
-                                 diagnostics: video.diagnostics)
+            return ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs,
+                                 tokens: video.video?.1.tokens ?? video.plan.estimate?.tokens,
+                                 passthrough: video.video?.1.passthrough ?? false, diagnostics: video.diagnostics)
         case .failed(let summary, let kind):
             return ManifestEntry(source: source, kind: kind, status: .error, error: summary)
         case .skipped(let reason, let kind):
@@ -185,5 +193,7 @@ struct PreparedVideo: Sendable {
     var plan: VideoPlan
     var folder: String
     var frames: [Frame]
+    /// The video file written beside the frames (its name in the folder), if any.
+    var video: (String, WrittenVideo)?
     var diagnostics: [Diagnostic]
 }

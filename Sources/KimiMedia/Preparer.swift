@@ -66,6 +66,62 @@ extension Preparer {
     }
 }
 
+extension Preparer {
+    /// Writes the video file a plan calls for into `output` (an H.264 MP4, or a copy of the
+    /// original when it is compliant); `nil` when the plan wants no video file. The caller makes
+    /// the file visible atomically (BatchPreparer writes it inside a folder renamed into place).
+    public func writeVideo(_ path: String, info: MediaInfo, plan: VideoPlan, to output: String) throws(MediaError) -> WrittenVideo? {
+        let encode = plan.encode
+        let upright = { (w: Int, h: Int) in info.orientation % 180 == 90 ? (h, w) : (w, h) }
+        switch encode.action {
+        case .none:
+            return nil
+        case .passthrough:
+            do {
+                try? FileManager.default.removeItem(atPath: output)
+                try FileManager.default.copyItem(atPath: path, toPath: output)
+            } catch {
+                throw MediaError(.io, path: output, stage: .write, "cannot copy the video: \(error.localizedDescription)")
+            }
+            return WrittenVideo(format: info.format, width: info.width, height: info.height, bytes: info.bytes,
+                                tokens: plan.estimate?.tokens, passthrough: true, diagnostics: [])
+        case .write:
+            let settings = VideoTranscoder.Settings(threads: threadsPerImage > 1 ? 0 : 1)
+            let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
+                                                       settings: settings)
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
+            let (width, height) = upright(result.width, result.height)
+            let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
+            let tokens = result.frames > 0 && fps > 0
+                ? TokenEstimate.video(frames: result.frames, fps: fps, width: width, height: height, profile: profile).tokens : nil
+            var diagnostics = result.diagnostics
+            diagnostics.append(Diagnostic(code: "video-written", stage: .encode,
+                                          message: "H.264 MP4 written (video \(encode.video.rawValue), audio \(encode.audio.rawValue)): "
+                                              + encode.reasons.joined(separator: "; ")))
+            if bytes > videoOptions.maxBytes {
+                diagnostics.append(Diagnostic(code: "over-budget", stage: .encode,
+                                              message: "the written video is still \(bytes) bytes, over the budget of \(videoOptions.maxBytes)"))
+            }
+            return WrittenVideo(format: .mp4, width: width, height: height, bytes: bytes, tokens: tokens, passthrough: false,
+                                diagnostics: diagnostics)
+        }
+    }
+}
+
+/// The video file written for a video input.
+public struct WrittenVideo: Sendable {
+    public var format: MediaFormat
+    /// Upright size.
+    public var width: Int
+    public var height: Int
+    public var bytes: Int64
+    /// Offline prompt tokens of the video part.
+    public var tokens: Int?
+    /// The original bytes, copied.
+    public var passthrough: Bool
+    public var diagnostics: [Diagnostic]
+}
+
 /// A prepared image: what was found, what was planned, the bytes to send and their cost.
 public struct PreparedImage: Sendable {
     public var info: MediaInfo

@@ -41,6 +41,15 @@ struct PrepareCommand: AsyncParsableCommand {
                                valueName: "selection"))
     var frames: FrameSelection = .keyframes
 
+    @Option(help: "Video file: fit (a compliant MP4 copied, anything else written as an H.264 MP4 inside 2048×1080) | keep (the original) | none (frames only).")
+    var video: VideoOutput = .fit
+
+    @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")
+    var maxFps: Double?
+
+    @Flag(help: "Video file: drop the audio.")
+    var noAudio = false
+
     @Option(help: "Video: at most N frames, spread evenly over the duration.")
     var maxFrames: Int?
 
@@ -62,6 +71,7 @@ struct PrepareCommand: AsyncParsableCommand {
         if fit == .model && maxSide != nil { throw ValidationError("--max-side applies to --fit box only") }
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if let minGap, minGap < 0 { throw ValidationError("--min-gap must not be negative") }
+        if let maxFps, !(maxFps > 0 && maxFps.isFinite) { throw ValidationError("--max-fps must be a positive number") }
     }
 
     func run() async throws {
@@ -69,7 +79,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
                                 videoOptions: VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames,
-                                                           minGapSeconds: minGap),
+                                                           minGapSeconds: minGap, output: video, maxFPS: maxFps, keepAudio: !noAudio),
                                 threadsPerImage: max(1, cores / jobs))
         let json = json
         let encoder = JSONEncoder()
@@ -100,9 +110,12 @@ struct PrepareCommand: AsyncParsableCommand {
     static func describe(_ entry: ManifestEntry) -> String {
         switch entry.status {
         case .ok where entry.kind == .video:
-            let frames = entry.outputs
-            let folder = frames.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
-            return "ok       \(entry.source) → \(folder)/ \(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
+            let frames = entry.outputs.filter { $0.timestampSeconds != nil }
+            let file = entry.outputs.first { $0.timestampSeconds == nil }
+            let folder = entry.outputs.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
+            let video = file.map { "\(($0.path as NSString).lastPathComponent) \($0.width)x\($0.height) \($0.bytes) B"
+                + (entry.passthrough ? " (unchanged)" : "") + ", " } ?? ""
+            return "ok       \(entry.source) → \(folder)/ \(video)\(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
                 + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
             let o = entry.outputs[0]
@@ -117,5 +130,6 @@ struct PrepareCommand: AsyncParsableCommand {
 }
 
 extension FitMode: ExpressibleByArgument {}
+extension VideoOutput: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}  // MediaCore's init?(argument:) is the one grammar
 extension OutputFormatChoice: ExpressibleByArgument {}

@@ -1,5 +1,7 @@
 import Foundation
+import KimiMedia
 import KimiMediaCLI
+import MediaCodecs
 import Testing
 import TestSupport
 
@@ -101,15 +103,44 @@ struct PrepareVideoTests {
         let result = await run(["prepare", "--json", "--out", out.path, Fixture.video("rotated-90.mp4"), Fixture.invalid("audio-only.mp4")])
         #expect(result.status == 1)
         let lines = try jsonLines(result.out)
-        let outputs = try #require(lines[0]["outputs"] as? [[String: Any]])
-        #expect(outputs.map { $0["path"] as? String } == ["rotated-90/frame-000001.jpg", "rotated-90/frame-000002.jpg"])
+        let all = try #require(lines[0]["outputs"] as? [[String: Any]])
+        // The compliant MP4 itself (copied untouched), then its keyframes.
+        #expect(all.map { $0["path"] as? String } == ["rotated-90/video.mp4", "rotated-90/frame-000001.jpg", "rotated-90/frame-000002.jpg"])
+        #expect(all[0]["format"] as? String == "mp4" && lines[0]["passthrough"] as? Bool == true)
+        #expect(all[0]["timestampSeconds"] == nil && all[0]["keyframe"] == nil)  // frames only
+        let outputs = Array(all.dropFirst())
         #expect(outputs.map { $0["timestampSeconds"] as? Double } == [0, 1])
-        #expect(outputs.allSatisfy { $0["keyframe"] as? Bool == true && $0["width"] as? Int == 90 && $0["height"] as? Int == 160 })
+        #expect(all.allSatisfy { $0["width"] as? Int == 90 && $0["height"] as? Int == 160 })
+        #expect(outputs.allSatisfy { $0["keyframe"] as? Bool == true })
         #expect(lines[0]["kind"] as? String == "video" && lines[0]["status"] as? String == "ok")
         #expect((lines[0]["tokens"] as? Int ?? 0) > 0)
         #expect((lines[1]["error"] as? [String: String])?["code"] == "unsupportedFormat")
         let entries = try FileManager.default.contentsOfDirectory(atPath: out.path)
         #expect(!entries.contains { $0.hasPrefix(".kimi-media-") })  // no temporary folder left
+    }
+
+    /// `--frames model --video none`: the model's four frames of a VP9 clip and no video file.
+    @Test func modelFramesWithoutVideo() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--frames", "model", "--video", "none", "--out", out.path, Fixture.video("vp9.webm")])
+        #expect(result.status == 0)
+        let outputs = try #require(try jsonLines(result.out).first?["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["timestampSeconds"] as? Double } == [0, 0.64, 1.32, 1.96])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path + "/vp9").sorted()
+                == (1...4).map { "frame-00000\($0).jpg" })
+    }
+
+    /// WMV becomes an H.264 MP4 beside the frames; a bad `--frames` is a usage error.
+    @Test func otherContainersAreWrittenAsMP4() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--max-fps", "5", "--no-audio", "--out", out.path, Fixture.video("wmv2.wmv")])
+        #expect(result.status == 0)
+        let line = try #require(try jsonLines(result.out).first)
+        let video = try #require((line["outputs"] as? [[String: Any]])?.first)
+        #expect(video["path"] as? String == "wmv2/video.mp4" && video["format"] as? String == "mp4")
+        let info = try MediaProber.probe(path: out.path + "/wmv2/video.mp4")
+        #expect(info.videoCodec == "h264" && info.frameCount == 10)
+        #expect(await run(["prepare", "--frames", "every:0", "--out", out.path, Fixture.video("wmv2.wmv")]).status == 2)
     }
 
     @Test func maxSideAppliesToVideoFrames() async throws {

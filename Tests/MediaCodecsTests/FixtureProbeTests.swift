@@ -75,6 +75,8 @@ let videoExpectations: [VideoExpectation] = [
     .init(name: "wmv2.wmv", format: .wmv, codec: "wmv2", keyframeInterval: nil, keyframes: nil),
     .init(name: "rotated-90.mp4", format: .mp4, codec: "h264", width: 90, height: 160, rotation: 90),
     .init(name: "with-audio.mp4", format: .mp4, codec: "h264", audio: "aac"),
+    .init(name: "h264-bframes.mp4", format: .mp4, codec: "h264"),
+    .init(name: "mp2-audio.avi", format: .avi, codec: "mpeg4", audio: "mp2"),
     .init(name: "single-keyframe.mp4", format: .mp4, codec: "h264", keyframeInterval: 2, keyframes: 1),
     .init(name: "one-hour-16x16.mp4", format: .mp4, codec: "h264", width: 16, height: 16, storedWidth: 16, storedHeight: 16,
           frames: 3600, seconds: 3600, fps: 1, keyframeInterval: 60, keyframes: 60),

@@ -103,7 +103,7 @@ struct FrameScheduleTests {
     /// `--frames model` takes exactly the frames the model samples (spec §3.1), at their timestamps:
     /// 50 frames at 25 fps → indices 0, 16, 33, 49.
     @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
-                      "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4"])
+                      "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4", "h264-bframes.mp4"])
     func modelFramesOfEveryContainer(_ name: String) throws {
         let (plan, frames, _) = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model))
         let indices = try #require(try plan.targetFrames())
@@ -115,7 +115,7 @@ struct FrameScheduleTests {
 
     /// Frames skipped undecoded (non-reference, not a target) change nothing in the frames that are
     /// kept: the same frames taken with nothing skipped (every frame decoded) are byte-identical.
-    @Test(arguments: ["h264.mp4", "vp9.webm", "mpeg2.mpeg"])
+    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm", "mpeg2.mpeg", "mp2-audio.avi"])
     func skippingChangesNoKeptFrame(_ name: String) throws {
         let model = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model)).1
         let all = try keyframes(Fixture.video(name), options: VideoOptions(frames: .every(seconds: 0.04))).1

@@ -54,9 +54,22 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     public var maxFrames: Int?
     /// Drop a frame closer than this many seconds to the previous one kept.
     public var minGapSeconds: Double?
+    /// The video file itself: fit (default), keep or none.
+    public var output: VideoOutput
+    /// Re-encoded videos: at most this many frames a second.
+    public var maxFPS: Double?
+    /// Keep the audio (copied, or re-encoded to AAC when MP4 cannot carry it).
+    public var keepAudio: Bool
+    /// A video over this many bytes is re-encoded (the upload limit).
+    public var maxBytes: Int64
 
     public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
-                minGapSeconds: Double? = nil) {
+                minGapSeconds: Double? = nil, output: VideoOutput = .fit, maxFPS: Double? = nil, keepAudio: Bool = true,
+                maxBytes: Int64 = APILimits.default.maxUploadBytes) {
+        self.output = output
+        self.maxFPS = maxFPS
+        self.keepAudio = keepAudio
+        self.maxBytes = maxBytes
         self.frames = frames
         self.maxSide = maxSide
         self.quality = quality
@@ -86,6 +99,8 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     /// Header facts the frame schedule of `model` and `every:` is computed from.
     public var frameCount: Int?
     public var frameRate: Double?
+    /// The video file itself: copied, re-encoded or none.
+    public var encode: VideoEncodePlan
     /// Offline prompt tokens of one frame sent as an image.
     public var frameTokens: Int
     /// Offline estimate of the video itself (sampling, chunks, context check).
@@ -111,6 +126,8 @@ public struct VideoPlan: Sendable, Codable, Hashable {
                          orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,
                          minGapSeconds: options.minGapSeconds, durationSeconds: info.durationSeconds,
                          frameCount: info.frameCount, frameRate: info.frameRate,
+                         encode: VideoEncodePlan.make(for: info, output: options.output, resizeWidth: rw, resizeHeight: rh,
+                                                      maxFPS: options.maxFPS, keepAudio: options.keepAudio, maxBytes: options.maxBytes),
                          frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                          estimate: estimate, diagnostics: diagnostics)
     }

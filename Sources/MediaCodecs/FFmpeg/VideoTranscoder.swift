@@ -1,0 +1,410 @@
+import CFFmpegLoader
+import MediaCore
+
+/// What ``VideoTranscoder`` wrote.
+public struct TranscodedVideo: Sendable {
+    public var width: Int
+    public var height: Int
+    /// Video frames written.
+    public var frames: Int
+    public var durationSeconds: Double
+    public var diagnostics: [Diagnostic]
+}
+
+/// Writes the MP4 a ``VideoEncodePlan`` describes: H.264 from libx264 (`preset`, `crf`) at the plan's
+/// size, or the video's own packets copied; audio copied, re-encoded to AAC or dropped; the display
+/// rotation kept as metadata; `+faststart` (the index before the data). One pass, a few frames in
+/// flight: decode → swscale (bicubic, as ffmpeg's `scale` filter) → encode → interleaved mux.
+public enum VideoTranscoder {
+    public struct Settings: Sendable, Hashable {
+        public var preset: String
+        public var crf: Int
+        /// Encoder threads; 0 lets libx264 choose (as the ffmpeg CLI does).
+        public var threads: Int
+
+        public init(preset: String = "veryfast", crf: Int = 23, threads: Int = 0) {
+            self.preset = preset
+            self.crf = crf
+            self.threads = threads
+        }
+    }
+
+    public static func transcode(path: String, info: MediaInfo, plan: VideoEncodePlan, to output: String, limits: MediaLimits,
+                                 settings: Settings = Settings()) throws(MediaError) -> TranscodedVideo {
+        func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
+            MediaError(.encodeFailed, path: path, stage: .encode, message, cause: cause)
+        }
+        guard let name = VideoProbe.demuxerName(info.format) else {
+            throw MediaError(.unsupportedFormat, path: path, stage: .encode, "\(info.format.rawValue) is not a video container")
+        }
+        let job: TranscodeJob
+        do {
+            let demuxer = try Demuxer(path: path, formatName: name, limits: limits)
+            demuxer.clearDeadline()
+            guard demuxer.videoStream != nil else {
+                throw MediaError(.unsupportedFormat, path: path, stage: .encode, "has no video stream")
+            }
+            job = try TranscodeJob(demuxer: demuxer, plan: plan, output: output, settings: settings)
+        } catch let error as FFmpegError {
+            throw failure("cannot set up the re-encode", error)
+        } catch let error as MediaError {
+            throw error
+        } catch {
+            throw MediaError(.encodeFailed, path: path, stage: .encode, "\(error)")
+        }
+        do {
+            return try job.run()
+        } catch {
+            throw failure("re-encoding failed", error)
+        }
+    }
+}
+
+/// One re-encode in progress: the input, the output and the codecs between them. Not `Sendable`.
+private final class TranscodeJob {
+    let demuxer: Demuxer
+    let plan: VideoEncodePlan
+    let output: UnsafeMutablePointer<AVFormatContext>
+    let inVideo: UnsafeMutablePointer<AVStream>
+    let outVideo: UnsafeMutablePointer<AVStream>
+    var inAudio: UnsafeMutablePointer<AVStream>?
+    var outAudio: UnsafeMutablePointer<AVStream>?
+    var videoDecoder: VideoDecoder?
+    var videoEncoder: UnsafeMutablePointer<AVCodecContext>?
+    var audioDecoder: VideoDecoder?
+    var audioEncoder: UnsafeMutablePointer<AVCodecContext>?
+    var resampler: OpaquePointer?
+    var scaler: OpaquePointer?
+    let scaled: UnsafeMutablePointer<AVFrame>
+    let outPacket: UnsafeMutablePointer<AVPacket>
+    var audioSamples: Int64 = 0
+    var framesWritten = 0
+    /// The last `--max-fps` slot a frame was kept in.
+    var lastKeptSeconds: Double?
+    var lastPTS: Int64 = Int64.min
+    var lastSeconds = 0.0
+    var diagnostics: [Diagnostic] = []
+    var headerWritten = false
+    /// The input's start time (AV_TIME_BASE units), taken off every timestamp so the output starts at
+    /// zero, as the ffmpeg CLI does.
+    let startOffset: Int64
+
+    init(demuxer: Demuxer, plan: VideoEncodePlan, output path: String, settings: VideoTranscoder.Settings) throws(FFmpegError) {
+        self.demuxer = demuxer
+        self.plan = plan
+        inVideo = demuxer.videoStream!
+        let start = demuxer.context.pointee.start_time
+        startOffset = start == KIMI_AV_NOPTS_VALUE ? 0 : start
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try FFmpegError.check(kimi_avformat_alloc_output_context2(&context, nil, "mp4", path), "avformat_alloc_output_context2")
+        output = context!
+        guard let frame = kimi_av_frame_alloc(), let packet = kimi_av_packet_alloc() else {
+            kimi_avformat_free_context(output)
+            throw FFmpegError(kimi_averror(ENOMEM), "av_frame_alloc")
+        }
+        scaled = frame
+        outPacket = packet
+        guard let stream = kimi_avformat_new_stream(output, nil) else { throw FFmpegError(kimi_averror(ENOMEM), "avformat_new_stream") }
+        outVideo = stream
+        try setUpVideo(settings)
+        if plan.audio == .copy || plan.audio == .encode,
+           let audio = demuxer.streams.first(where: { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }) {
+            inAudio = audio
+            try setUpAudio(audio)
+        }
+        for stream in demuxer.streams where stream != inVideo && stream != inAudio { stream.pointee.discard = AVDISCARD_ALL }
+        try FFmpegError.check(kimi_avio_open(&output.pointee.pb, path, KIMI_AVIO_FLAG_WRITE), "avio_open")
+        var options: OpaquePointer?
+        _ = kimi_av_dict_set(&options, "movflags", "+faststart", 0)
+        defer { kimi_av_dict_free(&options) }
+        try FFmpegError.check(kimi_avformat_write_header(output, &options), "avformat_write_header")
+        headerWritten = true
+    }
+
+    deinit {
+        if let videoEncoder { var c: UnsafeMutablePointer<AVCodecContext>? = videoEncoder; kimi_avcodec_free_context(&c) }
+        if let audioEncoder { var c: UnsafeMutablePointer<AVCodecContext>? = audioEncoder; kimi_avcodec_free_context(&c) }
+        if let scaler { kimi_sws_freeContext(scaler) }
+        if resampler != nil { kimi_swr_free(&resampler) }
+        var f: UnsafeMutablePointer<AVFrame>? = scaled
+        kimi_av_frame_free(&f)
+        var p: UnsafeMutablePointer<AVPacket>? = outPacket
+        kimi_av_packet_free(&p)
+        if output.pointee.pb != nil { _ = kimi_avio_closep(&output.pointee.pb) }
+        kimi_avformat_free_context(output)
+    }
+
+    private func setUpVideo(_ settings: VideoTranscoder.Settings) throws(FFmpegError) {
+        let parameters = inVideo.pointee.codecpar!
+        if plan.video == .copy {
+            try FFmpegError.check(kimi_avcodec_parameters_copy(outVideo.pointee.codecpar, parameters), "avcodec_parameters_copy")
+            outVideo.pointee.codecpar.pointee.codec_tag = 0
+            outVideo.pointee.time_base = inVideo.pointee.time_base
+        } else {
+            videoDecoder = try VideoDecoder(stream: inVideo, threads: 2)
+            guard let codec = kimi_avcodec_find_encoder_by_name("libx264") ?? kimi_avcodec_find_encoder(AV_CODEC_ID_H264) else {
+                throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(h264)")
+            }
+            guard let encoder = kimi_avcodec_alloc_context3(codec) else { throw FFmpegError(kimi_averror(ENOMEM), "avcodec_alloc_context3") }
+            videoEncoder = encoder
+            encoder.pointee.width = Int32(plan.width)
+            encoder.pointee.height = Int32(plan.height)
+            encoder.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+            encoder.pointee.time_base = inVideo.pointee.time_base
+            let rate = inVideo.pointee.avg_frame_rate.num > 0 ? inVideo.pointee.avg_frame_rate : inVideo.pointee.r_frame_rate
+            encoder.pointee.framerate = rate
+            encoder.pointee.sample_aspect_ratio = parameters.pointee.sample_aspect_ratio
+            encoder.pointee.color_range = AVCOL_RANGE_MPEG
+            encoder.pointee.colorspace = parameters.pointee.color_space
+            encoder.pointee.color_primaries = parameters.pointee.color_primaries
+            encoder.pointee.color_trc = parameters.pointee.color_trc
+            encoder.pointee.thread_count = Int32(settings.threads)
+            if output.pointee.oformat.pointee.flags & KIMI_AVFMT_GLOBALHEADER != 0 {
+                encoder.pointee.flags |= KIMI_AV_CODEC_FLAG_GLOBAL_HEADER
+            }
+            _ = kimi_av_opt_set(encoder.pointee.priv_data, "preset", settings.preset, 0)
+            _ = kimi_av_opt_set(encoder.pointee.priv_data, "crf", "\(settings.crf)", 0)
+            try FFmpegError.check(kimi_avcodec_open2(encoder, codec, nil), "avcodec_open2(libx264)")
+            try FFmpegError.check(kimi_avcodec_parameters_from_context(outVideo.pointee.codecpar, encoder), "avcodec_parameters_from_context")
+            outVideo.pointee.time_base = encoder.pointee.time_base
+            outVideo.pointee.avg_frame_rate = rate
+            scaled.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+            scaled.pointee.width = Int32(plan.width)
+            scaled.pointee.height = Int32(plan.height)
+            try FFmpegError.check(kimi_av_frame_get_buffer(scaled, 0), "av_frame_get_buffer")
+        }
+        // The display rotation travels as metadata, as it came.
+        if let matrix = kimi_stream_display_matrix(inVideo),
+           let copy = kimi_av_stream_new_side_data(outVideo, AV_PKT_DATA_DISPLAYMATRIX, 9 * MemoryLayout<Int32>.size) {
+            copy.withMemoryRebound(to: Int32.self, capacity: 9) { $0.update(from: matrix, count: 9) }
+        }
+    }
+
+    /// Audio MP4 carries is copied; other audio goes through swresample (planar float) into AAC.
+    private func setUpAudio(_ audio: UnsafeMutablePointer<AVStream>) throws(FFmpegError) {
+        guard let stream = kimi_avformat_new_stream(output, nil) else { throw FFmpegError(kimi_averror(ENOMEM), "avformat_new_stream") }
+        outAudio = stream
+        if plan.audio == .copy {
+            try FFmpegError.check(kimi_avcodec_parameters_copy(stream.pointee.codecpar, audio.pointee.codecpar), "avcodec_parameters_copy")
+            stream.pointee.codecpar.pointee.codec_tag = 0
+            stream.pointee.time_base = audio.pointee.time_base
+            return
+        }
+        let decoder = try VideoDecoder(stream: audio, threads: 1)
+        audioDecoder = decoder
+        guard let codec = kimi_avcodec_find_encoder(AV_CODEC_ID_AAC),
+              let encoder = kimi_avcodec_alloc_context3(codec) else { throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(aac)") }
+        audioEncoder = encoder
+        let aacRates: Set<Int32> = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350]
+        let inRate = decoder.context.pointee.sample_rate
+        encoder.pointee.sample_rate = aacRates.contains(inRate) ? inRate : 48000
+        encoder.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+        kimi_av_channel_layout_default(&encoder.pointee.ch_layout, min(2, max(1, decoder.context.pointee.ch_layout.nb_channels)))
+        encoder.pointee.bit_rate = 128_000
+        encoder.pointee.time_base = AVRational(num: 1, den: encoder.pointee.sample_rate)
+        if output.pointee.oformat.pointee.flags & KIMI_AVFMT_GLOBALHEADER != 0 {
+            encoder.pointee.flags |= KIMI_AV_CODEC_FLAG_GLOBAL_HEADER
+        }
+        try FFmpegError.check(kimi_avcodec_open2(encoder, codec, nil), "avcodec_open2(aac)")
+        try FFmpegError.check(kimi_avcodec_parameters_from_context(stream.pointee.codecpar, encoder), "avcodec_parameters_from_context")
+        stream.pointee.time_base = encoder.pointee.time_base
+        var inLayout = decoder.context.pointee.ch_layout
+        if inLayout.nb_channels <= 0 || inLayout.order == AV_CHANNEL_ORDER_UNSPEC {
+            kimi_av_channel_layout_default(&inLayout, max(1, decoder.context.pointee.ch_layout.nb_channels))
+        }
+        try FFmpegError.check(kimi_swr_alloc_set_opts2(&resampler, &encoder.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, encoder.pointee.sample_rate,
+                                                       &inLayout, decoder.context.pointee.sample_fmt, inRate, 0, nil), "swr_alloc_set_opts2")
+        try FFmpegError.check(kimi_swr_init(resampler), "swr_init")
+    }
+
+    func run() throws(FFmpegError) -> TranscodedVideo {
+        let packet = videoDecoder?.packet ?? audioDecoder?.packet ?? outPacket
+        let reading = packet == outPacket ? kimi_av_packet_alloc()! : packet
+        defer {
+            if reading != packet { var p: UnsafeMutablePointer<AVPacket>? = reading; kimi_av_packet_free(&p) }
+        }
+        var readFailure: FFmpegError?
+        while true {
+            let status = kimi_av_read_frame(demuxer.context, reading)
+            if status == KIMI_AVERROR_EOF { break }
+            if status < 0 {
+                readFailure = FFmpegError(status, "av_read_frame")
+                break
+            }
+            defer { kimi_av_packet_unref(reading) }
+            let index = reading.pointee.stream_index
+            if index == inVideo.pointee.index {
+                if let decoder = videoDecoder {
+                    try feed(decoder, reading) { frame throws(FFmpegError) in try encodeVideo(frame) }
+                } else {
+                    if let seconds = seconds(reading.pointee.pts, inVideo), !keepFrame(seconds) { continue }
+                    framesWritten += 1
+                    if let seconds = seconds(reading.pointee.pts, inVideo) { lastSeconds = max(lastSeconds, seconds) }
+                    shift(reading, by: offset(in: inVideo.pointee.time_base))
+                    try write(reading, from: inVideo.pointee.time_base, to: outVideo)
+                }
+            } else if let inAudio, let outAudio, index == inAudio.pointee.index {
+                if let decoder = audioDecoder {
+                    try feed(decoder, reading) { frame throws(FFmpegError) in try encodeAudio(frame, flushing: false) }
+                } else {
+                    shift(reading, by: offset(in: inAudio.pointee.time_base))
+                    try write(reading, from: inAudio.pointee.time_base, to: outAudio)
+                }
+            }
+        }
+        if let readFailure {
+            diagnostics.append(Diagnostic(code: "damaged", stage: .encode,
+                                          message: "reading stopped after \(framesWritten) frames: \(readFailure)"))
+        }
+        // Drain decoders, then encoders.
+        if let decoder = videoDecoder { try feed(decoder, nil) { frame throws(FFmpegError) in try encodeVideo(frame) } }
+        if let decoder = audioDecoder { try feed(decoder, nil) { frame throws(FFmpegError) in try encodeAudio(frame, flushing: false) } }
+        if audioEncoder != nil { try encodeAudio(nil, flushing: true) }
+        if let videoEncoder { try drain(videoEncoder, nil, to: outVideo) }
+        guard framesWritten > 0 else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "no video frame could be decoded") }
+        try FFmpegError.check(kimi_av_write_trailer(output), "av_write_trailer")
+        try FFmpegError.check(kimi_avio_closep(&output.pointee.pb), "avio_closep")
+        return TranscodedVideo(width: plan.width, height: plan.height, frames: framesWritten, durationSeconds: lastSeconds,
+                               diagnostics: diagnostics)
+    }
+
+    private func offset(in timeBase: AVRational) -> Int64 {
+        kimi_av_rescale_q(startOffset, AVRational(num: 1, den: KIMI_AV_TIME_BASE), timeBase)
+    }
+
+    private func shift(_ packet: UnsafeMutablePointer<AVPacket>, by offset: Int64) {
+        if packet.pointee.pts != KIMI_AV_NOPTS_VALUE { packet.pointee.pts -= offset }
+        if packet.pointee.dts != KIMI_AV_NOPTS_VALUE { packet.pointee.dts -= offset }
+    }
+
+    private func seconds(_ stamp: Int64, _ stream: UnsafeMutablePointer<AVStream>) -> Double? {
+        stamp == KIMI_AV_NOPTS_VALUE ? nil : Double(stamp) * av_q2d(stream.pointee.time_base)
+    }
+
+    /// `--max-fps`: keeps the first frame of each 1/maxFPS slot of time, so the output has at most
+    /// maxFPS frames a second (exactly that when the source is faster).
+    private func keepFrame(_ seconds: Double) -> Bool {
+        guard let maxFPS = plan.maxFPS else { return true }
+        let slot = (seconds * maxFPS + 1e-6).rounded(.down)
+        if let last = lastKeptSeconds, slot <= last { return false }
+        lastKeptSeconds = slot
+        return true
+    }
+
+    /// Sends `packet` (nil: drain) and hands each decoded frame to `body`. A refused or undecodable
+    /// packet is a diagnostic, not the end.
+    private func feed(_ decoder: VideoDecoder, _ packet: UnsafeMutablePointer<AVPacket>?,
+                      _ body: (UnsafeMutablePointer<AVFrame>) throws(FFmpegError) -> Void) throws(FFmpegError) {
+        func receiveAll() throws(FFmpegError) {
+            while true {
+                let step: DecodeStep
+                do { step = try decoder.receive() } catch {
+                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a frame could not be decoded: \(error)"))
+                    return
+                }
+                guard step == .frame else { return }
+                defer { kimi_av_frame_unref(decoder.frame) }
+                try body(decoder.frame)
+            }
+        }
+        do {
+            while try !decoder.send(packet) { try receiveAll() }
+        } catch {
+            diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
+        }
+        try receiveAll()
+    }
+
+    private func encodeVideo(_ frame: UnsafeMutablePointer<AVFrame>) throws(FFmpegError) {
+        guard let encoder = videoEncoder else { return }
+        var pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
+        if pts == KIMI_AV_NOPTS_VALUE || pts <= lastPTS {
+            // Missing or repeated timestamps: one frame duration on from the last.
+            let step = max(1, kimi_av_rescale_q(1, AVRational(num: encoder.pointee.framerate.den, den: max(1, encoder.pointee.framerate.num)),
+                                                encoder.pointee.time_base))
+            pts = lastPTS == Int64.min ? 0 : lastPTS + step
+        }
+        if let seconds = seconds(pts, inVideo), !keepFrame(seconds) { return }
+        lastPTS = pts
+        let shifted = pts - offset(in: inVideo.pointee.time_base)
+        if let seconds = seconds(pts, inVideo) { lastSeconds = max(lastSeconds, seconds) }
+        scaler = kimi_sws_getCachedContext(scaler, frame.pointee.width, frame.pointee.height, AVPixelFormat(rawValue: frame.pointee.format),
+                                           Int32(plan.width), Int32(plan.height), AV_PIX_FMT_YUV420P, KIMI_SWS_BICUBIC, nil, nil, nil)
+        guard let scaler else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
+        try FFmpegError.check(kimi_av_frame_make_writable(scaled), "av_frame_make_writable")
+        let rows = withUnsafePointer(to: &frame.pointee.data) { source in
+            withUnsafePointer(to: &frame.pointee.linesize) { sourceStrides in
+                withUnsafePointer(to: &scaled.pointee.data) { target in
+                    withUnsafePointer(to: &scaled.pointee.linesize) { targetStrides in
+                        kimi_sws_scale(scaler,
+                                       UnsafeRawPointer(source).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                       UnsafeRawPointer(sourceStrides).assumingMemoryBound(to: Int32.self), 0, frame.pointee.height,
+                                       UnsafeRawPointer(target).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                                       UnsafeRawPointer(targetStrides).assumingMemoryBound(to: Int32.self))
+                    }
+                }
+            }
+        }
+        guard rows > 0 else { throw FFmpegError(rows < 0 ? rows : KIMI_AVERROR_INVALIDDATA, "sws_scale") }
+        scaled.pointee.pts = shifted
+        scaled.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        framesWritten += 1
+        try drain(encoder, scaled, to: outVideo)
+    }
+
+    /// Decoded audio goes into the resampler's buffer; whole AAC frames come out of it.
+    private func encodeAudio(_ frame: UnsafeMutablePointer<AVFrame>?, flushing: Bool) throws(FFmpegError) {
+        guard let encoder = audioEncoder, let outAudio else { return }
+        if let frame {
+            let pushed = withUnsafePointer(to: &frame.pointee.data) { data in
+                kimi_swr_convert(resampler, nil, 0, UnsafeMutableRawPointer(mutating: data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                 frame.pointee.nb_samples)
+            }
+            try FFmpegError.check(pushed, "swr_convert")
+        }
+        let size = encoder.pointee.frame_size > 0 ? encoder.pointee.frame_size : 1024
+        while true {
+            let available = kimi_swr_get_out_samples(resampler, 0)
+            guard available >= size || (flushing && available > 0) else { break }
+            guard let out = kimi_av_frame_alloc() else { throw FFmpegError(kimi_averror(ENOMEM), "av_frame_alloc") }
+            var owned: UnsafeMutablePointer<AVFrame>? = out
+            defer { kimi_av_frame_free(&owned) }
+            out.pointee.nb_samples = size
+            out.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+            out.pointee.sample_rate = encoder.pointee.sample_rate
+            try FFmpegError.check(kimi_av_channel_layout_copy(&out.pointee.ch_layout, &encoder.pointee.ch_layout), "av_channel_layout_copy")
+            try FFmpegError.check(kimi_av_frame_get_buffer(out, 0), "av_frame_get_buffer")
+            let got = withUnsafeMutablePointer(to: &out.pointee.data) { data in
+                kimi_swr_convert(resampler, UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                                 size, nil, 0)
+            }
+            try FFmpegError.check(got, "swr_convert")
+            guard got > 0 else { break }
+            out.pointee.nb_samples = got
+            out.pointee.pts = audioSamples
+            audioSamples += Int64(got)
+            try drain(encoder, out, to: outAudio)
+        }
+        if flushing { try drain(encoder, nil, to: outAudio) }
+    }
+
+    /// Sends `frame` (nil: end of stream) to `encoder` and writes every packet it gives back.
+    private func drain(_ encoder: UnsafeMutablePointer<AVCodecContext>, _ frame: UnsafeMutablePointer<AVFrame>?,
+                       to stream: UnsafeMutablePointer<AVStream>) throws(FFmpegError) {
+        try FFmpegError.check(kimi_avcodec_send_frame(encoder, frame), "avcodec_send_frame")
+        while true {
+            let status = kimi_avcodec_receive_packet(encoder, outPacket)
+            if status == KIMI_AVERROR_EAGAIN || status == KIMI_AVERROR_EOF { return }
+            try FFmpegError.check(status, "avcodec_receive_packet")
+            try write(outPacket, from: encoder.pointee.time_base, to: stream)
+        }
+    }
+
+    private func write(_ packet: UnsafeMutablePointer<AVPacket>, from timeBase: AVRational,
+                       to stream: UnsafeMutablePointer<AVStream>) throws(FFmpegError) {
+        packet.pointee.stream_index = stream.pointee.index
+        packet.pointee.pos = -1
+        kimi_av_packet_rescale_ts(packet, timeBase, stream.pointee.time_base)
+        try FFmpegError.check(kimi_av_interleaved_write_frame(output, packet), "av_interleaved_write_frame")
+    }
+}

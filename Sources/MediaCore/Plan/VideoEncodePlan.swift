@@ -1,0 +1,99 @@
+/// What `prepare` writes for the video itself (`--video`).
+public enum VideoOutput: String, Sendable, Codable, Hashable, CaseIterable {
+    /// A compliant MP4 is copied untouched; anything else becomes an H.264 MP4 inside the box.
+    case fit
+    /// The original file, copied byte for byte whatever it is.
+    case keep
+    /// No video file: frames only.
+    case none
+}
+
+/// How the video file sent to the model is made: pure, from header facts alone.
+///
+/// Compliant (copied untouched): an MP4 whose video is H.264 inside the box, whose audio (if any,
+/// and kept) is AAC or MP3, at most `--max-fps` and within the byte budget. Otherwise the video is
+/// re-encoded to H.264 (libx264) when it must change (size, codec, frame rate), or only its packets
+/// are copied into a new MP4 when just the container or the audio is wrong; audio is copied when
+/// MP4 carries it (AAC, MP3), re-encoded to AAC otherwise, or dropped with `--no-audio`.
+public struct VideoEncodePlan: Sendable, Codable, Hashable {
+    public enum Action: String, Sendable, Codable, Hashable {
+        /// The original bytes are the output.
+        case passthrough
+        /// A new MP4 is written (see ``video`` and ``audio``).
+        case write
+        /// No video output.
+        case none
+    }
+
+    public enum Stream: String, Sendable, Codable, Hashable {
+        case copy, encode, drop, absent
+    }
+
+    public var action: Action
+    public var video: Stream
+    public var audio: Stream
+    /// Stored (not upright) size of the output video; the display rotation is kept as metadata.
+    public var width: Int
+    public var height: Int
+    /// Frames above this rate are dropped (`--max-fps`).
+    public var maxFPS: Double?
+    /// Why the video is written rather than copied.
+    public var reasons: [String]
+
+    /// Codecs an MP4 carries that Kimi takes as they are.
+    static let compliantVideoCodecs: Set<String> = ["h264"]
+    static let compliantAudioCodecs: Set<String> = ["aac", "mp3"]
+
+    public static func make(for info: MediaInfo, output: VideoOutput, resizeWidth: Int, resizeHeight: Int, maxFPS: Double?,
+                            keepAudio: Bool, maxBytes: Int64) -> VideoEncodePlan {
+        let audioPresent = info.hasAudio == true
+        var plan = VideoEncodePlan(action: .passthrough, video: .copy, audio: audioPresent ? .copy : .absent,
+                                   width: info.storedWidth, height: info.storedHeight, maxFPS: maxFPS, reasons: [])
+        switch output {
+        case .none:
+            plan.action = .none
+            plan.video = .absent
+            plan.audio = .absent
+            return plan
+        case .keep:
+            return plan
+        case .fit:
+            break
+        }
+        var encodeVideo = false
+        if resizeWidth < info.storedWidth || resizeHeight < info.storedHeight {
+            plan.reasons.append("\(info.storedWidth)×\(info.storedHeight) is outside the box")
+            encodeVideo = true
+        }
+        let codec = info.videoCodec ?? "unknown"
+        if !compliantVideoCodecs.contains(codec) {
+            plan.reasons.append("the video codec is \(codec), not H.264")
+            encodeVideo = true
+        }
+        if let maxFPS, let rate = info.frameRate, rate > maxFPS * 1.001 {
+            plan.reasons.append("\(rate) fps is above --max-fps \(maxFPS)")
+            encodeVideo = true
+        }
+        if info.bytes > maxBytes {
+            plan.reasons.append("\(info.bytes) bytes is over the budget of \(maxBytes)")
+            encodeVideo = true
+        }
+        if info.format != .mp4 { plan.reasons.append("the container is \(info.format.rawValue), not MP4") }
+        if audioPresent {
+            if !keepAudio {
+                plan.audio = .drop
+                plan.reasons.append("--no-audio")
+            } else if let audio = info.audioCodec, !compliantAudioCodecs.contains(audio) {
+                plan.audio = .encode
+                plan.reasons.append("the audio codec is \(audio), re-encoded to AAC")
+            }
+        }
+        if encodeVideo {
+            plan.video = .encode
+            plan.width = resizeWidth
+            plan.height = resizeHeight
+        }
+        if !plan.reasons.isEmpty { plan.action = .write }
+        return plan
+    }
+}

@@ -1,0 +1,60 @@
+import MediaCore
+import Testing
+
+@Suite("Video file plan")
+struct VideoEncodePlanTests {
+    func info(_ format: MediaFormat = .mp4, codec: String = "h264", width: Int = 1920, height: Int = 1080, rotation: Int = 0,
+              audio: String? = nil, fps: Double = 30, bytes: Int64 = 1_000_000) -> MediaInfo {
+        let swaps = rotation % 180 == 90
+        return MediaInfo(path: "v", kind: .video, format: format, storedWidth: width, storedHeight: height, orientation: rotation,
+                         swapsDimensions: swaps, frameCount: 300, durationSeconds: 10, frameRate: fps, videoCodec: codec,
+                         audioCodec: audio, hasAudio: audio != nil, bytes: bytes, accepted: true)
+    }
+
+    func plan(_ info: MediaInfo, _ options: VideoOptions = VideoOptions()) -> VideoEncodePlan {
+        VideoPlan.make(for: info, options: options).encode
+    }
+
+    @Test func compliantMP4IsCopied() {
+        let p = plan(info(audio: "aac"))
+        #expect(p.action == .passthrough && p.video == .copy && p.audio == .copy && p.reasons.isEmpty)
+        #expect(plan(info(audio: "mp3")).action == .passthrough)
+    }
+
+    @Test func outsideTheBoxIsEncodedAtTheFit() {
+        let p = plan(info(width: 3840, height: 2160))
+        #expect(p.action == .write && p.video == .encode)
+        #expect((p.width, p.height) == (1920, 1080))
+        // A portrait 4K phone video (stored landscape, rotated 90°): the box applies upright
+        // (2160×3840 → 1080×1920), the stored size is its transpose and the rotation stays metadata.
+        let portrait = plan(info(width: 3840, height: 2160, rotation: 90))
+        #expect(portrait.video == .encode && (portrait.width, portrait.height) == (1920, 1080))
+        // Upright 1080×1920 fits the box as it is.
+        #expect(plan(info(width: 1920, height: 1080, rotation: 90)).action == .passthrough)
+    }
+
+    @Test func wrongContainerOnlyIsRemuxed() {
+        let p = plan(info(.mov))
+        #expect(p.action == .write && p.video == .copy && p.reasons == ["the container is mov, not MP4"])
+    }
+
+    @Test func otherCodecsAndAudio() {
+        let vp9 = plan(info(.webm, codec: "vp9", audio: "opus"))
+        #expect(vp9.video == .encode && vp9.audio == .encode)
+        #expect(plan(info(audio: "aac"), VideoOptions(keepAudio: false)).audio == .drop)
+        #expect(plan(info(audio: "aac"), VideoOptions(keepAudio: false)).action == .write)
+        #expect(plan(info()).audio == .absent)
+    }
+
+    @Test func rateAndBudget() {
+        #expect(plan(info(fps: 60), VideoOptions(maxFPS: 30)).video == .encode)
+        #expect(plan(info(fps: 30), VideoOptions(maxFPS: 30)).action == .passthrough)
+        #expect(plan(info(bytes: 200_000_000)).video == .encode)
+    }
+
+    @Test func keepAndNone() {
+        #expect(plan(info(.webm, codec: "vp9"), VideoOptions(output: .keep)).action == .passthrough)
+        let none = plan(info(), VideoOptions(output: .none))
+        #expect(none.action == .none && none.video == .absent)
+    }
+}
