@@ -111,6 +111,11 @@ public struct BatchPreparer: Sendable {
         let temporary = outputFolder + "/.kimi-media-\(UUID().uuidString)"
         var frames: [PreparedVideo.Frame] = []
         do throws(MediaError) {
+            do {
+                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            } catch {
+                throw MediaError(.io, path: temporary, stage: .write, "cannot create a folder for the video's outputs: \(error.localizedDescription)")
+            }
             let (plan, diagnostics) = try preparer.prepare(video: path, info: info) { frame throws(MediaError) in
                 let name = String(format: "frame-%06d.jpg", frame.index + 1)
                 try AtomicFile.write(frame.image.bytes, to: temporary + "/" + name)

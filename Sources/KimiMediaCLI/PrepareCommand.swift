@@ -37,7 +37,7 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "JPEG/WebP quality, 1–100.")
     var quality: Int = 90
 
-    @Option(help: ArgumentHelp("Video frames: keyframes | model (exactly the frames Kimi samples: min(2, fps) a second) | every:SECONDS.",
+    @Option(help: ArgumentHelp("Video frames: keyframes | model (exactly the frames Kimi samples: min(2, fps) a second) | every:SECONDS | none.",
                                valueName: "selection"))
     var frames: FrameSelection = .keyframes
 

@@ -141,6 +141,10 @@ struct PrepareVideoTests {
         let info = try MediaProber.probe(path: out.path + "/wmv2/video.mp4")
         #expect(info.videoCodec == "h264" && info.frameCount == 10)
         #expect(await run(["prepare", "--frames", "every:0", "--out", out.path, Fixture.video("wmv2.wmv")]).status == 2)
+        // --frames none: the video file alone.
+        let alone = try TemporaryFolder()
+        #expect(await run(["prepare", "--frames", "none", "--out", alone.path, Fixture.video("vp9.webm")]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: alone.path + "/vp9") == ["video.mp4"])
     }
 
     @Test func maxSideAppliesToVideoFrames() async throws {

@@ -149,6 +149,7 @@ struct FrameScheduleTests {
     @Test func selectionGrammar() throws {
         #expect(FrameSelection(argument: "keyframes") == .keyframes)
         #expect(FrameSelection(argument: "model") == .model)
+        #expect(FrameSelection(argument: "none") == FrameSelection.none)
         #expect(FrameSelection(argument: "every:2.5") == .every(seconds: 2.5))
         for bad in ["every:0", "every:-1", "every:x", "every:", "Model", "every:inf"] { #expect(FrameSelection(argument: bad) == nil, "\(bad)") }
         let json = try JSONEncoder().encode([FrameSelection.every(seconds: 2)])

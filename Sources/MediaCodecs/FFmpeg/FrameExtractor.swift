@@ -23,6 +23,7 @@ public enum FrameExtractor {
     /// `threads`: decoder threads (1 when files already run in parallel, one per core).
     public static func extract(path: String, info: MediaInfo, plan: VideoPlan, limits: MediaLimits, threads: Int = 1,
                                onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> [Diagnostic] {
+        if plan.frames == .none { return [] }
         let sink = FrameEncoder()
         defer { sink.wait() }  // never leave the encoder running past this call
         return try extract(path: path, info: info, plan: plan, limits: limits, threads: threads, sink: sink, onFrame: onFrame)

@@ -7,12 +7,15 @@ public enum FrameSelection: Sendable, Hashable, CustomStringConvertible {
     case model
     /// One frame every `seconds` (the frame nearest each multiple of `seconds`).
     case every(seconds: Double)
+    /// No frames: the video file only.
+    case none
 
-    /// Parses `keyframes`, `model` or `every:SECONDS`.
+    /// Parses `keyframes`, `model`, `every:SECONDS` or `none`.
     public init?(argument: String) {
         switch argument {
         case "keyframes": self = .keyframes
         case "model": self = .model
+        case "none": self = .none
         default:
             guard argument.hasPrefix("every:"), let seconds = Double(argument.dropFirst(6)), seconds.isFinite, seconds > 0 else { return nil }
             self = .every(seconds: seconds)
@@ -24,6 +27,7 @@ public enum FrameSelection: Sendable, Hashable, CustomStringConvertible {
         case .keyframes: "keyframes"
         case .model: "model"
         case .every(let seconds): "every:\(seconds)"
+        case .none: "none"
         }
     }
 }
@@ -139,12 +143,12 @@ extension VideoPlan {
     /// (``VideoTokens/frameIndices``); `every:S` takes the frame nearest each multiple of S seconds.
     /// Throws a description when the header lacks the frame count or rate these need.
     public func targetFrames(profile: ModelProfile = .kimiK26) throws(TargetFramesError) -> [Int]? {
-        if case .keyframes = frames { return nil }
+        if frames == .keyframes || frames == .none { return nil }
         guard let frameCount, frameCount > 0, let frameRate, frameRate > 0, frameRate.isFinite else {
             throw TargetFramesError(message: "the header gives no frame count and rate, needed for --frames \(frames)")
         }
         switch frames {
-        case .keyframes:
+        case .keyframes, .none:
             return nil
         case .model:
             return VideoTokens(frameCount: frameCount, fps: frameRate, width: max(width, 1), height: max(height, 1),
