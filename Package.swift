@@ -23,6 +23,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: systemLibraries + [
         .target(name: "MediaCore"),
@@ -31,7 +33,15 @@ let package = Package(
             dependencies: ["MediaCore", "CFFmpegLoader", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
         ),
         .target(name: "CFFmpegLoader"),
-        .target(name: "KimiAPI", dependencies: ["MediaCore"]),
+        .target(
+            name: "KimiAPI",
+            dependencies: [
+                "MediaCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(name: "KimiMedia", dependencies: ["MediaCore", "MediaCodecs", "KimiAPI"]),
         .target(
             name: "KimiMediaCLI",
@@ -39,7 +49,17 @@ let package = Package(
         ),
         .executableTarget(name: "kimi-media", dependencies: ["KimiMediaCLI"]),
 
-        .target(name: "TestSupport", dependencies: ["MediaCore"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "MediaCore", "MediaCodecs", "KimiAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "TestSupport"]),

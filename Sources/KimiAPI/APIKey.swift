@@ -27,6 +27,12 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         return String(hash, radix: 16).leftPadded(to: 16)
     }
 
+    /// `text` with every occurrence of the key replaced by `[redacted]`: for server messages and
+    /// transport errors before they become an error's text.
+    public func redact(_ text: String) -> String {
+        text.replacingOccurrences(of: secret, with: "[redacted]")
+    }
+
     public var description: String { "APIKey(redacted, fingerprint \(fingerprint))" }
     public var debugDescription: String { description }
 }

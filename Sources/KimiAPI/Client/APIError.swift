@@ -1,0 +1,117 @@
+/// A failed API call. Never contains the key: server messages are passed through
+/// ``APIKey/redact(_:)`` before they land here.
+public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// The server answered with an error status or an `error` body (even on HTTP 200).
+        case http
+        /// The connection failed or dropped.
+        case transport
+        /// No answer within the connect or request timeout.
+        case timeout
+        /// The answer was not the documented shape, or larger than the cap.
+        case invalidResponse
+        /// Refused before sending: a rule of the API (see ``violations``), a file too large or empty.
+        case invalidRequest
+        /// No key configured.
+        case missingKey
+        /// A local file could not be read.
+        case io
+    }
+
+    public var kind: Kind
+    /// HTTP status, when there was one.
+    public var status: Int?
+    /// The error body's `type` (e.g. `rate_limit_reached_error`).
+    public var type: String?
+    public var message: String
+    /// The request, e.g. `POST /v1/files`.
+    public var endpoint: String
+    /// Attempts made (retries included).
+    public var attempts: Int
+    public var violations: [RequestViolation]
+
+    public init(_ kind: Kind, status: Int? = nil, type: String? = nil, message: String, endpoint: String, attempts: Int = 1,
+                violations: [RequestViolation] = []) {
+        self.kind = kind
+        self.status = status
+        self.type = type
+        self.message = message
+        self.endpoint = endpoint
+        self.attempts = attempts
+        self.violations = violations
+    }
+
+    /// Worth trying again: rate limits and overloads (not an exhausted balance), server errors,
+    /// dropped connections and timeouts.
+    public var isRetryable: Bool {
+        switch kind {
+        case .transport, .timeout: return true
+        case .http:
+            if type == "exceeded_current_quota_error" { return false }
+            return status == 429 || status.map { $0 >= 500 } ?? false
+        default: return false
+        }
+    }
+
+    public var description: String {
+        var text = "\(endpoint): "
+        if let status { text += "HTTP \(status) " }
+        if let type { text += "\(type): " }
+        text += message
+        if !violations.isEmpty { text += "\n" + violations.map { "  - \($0)" }.joined(separator: "\n") }
+        if attempts > 1 { text += " (after \(attempts) attempts)" }
+        return text
+    }
+}
+
+/// Retries with exponential backoff and jitter (1, 2, 4, 8 s by default, as Moonshot recommends),
+/// waiting at least what `Retry-After` or `X-RateLimit-Reset` asks, never more than `maxDelay`.
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxAttempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+    /// Fraction of each delay drawn at random (0.2: ±20 %).
+    public var jitter: Double
+
+    public init(maxAttempts: Int = 4, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.jitter = jitter
+    }
+
+    public static let none = RetryPolicy(maxAttempts: 1)
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
+    public func delay(afterAttempt attempt: Int, serverAsked: Double?) -> Double {
+        let exponential = baseDelay * Double(1 << min(attempt - 1, 16))
+        let jittered = exponential * (1 + Double.random(in: -jitter...jitter))
+        return min(maxDelay, max(jittered, serverAsked ?? 0))
+    }
+
+    /// What the server asked for, in seconds: `Retry-After` (seconds), else `X-RateLimit-Reset`
+    /// (seconds from now, or a Unix time when it is that large).
+    public static func serverDelay(retryAfter: String?, rateLimitReset: String?, now: Double) -> Double? {
+        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 { return seconds }
+        if let rateLimitReset, let value = Double(rateLimitReset.trimmingCharacters(in: .whitespaces)), value >= 0 {
+            return value > 1_000_000_000 ? max(0, value - now) : value
+        }
+        return nil
+    }
+}
+
+/// Connect and whole-request timeouts, and the largest response body read.
+public struct Timeouts: Sendable, Hashable {
+    public var connect: Double
+    public var request: Double
+    /// Uploads of up to 100 MB get this long.
+    public var upload: Double
+    public var maxResponseBytes: Int
+
+    public init(connect: Double = 10, request: Double = 120, upload: Double = 900, maxResponseBytes: Int = 16 << 20) {
+        self.connect = connect
+        self.request = request
+        self.upload = upload
+        self.maxResponseBytes = maxResponseBytes
+    }
+}

@@ -1,0 +1,122 @@
+/// A file stored by the Files API (`FileObject`, kimi-api-spec.md §4.3). `status` is not a fixed set.
+public struct FileObject: Sendable, Hashable, Codable {
+    public var id: String
+    public var object: String?
+    public var bytes: Int64?
+    public var createdAt: Int64?
+    public var filename: String?
+    public var purpose: String?
+    public var status: String?
+    public var statusDetails: String?
+
+    public init(id: String, object: String? = "file", bytes: Int64? = nil, createdAt: Int64? = nil, filename: String? = nil,
+                purpose: String? = nil, status: String? = nil, statusDetails: String? = nil) {
+        self.id = id
+        self.object = object
+        self.bytes = bytes
+        self.createdAt = createdAt
+        self.filename = filename
+        self.purpose = purpose
+        self.status = status
+        self.statusDetails = statusDetails
+    }
+
+    /// The reference chat messages use: `ms://<id>`.
+    public var reference: String { "ms://" + id }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, object, bytes, filename, purpose, status
+        case createdAt = "created_at", statusDetails = "status_details"
+    }
+}
+
+public struct FileList: Sendable, Hashable, Codable {
+    public var object: String?
+    public var data: [FileObject]
+}
+
+public struct FileDeletion: Sendable, Hashable, Codable {
+    public var id: String
+    public var object: String?
+    public var deleted: Bool
+}
+
+/// What a file is uploaded for.
+public enum FilePurpose: String, Sendable, Hashable, Codable, CaseIterable {
+    case image, video
+    case fileExtract = "file-extract"
+    case batch
+}
+
+/// `{"error": {"type", "message", "code"?}}`.
+public struct ErrorBody: Sendable, Hashable, Codable {
+    public struct Detail: Sendable, Hashable, Codable {
+        public var type: String?
+        public var message: String?
+        public var code: String?
+        public init(type: String?, message: String?, code: String? = nil) {
+            self.type = type
+            self.message = message
+            self.code = code
+        }
+    }
+
+    public var error: Detail
+    public init(type: String, message: String) { error = Detail(type: type, message: message) }
+}
+
+/// `POST /v1/tokenizers/estimate-token-count`: request and answer.
+public struct EstimateRequest: Sendable, Hashable, Codable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public init(model: String, messages: [ChatMessage]) {
+        self.model = model
+        self.messages = messages
+    }
+}
+
+public struct EstimateResponse: Sendable, Hashable, Codable {
+    public struct Data: Sendable, Hashable, Codable {
+        public var totalTokens: Int
+        private enum CodingKeys: String, CodingKey { case totalTokens = "total_tokens" }
+        public init(totalTokens: Int) { self.totalTokens = totalTokens }
+    }
+
+    public var data: Data
+    public init(totalTokens: Int) { data = Data(totalTokens: totalTokens) }
+}
+
+/// The answer of `POST /v1/chat/completions` (non-streaming): the parts kimi-media reads.
+public struct ChatResponse: Sendable, Hashable, Codable {
+    public struct Choice: Sendable, Hashable, Codable {
+        public var index: Int
+        public var message: ChatMessage
+        public var finishReason: String?
+        private enum CodingKeys: String, CodingKey {
+            case index, message
+            case finishReason = "finish_reason"
+        }
+    }
+
+    public struct Usage: Sendable, Hashable, Codable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+        public var totalTokens: Int
+        public var cachedTokens: Int?
+        private enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+            case cachedTokens = "cached_tokens"
+        }
+    }
+
+    public var id: String
+    public var model: String?
+    public var choices: [Choice]
+    public var usage: Usage?
+
+    /// The first choice's text.
+    public var text: String? {
+        guard case .text(let text) = choices.first?.message.content else { return nil }
+        return text
+    }
+}

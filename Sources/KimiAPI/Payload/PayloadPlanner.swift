@@ -1,0 +1,183 @@
+import Foundation
+import MediaCore
+
+/// One prepared file to send.
+public struct PayloadItem: Sendable, Hashable, Codable {
+    public var path: String
+    public var format: MediaFormat
+    public var bytes: Int64
+    /// Offline prompt tokens of its part.
+    public var tokens: Int?
+
+    public init(path: String, format: MediaFormat, bytes: Int64, tokens: Int? = nil) {
+        self.path = path
+        self.format = format
+        self.bytes = bytes
+        self.tokens = tokens
+    }
+
+    public var kind: MediaKind { format.kind ?? .image }
+}
+
+/// How items travel: chosen by size (default), or forced.
+public enum PayloadMode: String, Sendable, Hashable, Codable, CaseIterable {
+    case auto
+    case inlineOnly = "inline-only"
+    case uploadAll = "upload-all"
+}
+
+/// The planner's decision for one request: per item inline (a base64 data URL in the body) or
+/// upload (`ms://` id), and the exact size of the JSON body.
+public struct PayloadPlan: Sendable, Hashable, Codable {
+    public enum Delivery: String, Sendable, Hashable, Codable { case inline, upload }
+
+    public struct Entry: Sendable, Hashable, Codable {
+        public var item: PayloadItem
+        public var delivery: Delivery
+        /// Bytes this item adds to the body: its data URL, or its `ms://` reference.
+        public var bodyBytes: Int64
+    }
+
+    public var entries: [Entry]
+    /// The whole JSON body in bytes: exact for inline items; an upload's reference is counted
+    /// with its real id once known, before that with ``PayloadPlanner/assumedFileIDLength``.
+    public var bodyBytes: Int64
+    public var limit: Int64
+}
+
+/// Builds the chat request for text plus prepared media and decides inline or upload per item by
+/// the exact JSON body size (base64 is 4⌈n/3⌉ bytes, plus the data-URL prefix; the canonical JSON
+/// escapes nothing in either), keeping the body under the limit (100,000,000 bytes by default):
+/// images inline first; when the body would be too large, videos are uploaded first (largest
+/// first), then images (largest first).
+public struct PayloadPlanner: Sendable {
+    public var model: String
+    public var thinking: Bool
+    public var limit: Int64
+    public var mode: PayloadMode
+
+    /// Moonshot file ids seen are about 20 characters; used for the reference until the id is known.
+    public static let assumedFileIDLength = 20
+
+    public init(model: String = "kimi-k2.6", thinking: Bool = true, limit: Int64 = APILimits.default.maxRequestBodyBytes,
+                mode: PayloadMode = .auto) {
+        self.model = model
+        self.thinking = thinking
+        self.limit = limit
+        self.mode = mode
+    }
+
+    /// The placeholder URL of item `index` in a skeleton body: plain ASCII, nothing JSON escapes.
+    static func placeholder(_ index: Int) -> String { "kimi-media-inline-\(index)" }
+
+    /// The request with each inline item's URL as a placeholder and each upload's as `uploads[i]`
+    /// (or an assumed-length reference).
+    public func request(prompt: String?, system: String? = nil, items: [PayloadItem], deliveries: [PayloadPlan.Delivery],
+                        uploads: [Int: String] = [:]) -> ChatRequest {
+        var parts: [ContentPart] = []
+        for (i, item) in items.enumerated() {
+            let url = deliveries[i] == .inline ? Self.placeholder(i)
+                : uploads[i].map { "ms://" + $0 } ?? "ms://" + String(repeating: "x", count: Self.assumedFileIDLength)
+            parts.append(item.kind == .video ? .videoURL(url) : .imageURL(url))
+        }
+        if let prompt, !prompt.isEmpty { parts.append(.text(prompt)) }
+        var messages: [ChatMessage] = []
+        if let system { messages.append(.system(system)) }
+        messages.append(.user(parts))
+        return ChatRequest(model: model, messages: messages, thinking: thinking ? nil : .disabled)
+    }
+
+    /// Exact body bytes of `request` once its placeholders are replaced by the items' data URLs.
+    public func bodyBytes(of request: ChatRequest, items: [PayloadItem], deliveries: [PayloadPlan.Delivery]) throws -> Int64 {
+        var total = Int64(try request.body().count)
+        for (i, item) in items.enumerated() where deliveries[i] == .inline {
+            total += APILimits.dataURLBytes(contentBytes: item.bytes, mimeType: item.format.mimeType) - Int64(Self.placeholder(i).utf8.count)
+        }
+        return total
+    }
+
+    public func plan(prompt: String?, system: String? = nil, items: [PayloadItem], uploads: [Int: String] = [:]) throws -> PayloadPlan {
+        var deliveries: [PayloadPlan.Delivery] = items.map { _ in mode == .uploadAll ? .upload : .inline }
+        func size() throws -> Int64 {
+            try bodyBytes(of: request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads),
+                          items: items, deliveries: deliveries)
+        }
+        var total = try size()
+        if mode == .auto && total > limit {
+            let order = items.indices.sorted { a, b in
+                let (ka, kb) = (items[a].kind == .video ? 0 : 1, items[b].kind == .video ? 0 : 1)
+                return ka != kb ? ka < kb : items[a].bytes > items[b].bytes
+            }
+            for i in order where total > limit {
+                deliveries[i] = .upload
+                total = try size()
+            }
+        }
+        let final = request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads)
+        let entries = items.enumerated().map { i, item in
+            let bytes = deliveries[i] == .inline
+                ? APILimits.dataURLBytes(contentBytes: item.bytes, mimeType: item.format.mimeType)
+                : Int64(5 + (uploads[i]?.utf8.count ?? Self.assumedFileIDLength))
+            return PayloadPlan.Entry(item: item, delivery: deliveries[i], bodyBytes: bytes)
+        }
+        return PayloadPlan(entries: entries, bodyBytes: try bodyBytes(of: final, items: items, deliveries: deliveries), limit: limit)
+    }
+}
+
+/// Writes a request body to a file, streaming each inline item's base64 from disk (3 MiB reads), so
+/// a body near 100 MB never sits in memory; the file appears complete or not at all.
+public enum RequestBodyWriter {
+    /// Writes `request` (whose inline URLs are ``PayloadPlanner`` placeholders) with the items' data
+    /// URLs in place; returns the bytes written.
+    @discardableResult
+    public static func write(_ request: ChatRequest, items: [PayloadItem], deliveries: [PayloadPlan.Delivery], to path: String) throws -> Int64 {
+        let skeleton = try request.body()
+        let temporary = path + ".partial-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        var written: Int64 = 0
+        do {
+            defer { try? out.close() }
+            var rest = skeleton[...]
+            for (i, item) in items.enumerated() where deliveries[i] == .inline {
+                let marker = Data(PayloadPlanner.placeholder(i).utf8)
+                guard let range = rest.firstRange(of: marker) else { continue }
+                try out.write(contentsOf: rest[..<range.lowerBound])
+                written += Int64(range.lowerBound - rest.startIndex)
+                let prefix = Data("data:\(item.format.mimeType);base64,".utf8)
+                try out.write(contentsOf: prefix)
+                written += Int64(prefix.count)
+                guard let input = FileHandle(forReadingAtPath: item.path) else {
+                    throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: item.path])
+                }
+                defer { try? input.close() }
+                // Whole groups of 3 bytes per write (a short read's remainder waits for the next), so
+                // padding only ever ends the last.
+                var carry = Data()
+                while true {
+                    let chunk = try input.read(upToCount: 3 << 20) ?? Data()
+                    let bytes = carry + chunk
+                    let whole = chunk.isEmpty ? bytes.count : bytes.count / 3 * 3
+                    let encoded = bytes.prefix(whole).base64EncodedData()
+                    try out.write(contentsOf: encoded)
+                    written += Int64(encoded.count)
+                    carry = Data(bytes.dropFirst(whole))
+                    if chunk.isEmpty { break }
+                }
+                rest = rest[range.upperBound...]
+            }
+            try out.write(contentsOf: rest)
+            written += Int64(rest.count)
+            try out.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        if rename(temporary, path) != 0 {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return written
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import KimiAPI
+import MediaCodecs
+import MediaCore
+import Testing
+import TestSupport
+
+/// The client against the loopback stand-in: every endpoint, error and fault.
+@Suite("Moonshot client against the stand-in", .serialized)
+struct ClientTests {
+    static let fast = RetryPolicy(maxAttempts: 4, baseDelay: 0.01, maxDelay: 0.05, jitter: 0.2)
+
+    func client(_ server: MoonshotStandIn, key: String? = nil, retry: RetryPolicy = fast, timeouts: Timeouts = Timeouts()) throws -> MoonshotClient {
+        let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(key ?? server.options.apiKey))
+        return MoonshotClient(configuration: configuration, retry: retry, timeouts: timeouts)
+    }
+
+    func dataURL(_ path: String, _ mime: String) throws -> String {
+        "data:\(mime);base64," + (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString()
+    }
+
+    /// The remote count equals the offline one exactly: the stand-in counts with the same arithmetic.
+    @Test func estimateRoundTrip() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        let image = Fixture.image("jpeg-baseline.jpg")
+        let info = try MediaProber.probe(path: image)
+        let messages: [ChatMessage] = [.system("Be brief."), .user([.imageURL(try dataURL(image, "image/jpeg")), .text("What is this?")])]
+        let remote = try await api.estimateTokens(model: "kimi-k2.6", messages: messages)
+        let imageTokens = ImageTokens(width: info.width, height: info.height).promptTokens()
+        #expect(remote == RequestTokens.count(messages) { _ in imageTokens })
+        #expect(remote == 2 * RequestTokens.messageOverhead + TextTokens.count("Be brief.") + TextTokens.count("What is this?") + imageTokens)
+        await #expect(throws: APIError.self) { try await api.estimateTokens(model: "gpt-4", messages: messages) }
+        do {
+            _ = try await api.estimateTokens(model: "kimi-k2.6", messages: [ChatMessage(role: .user, content: .text(""))])
+            Issue.record("an empty message was accepted")
+        } catch {
+            #expect(error.status == 400 && error.type == "invalid_request_error")
+        }
+    }
+
+    @Test func wrongKeyIsUnauthorizedAndNeverPrinted() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let secret = "sk-wrong-key-that-must-not-leak-42"
+        let api = try client(server, key: secret)
+        defer { Task { await api.shutdown() } }
+        do {
+            _ = try await api.listFiles()
+            Issue.record("a wrong key was accepted")
+        } catch {
+            #expect(error.status == 401 && error.type == "invalid_authentication_error" && error.attempts == 1)
+            #expect(!error.description.contains(secret) && !"\(error)".contains(secret) && !String(reflecting: error).contains(secret))
+        }
+        let noKey = MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: nil))
+        defer { Task { await noKey.shutdown() } }
+        await #expect(throws: APIError.self) { try await noKey.listFiles() }
+        #expect(server.requests.count == 1)  // no key: nothing sent
+    }
+
+    @Test func filesLifecycleAndCache() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        let folder = try TemporaryFolder()
+        let video = try folder.copy(Fixture.video("with-audio.mp4"), as: "clip \"one\".mp4")
+        let uploaded = try await api.upload(path: video, purpose: .video, mimeType: "video/mp4")
+        #expect(uploaded.bytes == (try FileManager.default.attributesOfItem(atPath: video)[.size] as? Int64))
+        #expect(uploaded.purpose == "video" && uploaded.filename == "clip _one_.mp4")
+        #expect(try await api.listFiles().map(\.id) == [uploaded.id])
+        #expect(try await api.file(id: uploaded.id) == uploaded)
+        #expect(try await api.deleteFile(id: uploaded.id))
+        do {
+            _ = try await api.file(id: uploaded.id)
+            Issue.record("a deleted file was found")
+        } catch {
+            #expect(error.status == 404)
+        }
+        // The cache: the same bytes are uploaded once; a file deleted on the server is uploaded again.
+        let cache = UploadCache(path: folder.path + "/cache/uploads.json")
+        let first = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
+        let copy = try folder.copy(video, as: "same-bytes.mp4")
+        let second = try await api.uploadOnce(path: copy, purpose: .video, mimeType: "video/mp4", cache: cache)
+        #expect(!first.reused && second.reused && first.0.id == second.0.id)
+        #expect(server.fileCount == 1)
+        _ = try await api.deleteFile(id: first.0.id)
+        let third = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
+        #expect(!third.reused && third.0.id != first.0.id)
+        let stored = try String(contentsOfFile: cache.path, encoding: .utf8)
+        #expect(!stored.contains(server.options.apiKey) && stored.contains(third.0.id))
+    }
+
+    @Test func uploadRulesLocalAndRemote() async throws {
+        let server = try await MoonshotStandIn.start(.init(maxUploadBytes: 10_000, maxFiles: 2))
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        let folder = try TemporaryFolder()
+        let empty = try folder.write("empty.png", [])
+        do {
+            _ = try await api.upload(path: empty, purpose: .image, mimeType: "image/png")
+            Issue.record("an empty file was sent")
+        } catch {
+            #expect(error.kind == .invalidRequest)
+        }
+        let big = try folder.write("big.bin", [UInt8](repeating: 7, count: 2_000))
+        do {
+            _ = try await api.upload(path: big, purpose: .image, mimeType: "image/png", limits: .init(maxUploadBytes: 1_000))
+            Issue.record("an oversized file was sent")
+        } catch {
+            #expect(error.kind == .invalidRequest && error.message.contains("at most 1000"))
+        }
+        #expect(server.requests.isEmpty)  // both refused before sending
+        let large = try folder.write("large.bin", [UInt8](repeating: 1, count: 20_000))
+        do {
+            _ = try await api.upload(path: large, purpose: .image, mimeType: "image/png")
+            Issue.record("the stand-in took a file over its limit")
+        } catch {
+            #expect(error.status == 400 && error.message.hasPrefix("File size is too large"))
+        }
+        let small = try folder.write("small.bin", [1, 2, 3])
+        _ = try await api.upload(path: small, purpose: .image, mimeType: "image/png")
+        _ = try await api.upload(path: small, purpose: .fileExtract, mimeType: "text/plain")
+        do {
+            _ = try await api.upload(path: small, purpose: .image, mimeType: "image/png")
+            Issue.record("the file-count quota was not enforced")
+        } catch {
+            #expect(error.message.contains("exceeded the max file count 2"))
+        }
+    }
+
+    @Test func chatValidatedThenSent() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        do {
+            _ = try await api.chat(ChatRequest(messages: [.user([.text("hi")])], temperature: 0.2))
+            Issue.record("an invalid request was sent")
+        } catch {
+            #expect(error.kind == .invalidRequest && error.violations.map(\.field) == ["temperature"])
+            #expect(error.description.contains("temperature"))
+        }
+        #expect(server.requests.isEmpty)
+        let image = Fixture.image("jpeg-baseline.jpg")
+        let answer = try await api.chat(ChatRequest(messages: [.user([.imageURL(try dataURL(image, "image/jpeg")), .text("Describe.")])]))
+        #expect(answer.text?.hasPrefix("stand-in answer: 1 image(s), 0 video(s)") == true)
+        #expect((answer.usage?.promptTokens ?? 0) > 0)
+    }
+
+    @Test func retriesHonourFaults() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        server.enqueue(.status(429, type: "rate_limit_reached_error", headers: ["Retry-After": "0", "X-RateLimit-Remaining": "0"]))
+        server.enqueue(.status(500, type: "server_error"))
+        server.enqueue(.drop)
+        #expect(try await api.listFiles().isEmpty)
+        #expect(server.requests.count == 4)
+        server.enqueue(.status(503, type: "engine_overloaded_error"), times: 4)
+        do {
+            _ = try await api.listFiles()
+            Issue.record("four 503s did not fail")
+        } catch {
+            #expect(error.status == 503 && error.attempts == 4 && error.type == "engine_overloaded_error")
+        }
+        // An exhausted balance is not retried; an error body inside a 200 is an error.
+        server.enqueue(.status(429, type: "exceeded_current_quota_error"))
+        await #expect(throws: APIError.self) { try await api.listFiles() }
+        server.enqueue(.errorIn200)
+        do {
+            _ = try await api.listFiles()
+            Issue.record("an error in a 200 was taken as success")
+        } catch {
+            #expect(error.status == 200 && error.type == "server_error" && error.attempts == 1)
+        }
+        let seen = server.requests.count
+        #expect(seen == 10)  // 4 + 4 + 1 + 1
+    }
+
+    @Test func timeoutsAndCaps() async throws {
+        let server = try await MoonshotStandIn.start(.init(maxBodyBytes: 1_000))
+        defer { Task { await server.stop() } }
+        let slow = try client(server, retry: .none, timeouts: Timeouts(request: 0.3))
+        defer { Task { await slow.shutdown() } }
+        server.enqueue(.delay(1.5))
+        do {
+            _ = try await slow.listFiles()
+            Issue.record("a slow answer did not time out")
+        } catch {
+            #expect(error.kind == .timeout)
+        }
+        let capped = try client(server, retry: .none, timeouts: Timeouts(maxResponseBytes: 20))
+        defer { Task { await capped.shutdown() } }
+        do {
+            _ = try await capped.listFiles()
+            Issue.record("an answer over the cap was read")
+        } catch {
+            #expect(error.kind == .invalidResponse)
+        }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        let long = String(repeating: "word ", count: 400)
+        do {
+            _ = try await api.estimateTokens(model: "kimi-k2.6", messages: [.user([.text(long)])])
+            Issue.record("a body over the stand-in's cap was taken")
+        } catch {
+            #expect(error.status == 400 && error.message.contains("exceeds 1000 bytes"))
+        }
+    }
+
+    @Test func retryPolicyArithmetic() {
+        let policy = RetryPolicy(maxAttempts: 4, baseDelay: 1, maxDelay: 30, jitter: 0)
+        #expect((1...4).map { policy.delay(afterAttempt: $0, serverAsked: nil) } == [1, 2, 4, 8])
+        #expect(policy.delay(afterAttempt: 1, serverAsked: 5) == 5)
+        #expect(policy.delay(afterAttempt: 1, serverAsked: 100) == 30)
+        #expect(RetryPolicy.serverDelay(retryAfter: "3", rateLimitReset: nil, now: 0) == 3)
+        #expect(RetryPolicy.serverDelay(retryAfter: nil, rateLimitReset: "1700000010", now: 1_700_000_000) == 10)
+        #expect(RetryPolicy.serverDelay(retryAfter: nil, rateLimitReset: "7", now: 1_700_000_000) == 7)
+        #expect(RetryPolicy.serverDelay(retryAfter: nil, rateLimitReset: nil, now: 0) == nil)
+    }
+}
