@@ -37,12 +37,17 @@ struct EstimateCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per line.")
     var json = false
 
+    @Flag(help: "Also ask the API (POST /v1/tokenizers/estimate-token-count) and print both counts and their difference.")
+    var remote = false
+
     @OptionGroup var limits: LimitOptions
+    @OptionGroup var api: APIOptions
 
     func validate() throws {
         guard paths.isEmpty != dimensions.isEmpty else {
             throw ValidationError("give either files/folders or --dimensions, not both")
         }
+        if remote && !dimensions.isEmpty { throw ValidationError("--remote needs files: the API counts real content") }
         if frames != nil || fps != nil {
             guard !dimensions.isEmpty, let frames, let fps, frames > 0, fps > 0 else {
                 throw ValidationError("--frames and --fps go together, with --dimensions, and must be positive")
@@ -79,6 +84,8 @@ struct EstimateCommand: AsyncParsableCommand {
             }
             return
         }
+        let client = remote ? try api.client() : nil
+        defer { if let client { Task { await client.shutdown() } } }
         var total = 0, failed = 0
         for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
             do throws(MediaError) {
@@ -87,7 +94,16 @@ struct EstimateCommand: AsyncParsableCommand {
                 }
                 let estimate = try TokenEstimate.of(info, profile: profile)
                 total += estimate.tokens
-                emit(EstimateLine(path: result.path, estimate: estimate), encoder)
+                var line = EstimateLine(path: result.path, estimate: estimate)
+                if let client {
+                    do {
+                        line.remote = try await remoteCount(info, estimate: estimate, client: client)
+                    } catch {
+                        failed += 1
+                        Output.printError("error  remote estimate of \(result.path): \(error)")
+                    }
+                }
+                emit(line, encoder)
             } catch {
                 failed += 1
                 let summary = result.error ?? error.summary
@@ -105,6 +121,24 @@ struct EstimateCommand: AsyncParsableCommand {
         }
     }
 
+    /// Asks the API for the tokens of one user message holding the file: images inline (up to
+    /// 10 MB), videos and larger images uploaded once (upload cache).
+    private func remoteCount(_ info: MediaInfo, estimate: TokenEstimate, client: MoonshotClient) async throws -> RemoteCount {
+        let part: ContentPart
+        if info.kind == .image && info.bytes <= 10_000_000 {
+            let data = try Data(contentsOf: URL(fileURLWithPath: info.path))
+            part = .imageURL("data:\(info.format.mimeType);base64," + data.base64EncodedString())
+        } else {
+            let (file, _) = try await client.uploadOnce(path: info.path, purpose: info.kind == .video ? .video : .image,
+                                                        mimeType: info.format.mimeType, cache: api.cache)
+            part = info.kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
+        }
+        let messages = [ChatMessage.user([part])]
+        let offline = RequestTokens.count(messages) { _ in estimate.tokens }
+        let remote = try await client.estimateTokens(model: model, messages: messages)
+        return RemoteCount(offlineRequestTokens: offline, remoteTokens: remote)
+    }
+
     private func emit(_ line: EstimateLine, _ encoder: JSONEncoder) {
         if json {
             if let data = try? encoder.encode(line) { Output.print(String(decoding: data, as: UTF8.self)) }
@@ -114,6 +148,9 @@ struct EstimateCommand: AsyncParsableCommand {
         var text = "\(e.tokens) tokens  \(e.kind.rawValue)  \(e.width)x\(e.height) → \(e.resizedWidth)x\(e.resizedHeight)"
         if let v = e.video { text += "  \(v.sampledFrames) frames sampled, \(v.chunks) chunks × \(v.tokensPerChunk)" }
         if let path = line.path { text += "  \(path)" }
+        if let r = line.remote {
+            text += "\n  remote \(r.remoteTokens) tokens for the request, offline \(r.offlineRequestTokens): difference \(r.difference)"
+        }
         Output.print(text)
         for d in e.diagnostics { Output.print("  ! \(d.message)") }
     }
@@ -121,13 +158,16 @@ struct EstimateCommand: AsyncParsableCommand {
 
 /// One `estimate --json` line. Keys: path (files only), kind, tokens, mediaTokens, width, height,
 /// resizedWidth, resizedHeight; for video also sampledFrames, chunks, tokensPerChunk; diagnostics.
+/// With `--remote`: offlineRequestTokens, remoteTokens, difference (remote − offline) for a request
+/// of one user message holding the file.
 struct EstimateLine: Encodable {
     var path: String?
     var estimate: TokenEstimate
+    var remote: RemoteCount?
 
     private enum Keys: String, CodingKey {
         case path, kind, tokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
-        case diagnostics
+        case diagnostics, offlineRequestTokens, remoteTokens, difference
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -146,7 +186,18 @@ struct EstimateLine: Encodable {
             try c.encode(v.tokensPerChunk, forKey: .tokensPerChunk)
         }
         try c.encode(estimate.diagnostics, forKey: .diagnostics)
+        if let remote {
+            try c.encode(remote.offlineRequestTokens, forKey: .offlineRequestTokens)
+            try c.encode(remote.remoteTokens, forKey: .remoteTokens)
+            try c.encode(remote.difference, forKey: .difference)
+        }
     }
+}
+
+struct RemoteCount {
+    var offlineRequestTokens: Int
+    var remoteTokens: Int
+    var difference: Int { remoteTokens - offlineRequestTokens }
 }
 
 struct EstimateFailure: Encodable {

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import KimiMedia
+
+/// `kimi-media request`: a ready K2.6 chat request from text and media, optionally sent.
+struct RequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "Write (and with --send, post) a chat request with images and videos, planned to stay under the 100 MB body limit.",
+        discussion: """
+            Each file is prepared first (images fitted to 4096×2160, videos as ≤ 2K H.264 MP4; --raw \
+            sends them as they are). The planner computes the exact JSON body size and puts images \
+            inline as base64 data URLs first; when the body would pass --max-body-bytes it uploads \
+            videos, then images, largest first (Files API, once per content: see the upload cache). \
+            The body is written to --out; the summary gives each item's delivery and bytes, the body \
+            size and the offline token estimate. Uploads and --send need an API key.
+            """
+    )
+
+    @Argument(help: "Image and video files.", completion: .file()) var paths: [String] = []
+    @Option(help: "The user's text.") var prompt: String
+    @Option(help: "A system message.") var system: String?
+    @Option(help: "The model.") var model: String = "kimi-k2.6"
+    @Flag(help: "Disable thinking (temperature then fixed at 0.6).") var noThinking = false
+    @Option(help: "Where to write the request body.", completion: .file()) var out: String = "request.json"
+    @Flag(help: "Post the request and print the answer.") var send = false
+    @Flag(help: "Put every item inline (fails if the body would pass the limit).") var inlineOnly = false
+    @Flag(help: "Upload every item and reference it as ms://ID.") var uploadAll = false
+    @Option(help: "The request body limit in bytes.") var maxBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes
+    @Flag(help: "Send the files as they are, without preparing them.") var raw = false
+    @Flag(help: "Print the summary as one JSON object.") var json = false
+    @OptionGroup var api: APIOptions
+    @OptionGroup var limits: LimitOptions
+
+    func validate() throws {
+        guard !(inlineOnly && uploadAll) else { throw ValidationError("--inline-only and --upload-all exclude each other") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
+    }
+
+    func run() async throws {
+        let configuration = try api.configuration()
+        let client = configuration.apiKey == nil ? nil : try api.client()
+        defer { if let client { Task { await client.shutdown() } } }
+        if send && client == nil { throw ValidationError("--send needs an API key: set MOONSHOT_API_KEY or pass --api-key-file") }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-request-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let items: [PayloadItem]
+        do {
+            items = try prepareItems(scratch: scratch)
+        } catch let error as MediaError {
+            Output.printError("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        let mode: PayloadMode = inlineOnly ? .inlineOnly : uploadAll ? .uploadAll : .auto
+        let builder = RequestBuilder(planner: PayloadPlanner(model: model, thinking: !noThinking, limit: maxBodyBytes, mode: mode),
+                                     client: client, cache: api.cache)
+        let built: BuiltRequest
+        do {
+            built = try await builder.build(prompt: prompt.isEmpty ? nil : prompt, system: system, items: items, to: out)
+        } catch {
+            Output.printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        report(built, originals: paths)
+        guard send, let client else { return }
+        do throws(APIError) {
+            let answer = try await client.chat(bodyFile: built.bodyPath)
+            Output.print(answer.text ?? "(no text in the answer)")
+            if let usage = answer.usage {
+                Output.printError("usage: \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens "
+                    + "(offline estimate of the prompt: \(built.tokens), difference \(usage.promptTokens - built.tokens))")
+            }
+        } catch {
+            Output.printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Probes (and unless --raw, prepares) each file into `scratch`.
+    func prepareItems(scratch: String) throws -> [PayloadItem] {
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: VideoOptions(frames: .none),
+                                threadsPerImage: ProcessInfo.processInfo.activeProcessorCount)
+        return try paths.enumerated().map { (i, path) throws(MediaError) -> PayloadItem in
+            let info = try Prober(options: limits.probeOptions).probe(path: path)
+            if raw {
+                let tokens = try TokenEstimate.of(info).tokens
+                return PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: tokens)
+            }
+            if info.kind == .image {
+                let prepared = try preparer.prepare(image: path, info: info)
+                let target = scratch + "/\(i).\(prepared.image.format.fileExtension)"
+                try AtomicFile.write(prepared.image.bytes, to: target)
+                return PayloadItem(path: target, format: prepared.image.format, bytes: Int64(prepared.image.bytes.count), tokens: prepared.tokens)
+            }
+            let plan = VideoPlan.make(for: info, options: preparer.videoOptions)
+            let target = scratch + "/\(i).\(plan.encode.action == .write ? "mp4" : info.format.fileExtension)"
+            guard let written = try preparer.writeVideo(path, info: info, plan: plan, to: target) else {
+                return PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: plan.estimate?.tokens)
+            }
+            return PayloadItem(path: target, format: written.format, bytes: written.bytes, tokens: written.tokens)
+        }
+    }
+
+    func report(_ built: BuiltRequest, originals: [String]) {
+        if json {
+            let summary = RequestSummary(
+                body: built.bodyPath, bodyBytes: built.bodyBytes, limit: built.plan.limit, tokens: built.tokens,
+                items: built.plan.entries.enumerated().map { i, e in
+                    RequestSummary.Item(path: originals[i], format: e.item.format.rawValue, bytes: e.item.bytes, delivery: e.delivery.rawValue,
+                                        bodyBytes: e.bodyBytes, tokens: e.item.tokens, fileID: built.uploads[i]?.id,
+                                        cached: built.uploads[i] == nil ? nil : built.reused.contains(i))
+                })
+            if let data = try? FilesCommand.encoder().encode(summary) { Output.print(String(decoding: data, as: UTF8.self)) }
+            return
+        }
+        for (i, entry) in built.plan.entries.enumerated() {
+            let how = entry.delivery == .inline ? "inline" : "upload \(built.uploads[i]?.reference ?? "?")\(built.reused.contains(i) ? " (cached)" : "")"
+            Output.print("\(how)  \(entry.item.format.rawValue) \(entry.item.bytes) B → \(entry.bodyBytes) B in the body, "
+                + "\(entry.item.tokens.map(String.init) ?? "?") tokens  \(originals[i])")
+        }
+        Output.print("wrote \(built.bodyPath): \(built.bodyBytes) bytes (limit \(built.plan.limit)); ≈ \(built.tokens) prompt tokens offline")
+    }
+}
+
+struct RequestSummary: Encodable {
+    struct Item: Encodable {
+        var path: String
+        var format: String
+        var bytes: Int64
+        var delivery: String
+        var bodyBytes: Int64
+        var tokens: Int?
+        var fileID: String?
+        var cached: Bool?
+    }
+
+    var body: String
+    var bodyBytes: Int64
+    var limit: Int64
+    var tokens: Int
+    var items: [Item]
+}

@@ -1,0 +1,134 @@
+import Foundation
+import KimiMedia
+import KimiMediaCLI
+import Testing
+import TestSupport
+
+/// `estimate --remote`, `files` and `request` against the loopback stand-in; and a proof that the
+/// key never appears in anything kimi-media prints or writes.
+@Suite("API commands against the stand-in", .serialized)
+struct APICommandTests {
+    struct Setup {
+        let server: MoonshotStandIn
+        let folder: TemporaryFolder
+        let api: [String]
+
+        init(_ options: MoonshotStandIn.Options = .init()) async throws {
+            server = try await MoonshotStandIn.start(options)
+            folder = try TemporaryFolder()
+            let keyFile = try folder.write("key.txt", Array((options.apiKey + "\n").utf8))
+            api = ["--base-url", server.baseURL, "--api-key-file", keyFile, "--upload-cache", folder.path + "/uploads.json", "--attempts", "2"]
+        }
+    }
+
+    @Test func remoteEstimateMatchesOffline() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let paths = [Fixture.image("jpeg-baseline.jpg"), Fixture.image("png-rgba.png"), Fixture.video("with-audio.mp4")]
+        let result = await run(["estimate", "--remote", "--json"] + setup.api + paths)
+        #expect(result.status == 0, "\(result.err)")
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 3)
+        for line in lines {
+            #expect(line["difference"] as? Int == 0)
+            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? 0) + 4)  // one message: 4 template tokens
+        }
+        #expect(setup.server.fileCount == 1)  // the video went up once
+        _ = await run(["estimate", "--remote"] + setup.api + [Fixture.video("with-audio.mp4")])
+        #expect(setup.server.fileCount == 1)  // and the cache reused it
+        #expect(await run(["estimate", "--remote", "--dimensions", "10x10"] + setup.api).status == 2)
+    }
+
+    @Test func filesCommands() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let up = await run(["files", "upload", "--json"] + setup.api + [Fixture.video("h264.mp4"), Fixture.image("png-rgb.png")])
+        #expect(up.status == 0, "\(up.err)")
+        let uploaded = try jsonLines(up.out)
+        let ids = uploaded.compactMap { ($0["file"] as? [String: Any])?["id"] as? String }
+        #expect(ids.count == 2)
+        #expect(uploaded.compactMap { ($0["file"] as? [String: Any])?["purpose"] as? String } == ["video", "image"])
+        let list = await run(["files", "list", "--json"] + setup.api)
+        #expect(try jsonLines(list.out).compactMap { $0["id"] as? String } == ids)
+        #expect(list.err.contains("2 of 1000 files"))
+        let get = await run(["files", "get"] + setup.api + ["ms://" + ids[0]])
+        #expect(get.out.contains(ids[0]))
+        #expect(await run(["files", "delete"] + setup.api + [ids[0]]).status == 0)
+        #expect(await run(["files", "get"] + setup.api + [ids[0]]).status == 1)
+        let dry = await run(["files", "prune", "--older-than", "0", "--dry-run"] + setup.api)
+        #expect(dry.out.contains("would delete") && setup.server.fileCount == 1)
+        #expect(await run(["files", "prune", "--older-than", "0"] + setup.api).status == 0)
+        #expect(setup.server.fileCount == 0)
+    }
+
+    @Test func requestWrittenPlannedAndSent() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let body = setup.folder.path + "/request.json"
+        let media = [Fixture.image("jpeg-baseline.jpg"), Fixture.video("vp9.webm")]
+        let written = await run(["request", "--prompt", "What happens?", "--json", "--out", body] + setup.api + media)
+        #expect(written.status == 0, "\(written.err)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(written.out.utf8)) as? [String: Any])
+        let size = try FileManager.default.attributesOfItem(atPath: body)[.size] as? Int64
+        #expect(summary["bodyBytes"] as? Int64 == size)
+        let items = try #require(summary["items"] as? [[String: Any]])
+        #expect(items.map { $0["delivery"] as? String } == ["inline", "inline"])
+        #expect(items.map { $0["format"] as? String } == ["jpeg", "mp4"])  // the VP9 WebM was prepared as H.264 MP4
+        let request = try JSONDecoder().decode(ChatRequest.self, from: Data(contentsOf: URL(fileURLWithPath: body)))
+        #expect(request.model == "kimi-k2.6" && request.violations().isEmpty)
+
+        // A small body limit sends the video through the Files API.
+        let small = await run(["request", "--prompt", "What happens?", "--json", "--out", body, "--max-body-bytes", "60000"]
+                              + setup.api + media)
+        #expect(small.status == 0, "\(small.err)")
+        let smallItems = try #require((try JSONSerialization.jsonObject(with: Data(small.out.utf8)) as? [String: Any])?["items"] as? [[String: Any]])
+        #expect(smallItems.map { $0["delivery"] as? String } == ["inline", "upload"])
+        #expect(setup.server.fileCount == 1)
+        let inlineOnly = await run(["request", "--prompt", "x", "--inline-only", "--out", body, "--max-body-bytes", "60000"] + setup.api + media)
+        #expect(inlineOnly.status == 1 && inlineOnly.err.contains("over the limit"))
+
+        // Sent: the stand-in's answer, and its prompt count equals the offline estimate.
+        let sent = await run(["request", "--prompt", "What happens?", "--send", "--out", body] + setup.api + media)
+        #expect(sent.status == 0, "\(sent.err)")
+        #expect(sent.out.contains("stand-in answer: 1 image(s), 1 video(s)"))
+        #expect(sent.err.contains("difference 0"))
+
+        // No key and uploads needed: a clear error.
+        let noKey = await run(["request", "--prompt", "x", "--upload-all", "--out", body, "--base-url", setup.server.baseURL,
+                               "--upload-cache", setup.folder.path + "/u.json"] + media)
+        #expect(noKey.status == 1 && noKey.err.contains("must be uploaded"))
+    }
+
+    /// Whatever is printed or written — outputs, errors, manifests, request bodies, the upload cache —
+    /// never contains the key, whether it is right or wrong.
+    @Test func keyNeverAppears() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let key = setup.server.options.apiKey
+        var everything = ""
+        let body = setup.folder.path + "/request.json"
+        let media = [Fixture.image("jpeg-baseline.jpg"), Fixture.video("h264.mp4")]
+        for arguments in [["estimate", "--remote", "--json"] + setup.api + media,
+                          ["files", "upload"] + setup.api + media,
+                          ["files", "list"] + setup.api,
+                          ["request", "--prompt", "x", "--upload-all", "--send", "--out", body] + setup.api + media,
+                          ["prepare", "--json", "--out", setup.folder.path + "/out"] + media] {
+            let result = await run(arguments)
+            everything += result.out + result.err
+        }
+        setup.server.enqueue(.status(500, type: "server_error"), times: 2)
+        let failed = await run(["files", "list"] + setup.api)
+        #expect(failed.status == 1)
+        everything += failed.out + failed.err
+        let wrongKey = try setup.folder.write("wrong.txt", Array("sk-another-secret-value-77".utf8))
+        let unauthorized = await run(["files", "list", "--base-url", setup.server.baseURL, "--api-key-file", wrongKey])
+        #expect(unauthorized.status == 1 && unauthorized.err.contains("401"))
+        #expect(!unauthorized.err.contains("sk-another-secret-value-77"))
+        everything += unauthorized.out + unauthorized.err
+        for file in ["request.json", "uploads.json", "out/manifest.jsonl"] {
+            everything += (try? String(contentsOfFile: setup.folder.path + "/" + file, encoding: .utf8)) ?? ""
+        }
+        #expect(everything.count > 1000)
+        #expect(!everything.contains(key))
+    }
+}
