@@ -101,3 +101,46 @@ struct ResamplerTests {
         #expect(pixels(.left) == [[2, 5], [1, 4], [0, 3]])
     }
 }
+
+@Suite("BT.709 → BT.601 on planes")
+struct ColorMatrixTests {
+    /// Each 2×2 block of one colour converts as the float matrices say (within 1 level).
+    @Test func matchesTheFloatMatrices() {
+        var generator = SystemRandomNumberGenerator()
+        let (w, h) = (33, 17)  // odd sizes: the last column and row have no pair
+        let image = PixelImage(layout: .ycbcr, planes: [Plane(width: w, height: h, channels: 1),
+                                                       Plane(width: (w + 1) / 2, height: (h + 1) / 2, channels: 1),
+                                                       Plane(width: (w + 1) / 2, height: (h + 1) / 2, channels: 1)])
+        var expected: [(Double, Double, Double)] = []
+        for cy in 0..<image.planes[1].height {
+            for cx in 0..<image.planes[1].width {
+                let y = Double(UInt8.random(in: 16...235, using: &generator))
+                let cb = Double(UInt8.random(in: 40...216, using: &generator)), cr = Double(UInt8.random(in: 40...216, using: &generator))
+                image.planes[1].row(cy)[cx] = UInt8(cb)
+                image.planes[2].row(cy)[cx] = UInt8(cr)
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] where 2 * cx + dx < w && 2 * cy + dy < h {
+                    image.planes[0].row(2 * cy + dy)[2 * cx + dx] = UInt8(y)
+                }
+                // 709 full range → RGB → 601 full range, in floating point.
+                let (u, v) = (cb - 128, cr - 128)
+                let r = y + 1.5748 * v, b = y + 1.8556 * u
+                let g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
+                let y601 = 0.299 * r + 0.587 * g + 0.114 * b
+                expected.append((y601, 128 + (b - y601) / 1.772, 128 + (r - y601) / 1.402))
+            }
+        }
+        ColorMatrix.bt709ToBT601(image)
+        var i = 0
+        for cy in 0..<image.planes[1].height {
+            for cx in 0..<image.planes[1].width {
+                let (ey, ecb, ecr) = expected[i]
+                i += 1
+                #expect(abs(Double(image.planes[1].row(cy)[cx]) - ecb) <= 1)
+                #expect(abs(Double(image.planes[2].row(cy)[cx]) - ecr) <= 1)
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] where 2 * cx + dx < w && 2 * cy + dy < h {
+                    #expect(abs(Double(image.planes[0].row(2 * cy + dy)[2 * cx + dx]) - min(255, max(0, ey))) <= 1)
+                }
+            }
+        }
+    }
+}

@@ -77,8 +77,11 @@ final class VideoDecoder {
 /// (16–235); HD video is BT.709. FFmpeg 5.1's `sws_setColorspaceDetails` does not redo range
 /// conversion for YUV→YUV once a context exists, so the full-range formats are named up front
 /// (`yuvj420p`, and a full-range source as its `j` variant); and YUV→YUV never changes the matrix,
-/// so BT.709 frames (tagged, or untagged HD) go to RGB instead, which does. The context is built
-/// once per geometry and reused.
+/// so BT.709 frames (tagged, or untagged HD) take one of two routes, whichever measured faster:
+/// scaled, they are scaled to planes and get ``ColorMatrix/bt709ToBT601(_:)`` (4K→1080p: 4.44 → 4.25 s
+/// for 40 frames of a 20 s clip); at their own size, swscale's unscaled YUV→RGB path with the
+/// matrix swap is quicker than its YUV→YUVJ path plus ours (2.42 against 2.57 s, 60 1080p frames).
+/// The context is built once per geometry and reused.
 final class FrameConverter: Sendable {
     private let state = Mutex<OpaquePointer?>(nil)
     /// Planes of frames already encoded, reused for the next ones of the same size (the encoder
@@ -109,9 +112,10 @@ final class FrameConverter: Sendable {
             source = [AV_PIX_FMT_YUV420P: AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P: AV_PIX_FMT_YUVJ422P,
                       AV_PIX_FMT_YUV444P: AV_PIX_FMT_YUVJ444P][source] ?? source
         }
-        let destination = bt709 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUVJ420P
         // Scaling filters with Lanczos; at the same size only the range (and matrix) change, sample for sample.
         let scaling = frame.pointee.width != Int32(width) || frame.pointee.height != Int32(height)
+        let viaRGB = bt709 && !scaling
+        let destination = viaRGB ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUVJ420P
         let flags = scaling ? KIMI_SWS_LANCZOS : KIMI_SWS_POINT
         let made = state.withLock { context -> OpaquePointer? in
             context = kimi_sws_getCachedContext(context, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
@@ -120,7 +124,7 @@ final class FrameConverter: Sendable {
         }
         guard let context = made else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
         let planes: [Plane]
-        if bt709 {
+        if viaRGB {
             _ = kimi_sws_setColorspaceDetails(context, kimi_sws_getCoefficients(SWS_CS_ITU709), fullRange ? 1 : 0,
                                               kimi_sws_getCoefficients(SWS_CS_ITU601), 1, 0, 1 << 16, 1 << 16)
             planes = self.planes([(width, height, 3)])
@@ -136,6 +140,9 @@ final class FrameConverter: Sendable {
         let sourceStrides = withUnsafeBytes(of: &frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self).prefix(4)) }
         let rows = kimi_sws_scale(context, sourcePlanes, sourceStrides, 0, frame.pointee.height, &targets, &strides)
         guard rows > 0 else { throw FFmpegError(rows < 0 ? rows : KIMI_AVERROR_INVALIDDATA, "sws_scale") }
-        return PixelImage(layout: bt709 ? .rgb : .ycbcr, planes: planes)
+        if viaRGB { return PixelImage(layout: .rgb, planes: planes) }
+        let image = PixelImage(layout: .ycbcr, planes: planes)
+        if bt709 { ColorMatrix.bt709ToBT601(image) }
+        return image
     }
 }
