@@ -60,6 +60,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        .executableTarget(name: "kimi-media-stand-in", dependencies: ["TestSupport"], path: "Tests/StandInServer"),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "TestSupport"]),
