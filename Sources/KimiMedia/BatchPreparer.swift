@@ -1,10 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
+import KimiAPI
 import MediaCodecs
 import MediaCore
 
+/// One of `count` deterministic partitions of the inputs (by a hash of each input's path), for
+/// running a batch as several processes or machines: `--shard i/n`, a Kubernetes Indexed Job
+/// (`JOB_COMPLETION_INDEX` with `--shards n`) or a Slurm array (`SLURM_ARRAY_TASK_ID`,
+/// `SLURM_ARRAY_TASK_COUNT`, `SLURM_ARRAY_TASK_MIN`).
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init?(index: Int, count: Int) {
+        guard count >= 1, (0..<count).contains(index) else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    /// `i/n`, with 0 ≤ i < n.
+    public init?(argument: String) {
+        let parts = argument.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { return nil }
+        self.init(index: i, count: n)
+    }
+
+    /// The shard the environment names: Kubernetes (`JOB_COMPLETION_INDEX`, `shards` from the
+    /// command line) or Slurm (array task id minus the array's first id, over its task count).
+    public static func fromEnvironment(_ environment: [String: String], shards: Int?) -> Shard? {
+        if let shards, let index = environment["JOB_COMPLETION_INDEX"].flatMap({ Int($0) }) {
+            return Shard(index: index, count: shards)
+        }
+        if let id = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }),
+           let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) {
+            let first = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
+            return Shard(index: id - first, count: shards ?? count)
+        }
+        return nil
+    }
+
+    /// Whether this shard takes `path` (FNV-1a of its bytes, modulo the count).
+    public func contains(_ path: String) -> Bool {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in path.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(hash % UInt64(count)) == index
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    /// The manifest a shard writes: `manifest.shard-I-of-N.jsonl` (`kimi-media merge` joins them).
+    public var manifestName: String { "manifest.shard-\(index)-of-\(count).jsonl" }
+}
+
+/// How a batch runs beyond what each file needs.
+public struct BatchOptions: Sendable {
+    public var shard: Shard?
+    /// Skip inputs that already have a completed line (same content, same options).
+    public var resume: Bool
+    /// Walk hidden files and folders too.
+    public var hidden: Bool
+    /// A fingerprint of the options that shape outputs: lines made with other options are redone.
+    public var optionsFingerprint: String
+    /// Checked before each input starts: once true, no new input starts, the ones in flight finish.
+    public var shouldStop: @Sendable () -> Bool
+    /// The request-body limit the payload decision in each line is made against.
+    public var bodyLimit: Int64
+    /// Told, before work starts, how many inputs this run will prepare and how many it resumes.
+    public var onPlanned: @Sendable (_ toDo: Int, _ resumed: Int) -> Void = { _, _ in }
+
+    public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false, optionsFingerprint: String = "",
+                bodyLimit: Int64 = APILimits.default.maxRequestBodyBytes, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        self.shard = shard
+        self.resume = resume
+        self.hidden = hidden
+        self.optionsFingerprint = optionsFingerprint
+        self.bodyLimit = bodyLimit
+        self.shouldStop = shouldStop
+    }
+}
+
+/// What a batch run did.
+public struct BatchResult: Sendable {
+    /// Lines written by this run, in input order.
+    public var entries: [ManifestEntry]
+    /// Inputs skipped because a completed line already covered them (resume).
+    public var resumed: [ManifestEntry]
+    /// Inputs of this shard in all.
+    public var total: Int
+    /// Stopped early (``BatchOptions/shouldStop``): rerun the same command to finish.
+    public var interrupted: Bool
+    public var manifestPath: String
+}
+
 /// Runs ``Preparer`` over many inputs, `jobs` files at a time: writes each prepared file atomically
-/// under the output folder and one ``ManifestEntry`` per input to `manifest.jsonl`, in input order.
+/// under the output folder and one ``ManifestEntry`` per input to the manifest, in input order.
 /// A failing input is recorded and the batch goes on; originals are only ever read.
+///
+/// Crash safety: outputs appear complete or not at all (temporary name, then rename; a video's
+/// files in a hidden folder renamed into place), and each manifest line is appended with one
+/// `write` after its outputs exist. A run killed at any point leaves at most a partial last line,
+/// which the next run cuts off; it then skips every input whose line is complete (same content
+/// hash and options) and redoes the rest, so no completed work is lost and no line is duplicated.
 public struct BatchPreparer: Sendable {
     public var preparer: Preparer
     public var jobs: Int
@@ -16,99 +117,166 @@ public struct BatchPreparer: Sendable {
 
     public static let manifestName = "manifest.jsonl"
 
-    /// Prepares `paths` (files and folders) into `outputFolder`; `onEntry` sees each manifest entry
-    /// as it is written. Returns every entry in input order.
-    @discardableResult
-    public func run(_ paths: [String], into outputFolder: String,
-                    onEntry: @Sendable (ManifestEntry) -> Void = { _ in }) async throws(MediaError) -> [ManifestEntry] {
-        let inputs = InputWalker.expand(paths)
-        let manifestPath = outputFolder + "/" + Self.manifestName
+    /// Prepares `paths` (files and folders) into `outputFolder`; `onEntry` sees each new manifest
+    /// entry as it is written.
+    public func run(_ paths: [String], into outputFolder: String, options: BatchOptions = BatchOptions(),
+                    onEntry: @Sendable (ManifestEntry) -> Void = { _ in }) async throws(MediaError) -> BatchResult {
+        let all = InputWalker.expand(paths, hidden: options.hidden, unsupported: true)
+        // Stems over the whole list, before sharding and resuming: names never depend on either.
+        var names = OutputNames()
+        let stems = all.map { names.stem(for: $0.relative) }
+        let mine = all.indices.filter { options.shard?.contains(all[$0].path) ?? true }
+
+        let manifestPath = outputFolder + "/" + (options.shard?.manifestName ?? Self.manifestName)
         do {
             try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         } catch {
             throw MediaError(.io, path: outputFolder, stage: .write, "cannot create the output folder: \(error.localizedDescription)")
         }
-        guard FileManager.default.createFile(atPath: manifestPath, contents: nil),
-              let manifest = FileHandle(forWritingAtPath: manifestPath)
-        else { throw MediaError(.io, path: manifestPath, stage: .write, "cannot create the manifest") }
-        defer { try? manifest.close() }
+        Self.removeStaleTemporaries(in: outputFolder, tag: Self.tag(options.shard))
+        let manifest = try ManifestFile(path: manifestPath)
+        defer { manifest.close() }
 
-        var names = OutputNames()
+        // Resume: inputs whose completed line matches (content and options) are skipped.
+        var resumed: [ManifestEntry] = []
+        var todo: [Int] = []
+        let previous = options.resume ? manifest.entries : []
+        var bySource: [String: ManifestEntry] = [:]
+        for entry in previous where entry.status != .error && entry.options == options.optionsFingerprint {
+            bySource[entry.source] = entry
+        }
+        for i in mine {
+            if let done = bySource[all[i].path], Self.sameContent(all[i].path, as: done) {
+                resumed.append(done)
+            } else {
+                todo.append(i)
+            }
+        }
+        // Lines about to be redone (failed, stale, other options) leave the manifest first.
+        options.onPlanned(todo.count, resumed.count)
+        let redo = Set(todo.map { all[$0].path })
+        try manifest.keepOnly { !redo.contains($0.source) }
+
         let preparer = preparer
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var entries: [ManifestEntry] = []
         var writeError: MediaError?
+        var interrupted = false
+        let tag = Self.tag(options.shard)
 
-        // Output names depend on the output format, known after planning: they are given out in
-        // input order as results are written, so parallel runs name files identically.
         await withTaskGroup(of: (Int, Outcome).self) { group in
             var next = 0
             var done: [Int: Outcome] = [:]
-            func start() {
-                guard next < inputs.count else { return }
-                let index = next, input = inputs[index]
+            func start() -> Bool {
+                guard next < todo.count else { return false }
+                if options.shouldStop() {
+                    interrupted = true
+                    return false
+                }
+                let index = todo[next], input = all[index]
                 next += 1
-                group.addTask { (index, Self.prepare(input, preparer, outputFolder: outputFolder)) }
+                group.addTask { (index, Self.prepare(input, preparer, outputFolder: outputFolder, tag: tag)) }
+                return true
             }
-            for _ in 0..<jobs { start() }
+            for _ in 0..<jobs { _ = start() }
             var emitted = 0
             for await (index, outcome) in group {
                 done[index] = outcome
-                while let ready = done[emitted] {
-                    let entry = Self.finish(ready, input: inputs[emitted], names: &names, outputFolder: outputFolder)
+                while emitted < todo.count, let ready = done[todo[emitted]] {
+                    let i = todo[emitted]
+                    var entry = Self.finish(ready, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
+                    entry.options = options.optionsFingerprint
                     if let line = try? encoder.encode(entry) {
-                        do {
-                            try manifest.write(contentsOf: line + [0x0A])
-                        } catch {
-                            writeError = MediaError(.io, path: manifestPath, stage: .write, "cannot append to the manifest: \(error)")
-                        }
+                        do throws(MediaError) { try manifest.append(line) } catch { writeError = writeError ?? error }
                     }
                     onEntry(entry)
                     entries.append(entry)
-                    done[emitted] = nil
+                    done[i] = nil
                     emitted += 1
                 }
-                start()
+                _ = start()
             }
         }
         if let writeError { throw writeError }
-        return entries
+        return BatchResult(entries: entries, resumed: resumed, total: mine.count, interrupted: interrupted, manifestPath: manifestPath)
+    }
+
+    static func tag(_ shard: Shard?) -> String { shard.map { "s\($0.index)of\($0.count)" } ?? "all" }
+
+    /// A line covers the input when size and modification time match, or else the content hash.
+    static func sameContent(_ path: String, as entry: ManifestEntry) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return false }
+        let size = (attributes[.size] as? NSNumber)?.int64Value
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
+        if size == entry.sourceBytes, let modified, let recorded = entry.sourceModified, abs(modified - recorded) < 1e-3 { return true }
+        guard let sha = entry.sha256 else { return false }
+        return (try? SHA256.hex(ofFile: path)) == sha
+    }
+
+    /// Removes what a killed run of the same shard left: its hidden video folders.
+    static func removeStaleTemporaries(in folder: String, tag: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(".kimi-media-\(tag)-") {
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
     }
 
     /// What one child task hands back: the prepared bytes stay in memory only until written.
     enum Outcome: Sendable {
-        case image(PreparedImage)
-        /// Frames already written (atomically) to a hidden temporary folder inside the output folder.
-        case video(PreparedVideo)
-        case failed(MediaError.Summary, MediaKind?)
+        case image(PreparedImage, Source)
+        /// Files already written (atomically) to a hidden temporary folder inside the output folder.
+        case video(PreparedVideo, Source)
+        case failed(MediaError.Summary, MediaKind?, Source?, MediaInfo?)
         case skipped(String, MediaKind?)
     }
 
-    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String) -> Outcome {
+    /// The input's identity, read before it is prepared.
+    struct Source: Sendable {
+        var sha256: String
+        var bytes: Int64
+        var modified: Double?
+    }
+
+    static func source(_ path: String) -> Source? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let sha = try? SHA256.hex(ofFile: path) else { return nil }
+        return Source(sha256: sha, bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
+                      modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970)
+    }
+
+    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String) -> Outcome {
         switch input {
         case .unreadable(_, let summary):
-            return .failed(summary, nil)
+            return .failed(summary, nil, nil, nil)
+        case .unsupported(let path, _):
+            let ext = URL(fileURLWithPath: path).pathExtension
+            return .skipped(ext.isEmpty ? "no file extension: not an image or video" : "'.\(ext)' is not an image or video format Kimi takes", nil)
         case .file(let path, _):
+            let source = Self.source(path)
             let info: MediaInfo
             do throws(MediaError) {
                 info = try MediaProber.probe(path: path, options: preparer.probeOptions)
             } catch {
-                return .failed(error.summary, nil)
+                return .failed(error.summary, nil, source, nil)
             }
-            guard info.kind == .image else { return prepareVideo(path, info, preparer, outputFolder: outputFolder) }
+            guard let source else {
+                return .failed(MediaError(.io, path: path, stage: .read, "cannot read the file").summary, info.kind, nil, info)
+            }
+            guard info.kind == .image else { return prepareVideo(path, info, source, preparer, outputFolder: outputFolder, tag: tag) }
             do throws(MediaError) {
-                return .image(try preparer.prepare(image: path, info: info))
+                return .image(try preparer.prepare(image: path, info: info), source)
             } catch {
-                return .failed(error.summary, info.kind)
+                return .failed(error.summary, info.kind, source, info)
             }
         }
     }
 
-    /// Frames go to `OUT/.kimi-media-<uuid>/frame-NNNNNN.jpg` as they are made; `finish` renames the
-    /// folder into place, so a video's frames appear together or not at all.
-    static func prepareVideo(_ path: String, _ info: MediaInfo, _ preparer: Preparer, outputFolder: String) -> Outcome {
-        let temporary = outputFolder + "/.kimi-media-\(UUID().uuidString)"
+    /// Frames go to `OUT/.kimi-media-TAG-<uuid>/frame-NNNNNN.jpg` as they are made, the video file
+    /// beside them; `finish` renames the folder into place, so a video's outputs appear together or
+    /// not at all.
+    static func prepareVideo(_ path: String, _ info: MediaInfo, _ source: Source, _ preparer: Preparer, outputFolder: String,
+                             tag: String) -> Outcome {
+        let temporary = outputFolder + "/.kimi-media-\(tag)-\(UUID().uuidString)"
         var frames: [PreparedVideo.Frame] = []
         do throws(MediaError) {
             do {
@@ -125,57 +293,73 @@ public struct BatchPreparer: Sendable {
             let plannedName = "video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
             let written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
             return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, video: written.map { (plannedName, $0) },
-                                        diagnostics: diagnostics + (written?.diagnostics ?? [])))
+                                        diagnostics: diagnostics + (written?.diagnostics ?? [])), source)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            return .failed(error.summary, .video)
+            return .failed(error.summary, .video, source, info)
         }
     }
 
+    /// The planner's decision for one output alone in a request: inline while its data URL fits.
+    static func payload(format: MediaFormat, bytes: Int64, limit: Int64) -> ManifestEntry.Payload {
+        let inline = APILimits.dataURLBytes(contentBytes: bytes, mimeType: format.mimeType)
+        return inline <= limit ? .init(delivery: "inline", bodyBytes: inline)
+            : .init(delivery: "upload", bodyBytes: Int64(5 + PayloadPlanner.assumedFileIDLength))
+    }
+
     /// Writes the prepared file (atomically) and makes the manifest entry.
-    static func finish(_ outcome: Outcome, input: InputWalker.Input, names: inout OutputNames,
-                       outputFolder: String) -> ManifestEntry {
+    static func finish(_ outcome: Outcome, input: InputWalker.Input, stem: String, outputFolder: String, bodyLimit: Int64) -> ManifestEntry {
         let source = input.path
-        // Outputs are named after the input's path below the folder it was found in.
-        var relative = source
-        if case .file(_, let below) = input { relative = below }
+        func identified(_ entry: ManifestEntry, _ s: Source?, _ info: MediaInfo?) -> ManifestEntry {
+            var entry = entry
+            entry.sha256 = s?.sha256
+            entry.sourceBytes = s?.bytes
+            entry.sourceModified = s?.modified
+            entry.probe = info
+            return entry
+        }
         switch outcome {
-        case .image(let prepared):
-            let name = names.name(for: relative, format: prepared.image.format)
+        case .image(let prepared, let s):
+            let name = stem + "." + prepared.image.format.fileExtension
             do throws(MediaError) {
                 try AtomicFile.write(prepared.image.bytes, to: outputFolder + "/" + name)
             } catch {
-                return ManifestEntry(source: source, kind: .image, status: .error, error: error.summary)
+                return identified(ManifestEntry(source: source, kind: .image, status: .error, error: error.summary), s, prepared.info)
             }
             let output = ManifestEntry.Output(path: name, format: prepared.image.format, width: prepared.image.width,
                                               height: prepared.image.height, bytes: prepared.image.bytes.count, tokens: prepared.tokens)
-            return ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
-                                 passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
-        case .video(let video):
-            let folder = names.folder(for: relative)
-            let final = outputFolder + "/" + folder
-            try? FileManager.default.removeItem(atPath: final)  // a previous run's frames of this input
+            var entry = ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
+                                      passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
+            entry.plan = .image(prepared.plan)
+            entry.payload = payload(format: prepared.image.format, bytes: Int64(prepared.image.bytes.count), limit: bodyLimit)
+            return identified(entry, s, prepared.info)
+        case .video(let video, let s):
+            let final = outputFolder + "/" + stem
+            try? FileManager.default.removeItem(atPath: final)  // a previous run's outputs of this input
             do {
                 try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try FileManager.default.moveItem(atPath: video.folder, toPath: final)
             } catch {
                 try? FileManager.default.removeItem(atPath: video.folder)
-                let failure = MediaError(.io, path: final, stage: .write, "cannot move the frames into place: \(error.localizedDescription)")
-                return ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary)
+                let failure = MediaError(.io, path: final, stage: .write, "cannot move the video's outputs into place: \(error.localizedDescription)")
+                return identified(ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary), s, video.info)
             }
             var outputs = video.video.map { name, v in
-                [ManifestEntry.Output(path: folder + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
+                [ManifestEntry.Output(path: stem + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
                                       tokens: v.tokens ?? 0)]
             } ?? []
             outputs += video.frames.map { f in
-                ManifestEntry.Output(path: folder + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
+                ManifestEntry.Output(path: stem + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
                                      tokens: video.plan.frameTokens, timestampSeconds: f.timestampSeconds, keyframe: f.keyframe)
             }
-            return ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs,
-                                 tokens: video.video?.1.tokens ?? video.plan.estimate?.tokens,
-                                 passthrough: video.video?.1.passthrough ?? false, diagnostics: video.diagnostics)
-        case .failed(let summary, let kind):
-            return ManifestEntry(source: source, kind: kind, status: .error, error: summary)
+            var entry = ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs,
+                                      tokens: video.video?.1.tokens ?? video.plan.estimate?.tokens,
+                                      passthrough: video.video?.1.passthrough ?? false, diagnostics: video.diagnostics)
+            entry.plan = .video(video.plan)
+            if let (_, file) = video.video { entry.payload = payload(format: file.format, bytes: file.bytes, limit: bodyLimit) }
+            return identified(entry, s, video.info)
+        case .failed(let summary, let kind, let s, let info):
+            return identified(ManifestEntry(source: source, kind: kind, status: .error, error: summary), s, info)
         case .skipped(let reason, let kind):
             return ManifestEntry(source: source, kind: kind, status: .skipped,
                                  diagnostics: [Diagnostic(code: "skipped", stage: .plan, message: reason)])
@@ -183,7 +367,7 @@ public struct BatchPreparer: Sendable {
     }
 }
 
-/// A video whose frames have been written to a temporary folder.
+/// A video whose outputs have been written to a temporary folder.
 struct PreparedVideo: Sendable {
     struct Frame: Sendable {
         var name: String
@@ -201,4 +385,62 @@ struct PreparedVideo: Sendable {
     /// The video file written beside the frames (its name in the folder), if any.
     var video: (String, WrittenVideo)?
     var diagnostics: [Diagnostic]
+}
+
+/// The manifest on disk: read (cutting off a partial last line a killed run left), compacted, and
+/// appended to one whole line per `write(2)` on an `O_APPEND` descriptor.
+final class ManifestFile: @unchecked Sendable {
+    let path: String
+    private(set) var entries: [ManifestEntry] = []
+    private var fd: Int32
+
+    init(path: String) throws(MediaError) {
+        self.path = path
+        if let data = FileManager.default.contents(atPath: path) {
+            let complete = data.lastIndex(of: 0x0A).map { data.prefix(through: $0) } ?? Data()
+            let decoder = JSONDecoder()
+            for line in complete.split(separator: 0x0A) where !line.isEmpty {
+                if let entry = try? decoder.decode(ManifestEntry.self, from: Data(line)) { entries.append(entry) }
+            }
+            if complete.count != data.count { truncate(path, off_t(complete.count)) }
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw MediaError(.io, path: path, stage: .write, "cannot open the manifest: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Rewrites the manifest (atomically) with only the entries `keep` accepts.
+    func keepOnly(_ keep: (ManifestEntry) -> Bool) throws(MediaError) {
+        let kept = entries.filter(keep)
+        guard kept.count != entries.count else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes: [UInt8] = []
+        for entry in kept { bytes += ((try? encoder.encode(entry)) ?? Data()) + [0x0A] }
+        try AtomicFile.write(bytes, to: path)
+        close()
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        entries = kept
+        guard fd >= 0 else { throw MediaError(.io, path: path, stage: .write, "cannot reopen the manifest") }
+    }
+
+    func append(_ line: Data) throws(MediaError) {
+        let bytes = [UInt8](line) + [0x0A]
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                done += n
+            }
+            return true
+        }
+        guard ok else { throw MediaError(.io, path: path, stage: .write, "cannot append to the manifest: \(String(cString: strerror(errno)))") }
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
 }

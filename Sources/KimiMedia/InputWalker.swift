@@ -4,23 +4,34 @@ import MediaCore
 /// Expands command-line inputs into the files to work on: files as given, folders walked
 /// recursively in sorted order, keeping files whose extension is media (``MediaExtensions``).
 ///
-/// Hidden entries (names starting with ".") inside folders are skipped; symbolic links to files are
-/// followed, links to folders are not (so a link loop cannot trap the walk).
+/// Hidden entries (names starting with ".") inside folders are skipped unless `hidden`; symbolic
+/// links to files are followed, links to folders are not (so a link loop cannot trap the walk).
+/// Files without a media extension are left out, or listed as ``Input/unsupported`` when asked.
 public enum InputWalker {
     /// One input: a file to work on, or a path that could not be read (reported, not fatal).
     public enum Input: Sendable, Hashable {
         /// A file, with its path relative to the folder it was found in (its name when given directly).
         case file(String, relative: String)
         case unreadable(String, MediaError.Summary)
+        /// A file in a walked folder that is not media by its extension.
+        case unsupported(String, relative: String)
 
         public var path: String {
             switch self {
-            case .file(let p, _), .unreadable(let p, _): p
+            case .file(let p, _), .unreadable(let p, _), .unsupported(let p, _): p
+            }
+        }
+
+        /// The path below the folder it was found in.
+        public var relative: String {
+            switch self {
+            case .file(_, let r), .unsupported(_, let r): r
+            case .unreadable(let p, _): URL(fileURLWithPath: p).lastPathComponent
             }
         }
     }
 
-    public static func expand(_ paths: [String]) -> [Input] {
+    public static func expand(_ paths: [String], hidden: Bool = false, unsupported: Bool = false) -> [Input] {
         var inputs: [Input] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -30,7 +41,7 @@ public enum InputWalker {
                 continue
             }
             if isDirectory.boolValue {
-                walk(path, root: path, into: &inputs)
+                walk(path, root: path, hidden: hidden, unsupported: unsupported, into: &inputs)
             } else {
                 inputs.append(.file(path, relative: URL(fileURLWithPath: path).lastPathComponent))
             }
@@ -38,7 +49,7 @@ public enum InputWalker {
         return inputs
     }
 
-    private static func walk(_ folder: String, root: String, into inputs: inout [Input]) {
+    private static func walk(_ folder: String, root: String, hidden: Bool, unsupported: Bool, into inputs: inout [Input]) {
         let manager = FileManager.default
         let names: [String]
         do {
@@ -48,15 +59,20 @@ public enum InputWalker {
             inputs.append(.unreadable(folder, failure.summary))
             return
         }
-        for name in names where !name.hasPrefix(".") {
+        for name in names where hidden || !name.hasPrefix(".") {
+            if name.hasPrefix(".kimi-media-") { continue }  // our own temporary files
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             guard let attributes = try? manager.attributesOfItem(atPath: path) else { continue }
             let type = attributes[.type] as? FileAttributeType
             if type == .typeDirectory {
-                walk(path, root: root, into: &inputs)
+                walk(path, root: root, hidden: hidden, unsupported: unsupported, into: &inputs)
             } else if type == .typeRegular || (type == .typeSymbolicLink && isRegularFile(path)) {
                 let relative = String(path.dropFirst(root.count).drop { $0 == "/" })
-                if MediaExtensions.isMediaFile(named: name) { inputs.append(.file(path, relative: relative)) }
+                if MediaExtensions.isMediaFile(named: name) {
+                    inputs.append(.file(path, relative: relative))
+                } else if unsupported {
+                    inputs.append(.unsupported(path, relative: relative))
+                }
             }
         }
     }

@@ -33,6 +33,36 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         }
     }
 
+    /// What the planner decided for the main output (an image, or the video file): inline as a data
+    /// URL (its exact bytes in the body) or uploaded.
+    public struct Payload: Sendable, Codable, Hashable {
+        public var delivery: String
+        public var bodyBytes: Int64
+        public init(delivery: String, bodyBytes: Int64) {
+            self.delivery = delivery
+            self.bodyBytes = bodyBytes
+        }
+    }
+
+    /// The plan of an image or a video.
+    public enum Plan: Sendable, Hashable, Codable {
+        case image(ImagePlan)
+        case video(VideoPlan)
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let video = try? c.decode(VideoPlan.self) { self = .video(video) } else { self = .image(try c.decode(ImagePlan.self)) }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .image(let plan): try c.encode(plan)
+            case .video(let plan): try c.encode(plan)
+            }
+        }
+    }
+
     public var source: String
     public var kind: MediaKind?
     public var status: Status
@@ -42,6 +72,16 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
     public var passthrough: Bool
     public var diagnostics: [Diagnostic]
     public var error: MediaError.Summary?
+    /// SHA-256 of the input's bytes, with its size and modification time: a rerun skips inputs
+    /// whose content already has a completed line.
+    public var sha256: String?
+    public var sourceBytes: Int64?
+    public var sourceModified: Double?
+    /// The options the line was made with (a fingerprint): a rerun with other options redoes it.
+    public var options: String?
+    public var probe: MediaInfo?
+    public var plan: Plan?
+    public var payload: Payload?
 
     public init(source: String, kind: MediaKind?, status: Status, outputs: [Output] = [], tokens: Int? = nil,
                 passthrough: Bool = false, diagnostics: [Diagnostic] = [], error: MediaError.Summary? = nil) {
@@ -57,6 +97,7 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case source, kind, status, outputs, tokens, passthrough, diagnostics, error
+        case sha256, sourceBytes, sourceModified, options, probe, plan, payload
     }
 
     /// Every key is written, `null` when absent, so readers see one shape.
@@ -70,5 +111,12 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         try c.encode(passthrough, forKey: .passthrough)
         try c.encode(diagnostics, forKey: .diagnostics)
         try c.encode(error, forKey: .error)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(sourceBytes, forKey: .sourceBytes)
+        try c.encode(sourceModified, forKey: .sourceModified)
+        try c.encode(options, forKey: .options)
+        try c.encode(probe, forKey: .probe)
+        try c.encode(plan, forKey: .plan)
+        try c.encode(payload, forKey: .payload)
     }
 }

@@ -1,7 +1,9 @@
 /// Names of prepared files inside the output folder: the input's path below the folder it was found
 /// in (or its bare name when given directly), with unsafe components removed, the extension of the
-/// output format, and `-2`, `-3`, … when two inputs would land on one name. Deterministic for a
-/// given input list, and never outside the output folder.
+/// output format, and `-2`, `-3`, … when two inputs would land on one stem (`a.png` and `a.jpg` →
+/// `a.jpg` and `a-2.jpg`). Stems are given out over the whole input list before any work starts, so
+/// names do not depend on output formats, on which inputs a shard takes, or on what a resumed run
+/// skips. Never outside the output folder.
 public struct OutputNames: Sendable {
     private var taken: Set<String> = []
 
@@ -9,11 +11,12 @@ public struct OutputNames: Sendable {
 
     /// `relative` is the input's path relative to its root (e.g. `trip/IMG_1.HEIC`).
     public mutating func name(for relative: String, format: MediaFormat) -> String {
-        reserve(relative, suffix: "." + format.fileExtension)
+        stem(for: relative) + "." + format.fileExtension
     }
 
-    /// A folder for an input's several outputs (a video's frames): its name without extension.
-    public mutating func folder(for relative: String) -> String {
+    /// The unique stem (path without extension) for an input: its image is `STEM.EXT`, a video's
+    /// outputs go in the folder `STEM`.
+    public mutating func stem(for relative: String) -> String {
         reserve(relative, suffix: "")
     }
 

@@ -60,7 +60,7 @@ public struct Prober: Sendable {
         switch input {
         case .unreadable(let path, let summary):
             return ProbeResult(path: path, outcome: .failure(MediaErrorBox(summary)))
-        case .file(let path, _):
+        case .file(let path, _), .unsupported(let path, _):
             do throws(MediaError) {
                 return ProbeResult(path: path, outcome: .success(try MediaProber.probe(path: path, options: options)))
             } catch {

@@ -59,6 +59,28 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "Files prepared in parallel (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Take only shard I of N (0 ≤ I < N), partitioned by path hash; writes manifest.shard-I-of-N.jsonl.",
+                               valueName: "I/N"))
+    var shard: Shard?
+
+    @Option(help: "The number of shards, with the index from $JOB_COMPLETION_INDEX (Kubernetes Indexed Job).")
+    var shards: Int?
+
+    @Flag(help: "Walk hidden files and folders too.")
+    var hidden = false
+
+    @Flag(help: "Redo every input, even those the manifest already has.")
+    var noResume = false
+
+    @Option(help: "Write a self-contained HTML report (thumbnails, sizes, tokens, errors) to this file.", completion: .file())
+    var report: String?
+
+    @Option(help: "Input price per million tokens, for the cost line of the summary.")
+    var pricePerMtok: Double?
+
+    @Flag(help: "No progress and no per-file lines (the summary still goes to standard error).")
+    var quiet = false
+
     @OptionGroup var limits: LimitOptions
 
     @Flag(help: "Print each manifest line to standard output as well.")
@@ -72,6 +94,17 @@ struct PrepareCommand: AsyncParsableCommand {
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if let minGap, minGap < 0 { throw ValidationError("--min-gap must not be negative") }
         if let maxFps, !(maxFps > 0 && maxFps.isFinite) { throw ValidationError("--max-fps must be a positive number") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if shard != nil && shards != nil { throw ValidationError("--shard I/N and --shards N exclude each other") }
+        if let pricePerMtok, pricePerMtok < 0 { throw ValidationError("--price-per-mtok must not be negative") }
+    }
+
+    /// The options that shape outputs, as a fingerprint: a resumed run redoes lines made otherwise.
+    var optionsFingerprint: String {
+        let text = "fit=\(fit.rawValue) maxSide=\(maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
+            + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
+            + "video=\(video.rawValue) maxFps=\(maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
+        return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
     func run() async throws {
@@ -81,30 +114,56 @@ struct PrepareCommand: AsyncParsableCommand {
                                 videoOptions: VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames,
                                                            minGapSeconds: minGap, output: video, maxFPS: maxFps, keepAudio: !noAudio),
                                 threadsPerImage: max(1, cores / jobs))
-        let json = json
+        let environment = ProcessInfo.processInfo.environment
+        let shard = shard ?? Shard.fromEnvironment(environment, shards: shards)
+        if shards != nil && shard == nil { throw ValidationError("--shards needs $JOB_COMPLETION_INDEX (or use --shard I/N)") }
+        let stop = StopSignal()
+        stop.install()
+        defer { stop.uninstall() }
+        let progress = ProgressLine(quiet: quiet)
+        let json = json, quiet = quiet
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let entries: [ManifestEntry]
+        var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
+                                        shouldStop: { stop.requested })
+        batchOptions.onPlanned = { toDo, _ in progress.plan(toDo) }
+        let result: BatchResult
         do {
-            entries = try await BatchPreparer(preparer: preparer, jobs: jobs).run(paths, into: out) { entry in
+            result = try await BatchPreparer(preparer: preparer, jobs: jobs).run(paths, into: out, options: batchOptions) { entry in
+                progress.add(entry)
                 if json, let line = try? encoder.encode(entry) {
                     Output.print(String(decoding: line, as: UTF8.self))
-                } else if !json {
+                } else if !json && !quiet {
+                    progress.clear()
                     Output.print(Self.describe(entry))
                 }
+                progress.show()
             }
         } catch {
-            Output.printError(error.description)
+            progress.clear()
+            Output.printError("error: \(error)")
             throw ExitCode(1)
         }
-        let ok = entries.filter { $0.status == .ok }
-        let failed = entries.filter { $0.status == .error }.count
-        let skipped = entries.filter { $0.status == .skipped }.count
-        let bytes = ok.flatMap(\.outputs).map(\.bytes).reduce(0, +)
-        let tokens = ok.compactMap(\.tokens).reduce(0, +)
-        Output.printError("\(ok.count) prepared (\(ok.filter(\.passthrough).count) unchanged), \(failed) failed, \(skipped) skipped; "
-                          + "\(bytes) bytes, \(tokens) tokens; manifest: \(out)/\(BatchPreparer.manifestName)")
-        if failed > 0 { throw ExitCode(1) }
+        progress.clear()
+        let all = result.resumed + result.entries
+        let summary = BatchSummary(all)
+        for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed.count) { Output.printError(line) }
+        if let shard { Output.printError("shard \(shard): \(result.total) of the inputs; join shards with `kimi-media merge \(out)`") }
+        Output.printError("manifest: \(result.manifestPath)")
+        if let report {
+            do {
+                try ReportWriter(outputFolder: out).write(entries: all, summary: summary, pricePerMillion: pricePerMtok, to: report)
+                Output.printError("report: \(report)")
+            } catch {
+                Output.printError("error: cannot write the report \(report): \(error)")
+            }
+        }
+        if result.interrupted {
+            Output.printError("interrupted: \(result.entries.count + result.resumed.count) of \(result.total) done; "
+                + "run the same command again to resume")
+            throw ExitCode(130)
+        }
+        if summary.failed > 0 { throw ExitCode(1) }
     }
 
     static func describe(_ entry: ManifestEntry) -> String {
@@ -131,5 +190,6 @@ struct PrepareCommand: AsyncParsableCommand {
 
 extension FitMode: ExpressibleByArgument {}
 extension VideoOutput: ExpressibleByArgument {}
+extension Shard: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}  // MediaCore's init?(argument:) is the one grammar
 extension OutputFormatChoice: ExpressibleByArgument {}

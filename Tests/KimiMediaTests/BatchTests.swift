@@ -29,7 +29,7 @@ struct BatchTests {
         for jobs in [1, 4] {
             let out = try TemporaryFolder()
             let entries = try await BatchPreparer(preparer: Preparer(imageOptions: ImageOptions(maxSide: 64)), jobs: jobs)
-                .run(inputs, into: out.path)
+                .run(inputs, into: out.path).entries
             #expect(entries.map(\.source) == inputs)
             #expect(entries.allSatisfy { $0.status == .ok }, "\(entries.filter { $0.status != .ok }.map { $0.error?.message ?? "" })")
         }

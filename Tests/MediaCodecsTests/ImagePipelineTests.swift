@@ -200,3 +200,22 @@ struct PNGWriterTests {
         #expect(info?.width == 97 && info?.height == 41 && info?.bitDepth == 8)
     }
 }
+
+@Suite("JPEG from planes at odd sizes")
+struct OddPlaneEncodeTests {
+    /// TurboJPEG reads 4:2:0 luma to an even height; an odd-height image must encode from a padded
+    /// copy (it read one row past the plane before, and crashed a batch), and decode to its own size
+    /// with the last row intact.
+    @Test(arguments: [(1024, 683), (1001, 683), (17, 9), (2, 1)])
+    func oddHeights(_ size: (Int, Int)) throws {
+        let (w, h) = size
+        let y = Reference.plane(width: w, height: h, channels: 1) { x, row, _ in UInt8(truncatingIfNeeded: row == h - 1 ? 200 : (x + row) % 90) }
+        let cb = Reference.plane(width: (w + 1) / 2, height: (h + 1) / 2, channels: 1) { _, _, _ in 128 }
+        let cr = Reference.plane(width: (w + 1) / 2, height: (h + 1) / 2, channels: 1) { _, _, _ in 128 }
+        let bytes = try JPEGCodec.encode(PixelImage(layout: .ycbcr, planes: [y, cb, cr]), quality: 95, path: "odd.jpg")
+        let decoded = try decodeRGB(bytes, .jpeg)
+        #expect((decoded.width, decoded.height) == (w, h))
+        let last = decoded.planes[0]
+        #expect((0..<w).allSatisfy { abs(Int(last[$0, h - 1, 0]) - 200) <= 12 }, "the last row came back")
+    }
+}

@@ -102,11 +102,24 @@ enum JPEGCodec {
             let status: Int32
             switch image.layout {
             case .ycbcr, .gray:
-                var pointers: [UnsafePointer<UInt8>?] = image.planes.map { UnsafePointer($0.base) }
-                var strides: [Int32] = image.planes.map { Int32($0.rowBytes) }
+                // For 4:2:0, TurboJPEG reads the luma plane to an even height (one row past an odd
+                // one: found as a crash in a batch of 1024×683 outputs); give it a copy with the last
+                // row repeated. Odd widths read one byte past a row, inside the planes' slack.
+                var planes = image.planes
+                if image.layout == .ycbcr, planes[0].height % 2 == 1 {
+                    let luma = planes[0]
+                    let padded = Plane(width: luma.width, height: luma.height + 1, channels: 1)
+                    padded.base.update(from: luma.base, count: luma.rowBytes * luma.height)
+                    padded.row(luma.height).update(from: luma.row(luma.height - 1), count: luma.rowBytes)
+                    planes[0] = padded
+                }
+                var pointers: [UnsafePointer<UInt8>?] = planes.map { UnsafePointer($0.base) }
+                var strides: [Int32] = planes.map { Int32($0.rowBytes) }
                 let subsampling = image.layout == .gray ? TJSAMP_GRAY : TJSAMP_420
-                status = tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
-                                                 Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
+                status = withExtendedLifetime(planes) {
+                    tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
+                                            Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
+                }
             case .rgb, .rgba:
                 let plane = image.layout == .rgba ? flattenOnWhite(image.planes[0]) : image.planes[0]
                 status = tjCompress2(handle, plane.base, Int32(plane.width), Int32(plane.rowBytes), Int32(plane.height),

@@ -1,0 +1,74 @@
+import MediaCore
+
+/// Totals over a batch's manifest entries: what the end-of-run summary and the report show.
+public struct BatchSummary: Sendable, Hashable, Codable {
+    public var ok = 0
+    public var unchanged = 0
+    public var failed = 0
+    public var skipped = 0
+    public var bytesIn: Int64 = 0
+    public var bytesOut: Int64 = 0
+    public var imageTokens = 0
+    public var videoTokens = 0
+    /// Failures by error code, most frequent first.
+    public var errors: [ErrorCount] = []
+
+    public struct ErrorCount: Sendable, Hashable, Codable {
+        public var code: String
+        public var count: Int
+        public var example: String
+    }
+
+    public init(_ entries: [ManifestEntry]) {
+        var byCode: [String: (Int, String)] = [:]
+        for entry in entries {
+            switch entry.status {
+            case .ok:
+                ok += 1
+                if entry.passthrough { unchanged += 1 }
+                bytesIn += entry.sourceBytes ?? entry.probe?.bytes ?? 0
+                bytesOut += Int64(entry.outputs.map(\.bytes).reduce(0, +))
+                if entry.kind == .video { videoTokens += entry.tokens ?? 0 } else { imageTokens += entry.tokens ?? 0 }
+            case .error:
+                failed += 1
+                let code = entry.error?.code.rawValue ?? "unknown"
+                let previous = byCode[code] ?? (0, entry.error?.message ?? entry.source)
+                byCode[code] = (previous.0 + 1, previous.1)
+            case .skipped:
+                skipped += 1
+            }
+        }
+        errors = byCode.map { ErrorCount(code: $0.key, count: $0.value.0, example: $0.value.1) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
+    }
+
+    public var tokens: Int { imageTokens + videoTokens }
+
+    /// Input cost at `pricePerMillion` (currency units per million input tokens).
+    public func cost(pricePerMillion: Double) -> Double { Double(tokens) * pricePerMillion / 1_000_000 }
+
+    /// The summary as text lines.
+    public func lines(pricePerMillion: Double? = nil, resumed: Int = 0) -> [String] {
+        var lines = ["\(ok) prepared (\(unchanged) unchanged), \(failed) failed, \(skipped) skipped"
+            + (resumed > 0 ? ", \(resumed) already done (resumed)" : "")
+            + "; \(Self.bytes(bytesIn)) in → \(Self.bytes(bytesOut)) out"]
+        var tokenLine = "tokens (offline): \(imageTokens) image + \(videoTokens) video = \(tokens)"
+        if let pricePerMillion { tokenLine += String(format: "; ≈ %.4f at %.4g per million input tokens", cost(pricePerMillion: pricePerMillion), pricePerMillion) }
+        lines.append(tokenLine)
+        if !errors.isEmpty {
+            lines.append("errors: " + errors.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))
+            for e in errors { lines.append("  \(e.code): e.g. \(e.example)") }
+        }
+        return lines
+    }
+
+    public static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(n), unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import KimiMedia
+
+/// `kimi-media merge OUTDIR...`: one manifest from the shards' manifests.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join shard manifests (manifest.shard-I-of-N.jsonl) into one manifest.jsonl.",
+        discussion: """
+            Reads every manifest*.jsonl in the given output folders (shards writing to one shared folder, \
+            or each to its own), keeps one line per source (a completed line wins over a failed one), \
+            sorts by source and writes FIRST/manifest.jsonl (or --out). Output paths from other folders \
+            are rewritten relative to the first.
+            """
+    )
+
+    @Argument(help: "Output folders of the shards.", completion: .directory) var folders: [String]
+    @Option(help: "Where to write the merged manifest (default: FIRST/manifest.jsonl).", completion: .file()) var out: String?
+
+    func run() throws {
+        do {
+            let result = try ManifestMerger.merge(folders, into: out)
+            let summary = BatchSummary(result.entries)
+            Output.printError("merged \(result.manifests.count) manifest(s): \(result.entries.count) inputs → \(result.path)")
+            for line in summary.lines() { Output.printError(line) }
+        } catch {
+            Output.printError("error: \(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import KimiMedia
+import KimiMediaCLI
+import MediaCodecs
+import Testing
+import TestSupport
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The built `kimi-media` executable beside the test bundle.
+func executable() throws -> String {
+    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kimi-media").path,
+                      Fixture.packageRoot.appendingPathComponent(".build/debug/kimi-media").path]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0]])
+    }
+    return found
+}
+
+/// A folder of `count` copies of a 1600×1200 JPEG (made by our encoder), slow enough to kill mid-run.
+func bigJPEGFolder(_ count: Int) throws -> TemporaryFolder {
+    let folder = try TemporaryFolder()
+    let plane = Reference.plane(width: 1600, height: 1200, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: (x * 7 + y * 13 + c * 50) ^ (x * y)) }
+    let image = PixelImage(layout: .rgb, planes: [plane])
+    let info = MediaInfo(path: "x.jpg", kind: .image, format: .jpeg, storedWidth: 1600, storedHeight: 1200, orientation: 1,
+                         swapsDimensions: false, bytes: 1, accepted: true)
+    let plan = ImagePlan.make(for: info, options: ImageOptions(format: .jpeg))
+    let bytes = try ImagePipeline.encode(image, plan: plan, path: "x.jpg")
+    for i in 0..<count { try folder.write(String(format: "in/photo-%03d.jpg", i), bytes) }
+    return folder
+}
+
+/// Lines of a manifest: complete ones decoded, and whether a partial last line was left.
+func manifestLines(_ path: String) throws -> (entries: [ManifestEntry], partialTail: Bool) {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let complete = data.lastIndex(of: 0x0A).map { data.prefix(through: $0) } ?? Data()
+    let entries = try complete.split(separator: 0x0A).map { try JSONDecoder().decode(ManifestEntry.self, from: Data($0)) }
+    return (entries, complete.count != data.count)
+}
+
+/// Starts `kimi-media ARGS`, waits until the manifest has `lines` lines, then sends `signal`.
+func runAndSignal(_ arguments: [String], manifest: String, lines: Int, signal: Int32) throws -> (status: Int32, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try executable())
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+        let count = (try? Data(contentsOf: URL(fileURLWithPath: manifest)))?.filter { $0 == 0x0A }.count ?? 0
+        if count >= lines || !process.isRunning { break }
+        usleep(5_000)
+    }
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (process.terminationStatus, err)
+}
+
+@Suite("Batch: resume, kill, shards, report", .serialized)
+struct BatchProcessTests {
+    /// Every line's outputs exist, no source has two lines, and nothing unfinished is visible.
+    func checkConsistent(_ out: String, expectAll count: Int? = nil) throws {
+        let (entries, _) = try manifestLines(out + "/manifest.jsonl")
+        #expect(Set(entries.map(\.source)).count == entries.count, "a source has two lines")
+        for entry in entries where entry.status == .ok {
+            for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: out + "/" + output.path), "\(output.path)") }
+        }
+        if let count { #expect(entries.count == count && entries.allSatisfy { $0.status == .ok }) }
+        let visible = try FileManager.default.subpathsOfDirectory(atPath: out).filter {
+            !$0.split(separator: "/").contains { $0.hasPrefix(".") } && $0.hasSuffix(".jpg")
+        }
+        let listed = Set(entries.flatMap { $0.outputs.map(\.path) })
+        for file in visible where !listed.contains(file) {
+            // A file written just before the kill and not yet in the manifest is complete (renamed into place whole).
+            let info = try MediaProber.probe(path: out + "/" + file)
+            #expect(info.width > 0)
+        }
+    }
+
+    @Test func sigkillLosesNothingAndResumes() throws {
+        let folder = try bigJPEGFolder(30)
+        let out = folder.path + "/out"
+        let args = ["prepare", "--jobs", "1", "--max-side", "683", "--out", out, folder.path + "/in"]
+        let (status, _) = try runAndSignal(args, manifest: out + "/manifest.jsonl", lines: 3, signal: SIGKILL)
+        #expect(status == SIGKILL)  // killed, not finished
+        let before = try manifestLines(out + "/manifest.jsonl").entries
+        #expect(before.count >= 3 && before.count < 30)
+        try checkConsistent(out)
+        let modified = try FileManager.default.attributesOfItem(atPath: out + "/" + before[0].outputs[0].path)[.modificationDate] as? Date
+        // The rerun finishes the rest, redoing none of the completed ones.
+        let rerun = Process()
+        rerun.executableURL = URL(fileURLWithPath: try executable())
+        rerun.arguments = args
+        let errors = Pipe()
+        rerun.standardError = errors
+        rerun.standardOutput = FileHandle.nullDevice
+        try rerun.run()
+        rerun.waitUntilExit()
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rerun.terminationStatus == 0, "\(err)")
+        #expect(err.contains("\(before.count) already done (resumed)"))
+        try checkConsistent(out, expectAll: 30)
+        #expect(try FileManager.default.attributesOfItem(atPath: out + "/" + before[0].outputs[0].path)[.modificationDate] as? Date == modified)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptFinishesInFlightAndSaysHowToResume(_ signal: Int32) async throws {
+        let folder = try bigJPEGFolder(30)
+        let out = folder.path + "/out"
+        let args = ["prepare", "--jobs", "2", "--max-side", "683", "--out", out, folder.path + "/in"]
+        let (status, err) = try runAndSignal(args, manifest: out + "/manifest.jsonl", lines: 3, signal: signal)
+        #expect(status == 130, "\(err)")
+        #expect(err.contains("run the same command again to resume"))
+        let (entries, partial) = try manifestLines(out + "/manifest.jsonl")
+        #expect(!partial && entries.count < 30)
+        try checkConsistent(out)
+        #expect(await run(args).status == 0)
+        try checkConsistent(out, expectAll: 30)
+    }
+
+    /// Three shards into one folder, merged, equal a single run: same sources, outputs and tokens.
+    @Test func threeShardsEqualOneRun() async throws {
+        let inputs = [Fixture.root.appendingPathComponent("images").path, Fixture.video("h264.mp4"), Fixture.video("vp9.webm")]
+        let single = try TemporaryFolder(), sharded = try TemporaryFolder()
+        #expect(await run(["prepare", "--quiet", "--out", single.path] + inputs).status == 0)
+        var counts: [Int] = []
+        for i in 0..<3 {
+            #expect(await run(["prepare", "--quiet", "--shard", "\(i)/3", "--out", sharded.path] + inputs).status == 0)
+            counts.append(try manifestLines(sharded.path + "/manifest.shard-\(i)-of-3.jsonl").entries.count)
+        }
+        #expect(counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 26)
+        #expect(await run(["merge", sharded.path]).status == 0)
+        func key(_ e: ManifestEntry) -> String { "\(e.source) \(e.outputs.map(\.path)) \(e.tokens ?? -1) \(e.sha256 ?? "")" }
+        let one = try manifestLines(single.path + "/manifest.jsonl").entries.map(key).sorted()
+        let merged = try manifestLines(sharded.path + "/manifest.jsonl").entries.map(key).sorted()
+        #expect(one == merged && one.count == 26)
+        for entry in try manifestLines(sharded.path + "/manifest.jsonl").entries {
+            for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: sharded.path + "/" + output.path)) }
+        }
+    }
+
+    @Test func shardsFromTheEnvironment() {
+        #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2"], shards: 4) == Shard(index: 2, count: 4))
+        #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "4"], shards: 4) == nil)
+        #expect(Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "4"], shards: nil)
+                == Shard(index: 1, count: 3))
+        #expect(Shard.fromEnvironment([:], shards: 3) == nil)
+        #expect(Shard(argument: "1/3") == Shard(index: 1, count: 3) && Shard(argument: "3/3") == nil && Shard(argument: "x") == nil)
+        // Every path lands in exactly one shard.
+        let paths = (0..<300).map { "dir/file-\($0).jpg" }
+        let shards = (0..<3).map { Shard(index: $0, count: 3)! }
+        #expect(paths.allSatisfy { p in shards.filter { $0.contains(p) }.count == 1 })
+    }
+
+    /// The report is one well-formed page: the summary, a thumbnail per image and a strip per video
+    /// (embedded, no external file), and the errors.
+    @Test func reportParses() async throws {
+        let out = try TemporaryFolder()
+        let report = out.path + "/report.html"
+        let inputs = [Fixture.image("jpeg-baseline.jpg"), Fixture.image("png-rgba.png"), Fixture.video("h264.mp4"), Fixture.invalid("empty.jpg")]
+        let result = await run(["prepare", "--quiet", "--report", report, "--price-per-mtok", "2", "--out", out.path] + inputs)
+        #expect(result.status == 1)  // empty.jpg fails
+        #expect(result.err.contains("corruptInput ×1"))
+        final class Collector: NSObject, XMLParserDelegate {
+            var images: [String] = []
+            var ids: [String] = []
+            var text = ""
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes: [String: String] = [:]) {
+                if name == "img", let src = attributes["src"] { images.append(src) }
+                if let id = attributes["id"] { ids.append(id) }
+            }
+            func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+        }
+        let collector = Collector()
+        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: report)))
+        parser.delegate = collector
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(collector.ids == ["summary", "errors", "inputs"])
+        #expect(collector.images.count == 2 + 2)  // two images, two frames
+        #expect(collector.images.allSatisfy { $0.hasPrefix("data:image/jpeg;base64,") })
+        #expect(collector.text.contains("empty.jpg") && collector.text.contains("per million tokens"))
+    }
+
+    /// 1,000 inputs of mixed kinds in one run: every one gets a line, and memory stays bounded.
+    @Test func aThousandMixedFiles() throws {
+        let folder = try TemporaryFolder()
+        let sources = Fixture.names(in: "images").map(Fixture.image)
+            + ["h264.mp4", "vp9.webm", "mpeg4.avi", "with-audio.mp4", "wmv2.wmv"].map(Fixture.video)
+            + [Fixture.invalid("empty.jpg"), Fixture.invalid("truncated.avi")]
+        for i in 0..<1000 {
+            let source = sources[i % sources.count]
+            try folder.copy(source, as: String(format: "in/%02d/%04d-", i / 100, i) + URL(fileURLWithPath: source).lastPathComponent)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = ["prepare", "--quiet", "--max-side", "256", "--out", folder.path + "/out", folder.path + "/in"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)  // the invalid copies fail, by design
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        #expect(usage.ru_maxrss < 400 * 1024, "peak \(usage.ru_maxrss) KiB")
+        let entries = try manifestLines(folder.path + "/out/manifest.jsonl").entries
+        #expect(entries.count == 1000)
+        let invalid = (0..<1000).filter { sources[$0 % sources.count].contains("/invalid/") }.count
+        #expect(entries.filter { $0.status == .ok }.count == 1000 - invalid)
+        #expect(entries.filter { $0.status == .error }.count == invalid)
+    }
+}
