@@ -44,10 +44,12 @@ demo: release
 	@echo "== kimi-media probe Fixtures/images Fixtures/video"
 	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media probe Fixtures/images Fixtures/video
 	@echo
-	@echo "== kimi-media prepare Fixtures --out out/demo (Fixtures/invalid: each file fails with its own error code)"
+	@echo "== kimi-media prepare Fixtures --out out/demo --report out/demo/report.html (offline: no key, no network;"
+	@echo "   Fixtures/invalid: each file fails with its own error code; a rerun resumes)"
 	@rm -rf out/demo
-	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media prepare Fixtures --out out/demo || true
-	@echo "Prepared files and out/demo/manifest.jsonl written."
+	@$$($(SWIFT) build -c release --show-bin-path)/kimi-media prepare Fixtures --out out/demo --quiet \
+	  --report out/demo/report.html --price-per-mtok 0.6 || true
+	@echo "Prepared files, out/demo/manifest.jsonl and out/demo/report.html written."
 
 test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }

@@ -68,16 +68,10 @@ public struct ReportWriter: Sendable {
             ("prepared", "\(summary.ok) (\(summary.unchanged) unchanged)"), ("failed", "\(summary.failed)"), ("skipped", "\(summary.skipped)"),
             ("bytes in → out", "\(BatchSummary.bytes(summary.bytesIn)) → \(BatchSummary.bytes(summary.bytesOut))"),
             ("tokens (offline)", "\(summary.imageTokens) image + \(summary.videoTokens) video = \(summary.tokens)"),
-        ] + (pricePerMillion.map { [("estimated input cost", String(format: "%.4f at %.4g per million tokens", summary.cost(pricePerMillion: $0), $0))] } ?? [])
+        ] + (summary.errors.isEmpty ? [] : [("errors by code", summary.errors.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))])
+          + (pricePerMillion.map { [("estimated input cost", String(format: "%.4f at %.4g per million tokens", summary.cost(pricePerMillion: $0), $0))] } ?? [])
         for (k, v) in rows { html += "<tr><td>\(e(k))</td><td>\(e(v))</td></tr>" }
         html += "</table>\n"
-        if !summary.errors.isEmpty {
-            html += "<h2>Errors</h2><ul id=\"errors\">"
-            for entry in entries where entry.status == .error {
-                html += "<li><code>\(e(entry.error?.code.rawValue ?? "error"))</code> \(e(entry.error?.message ?? entry.source))</li>"
-            }
-            html += "</ul>\n"
-        }
         html += "<h2>Inputs</h2><div class=\"grid\" id=\"inputs\">\n"
         for entry in entries {
             switch entry.status {
@@ -112,7 +106,15 @@ public struct ReportWriter: Sendable {
                     + "\(e(entry.diagnostics.first?.message ?? ""))</div></div>\n"
             }
         }
-        html += "</div></body></html>\n"
+        html += "</div>\n"
+        if !summary.errors.isEmpty {
+            html += "<h2>Errors</h2><ul id=\"errors\">"
+            for entry in entries where entry.status == .error {
+                html += "<li><code>\(e(entry.error?.code.rawValue ?? "error"))</code> \(e(entry.error?.message ?? entry.source))</li>"
+            }
+            html += "</ul>\n"
+        }
+        html += "</body></html>\n"
         return html
     }
 }

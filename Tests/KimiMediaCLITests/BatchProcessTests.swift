@@ -181,7 +181,7 @@ struct BatchProcessTests {
         let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: report)))
         parser.delegate = collector
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        #expect(collector.ids == ["summary", "errors", "inputs"])
+        #expect(collector.ids == ["summary", "inputs", "errors"])
         #expect(collector.images.count == 2 + 2)  // two images, two frames
         #expect(collector.images.allSatisfy { $0.hasPrefix("data:image/jpeg;base64,") })
         #expect(collector.text.contains("empty.jpg") && collector.text.contains("per million tokens"))
