@@ -10,6 +10,7 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux"),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
 ]
 
 let package = Package(
@@ -36,7 +37,7 @@ let package = Package(
         .target(
             name: "KimiAPI",
             dependencies: [
-                "MediaCore",
+                "MediaCore", "CCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -50,7 +50,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     /// The summary as text lines.
     public func lines(pricePerMillion: Double? = nil, resumed: Int = 0) -> [String] {
         var lines = ["\(ok) prepared (\(unchanged) unchanged), \(failed) failed, \(skipped) skipped"
-            + (resumed > 0 ? ", \(resumed) already done (resumed)" : "")
+            + (resumed > 0 ? "; \(resumed) of these were already done (resumed)" : "")
             + "; \(Self.bytes(bytesIn)) in → \(Self.bytes(bytesOut)) out"]
         var tokenLine = "tokens (offline): \(imageTokens) image + \(videoTokens) video = \(tokens)"
         if let pricePerMillion { tokenLine += String(format: "; ≈ %.4f at %.4g per million input tokens", cost(pricePerMillion: pricePerMillion), pricePerMillion) }

@@ -151,6 +151,35 @@ struct ClientTests {
         #expect((answer.usage?.promptTokens ?? 0) > 0)
     }
 
+    /// The stand-in refuses what the real API refuses, with the documented messages, even when the
+    /// client's own validation is bypassed (a body file is posted as it is).
+    @Test func standInEnforcesTheChatRules() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let api = try client(server)
+        defer { Task { await api.shutdown() } }
+        let folder = try TemporaryFolder()
+        func post(_ request: ChatRequest) async -> APIError? {
+            let path = folder.path + "/body-\(UUID().uuidString).json"
+            FileManager.default.createFile(atPath: path, contents: try? request.body())
+            do {
+                _ = try await api.chat(bodyFile: path)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let call = ToolCall(id: "c1", name: "look_up", arguments: "{}")
+        let noReasoning = ChatRequest(messages: [.user([.text("q")]), ChatMessage(role: .assistant, content: nil, toolCalls: [call]),
+                                                 ChatMessage(role: .tool, content: .text("1"), toolCallID: "c1")])
+        #expect(await post(noReasoning)?.message
+                == "thinking is enabled but reasoning_content is missing in assistant tool call message at index 1")
+        #expect(await post(ChatRequest(messages: [.user([.text("q")])], temperature: 0.3))?.message.contains("temperature") == true)
+        #expect(await post(ChatRequest(model: "kimi-k9", messages: [.user([.text("q")])]))?.status == 404)
+        #expect(await post(ChatRequest(messages: [.user([.imageURL("data:image/png;base64,AAAA")])]))?.status == 400)  // not an image
+        #expect(await post(ChatRequest(messages: [.user([.text("q")])])) == nil)
+    }
+
     @Test func retriesHonourFaults() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }

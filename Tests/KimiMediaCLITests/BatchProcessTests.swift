@@ -102,7 +102,7 @@ struct BatchProcessTests {
         rerun.waitUntilExit()
         let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(rerun.terminationStatus == 0, "\(err)")
-        #expect(err.contains("\(before.count) already done (resumed)"))
+        #expect(err.contains("\(before.count) of these were already done (resumed)"))
         try checkConsistent(out, expectAll: 30)
         #expect(try FileManager.default.attributesOfItem(atPath: out + "/" + before[0].outputs[0].path)[.modificationDate] as? Date == modified)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }.isEmpty)
