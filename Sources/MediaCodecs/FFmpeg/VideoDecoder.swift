@@ -32,9 +32,9 @@ final class VideoDecoder {
         self.packet = packet
         self.frame = frame
         try FFmpegError.check(kimi_avcodec_parameters_to_context(context, stream.pointee.codecpar), "avcodec_parameters_to_context")
-        // One more frame thread than cores, as FFmpeg's "auto" does: a thread waiting on I/O or on
-        // our encoder leaves a core to the others.
-        context.pointee.thread_count = Int32(threads > 1 ? threads + 1 : 1)
+        // As many frame threads as cores: one more (FFmpeg's "auto") measured no faster here and
+        // held ~8 MiB more of decoder frames (a 1080p portrait clip: 143 → 134 MB peak).
+        context.pointee.thread_count = Int32(max(1, threads))
         context.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         context.pointee.pkt_timebase = stream.pointee.time_base
         try FFmpegError.check(kimi_avcodec_open2(context, codec, nil), "avcodec_open2")
