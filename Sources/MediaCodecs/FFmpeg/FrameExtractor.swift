@@ -127,18 +127,10 @@ public enum FrameExtractor {
         let packet = decoder.packet
 
         func emitDecodedFrames() throws(MediaError) {
-            while true {
-                let step: DecodeStep
-                do { step = try decoder.receive() } catch {
-                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a frame could not be decoded: \(error)"))
-                    return
-                }
-                guard step == .frame else { return }
-                let frame = decoder.frame
-                defer { kimi_av_frame_unref(frame) }
+            try decoder.receiveFrames(into: &diagnostics) { frame throws(MediaError) in
                 let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
                 let seconds = policy.seconds(pts) ?? 0
-                guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { continue }
+                guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { return }
                 guard let reference = kimi_av_frame_clone(frame) else {
                     throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a frame")
                 }

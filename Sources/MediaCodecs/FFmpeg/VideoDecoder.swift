@@ -68,6 +68,22 @@ final class VideoDecoder {
         return .frame
     }
 
+    /// Receives every frame the decoder has ready, handing each to `body` (unreferenced after it
+    /// returns). A frame that cannot be decoded becomes a `frame-skipped` diagnostic and ends the round.
+    func receiveFrames<Failure: Error>(into diagnostics: inout [Diagnostic],
+                                       _ body: (UnsafeMutablePointer<AVFrame>) throws(Failure) -> Void) throws(Failure) {
+        while true {
+            let step: DecodeStep
+            do { step = try receive() } catch {
+                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a frame could not be decoded: \(error)"))
+                return
+            }
+            guard step == .frame else { return }
+            defer { kimi_av_frame_unref(frame) }
+            try body(frame)
+        }
+    }
+
     /// Forgets buffered state after a drain, so decoding can start again at the next keyframe.
     func reset() { kimi_avcodec_flush_buffers(context) }
 }

@@ -299,18 +299,7 @@ private final class TranscodeJob {
     /// packet is a diagnostic, not the end.
     private func feed(_ decoder: VideoDecoder, _ packet: UnsafeMutablePointer<AVPacket>?,
                       _ body: (UnsafeMutablePointer<AVFrame>) throws(FFmpegError) -> Void) throws(FFmpegError) {
-        func receiveAll() throws(FFmpegError) {
-            while true {
-                let step: DecodeStep
-                do { step = try decoder.receive() } catch {
-                    diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a frame could not be decoded: \(error)"))
-                    return
-                }
-                guard step == .frame else { return }
-                defer { kimi_av_frame_unref(decoder.frame) }
-                try body(decoder.frame)
-            }
-        }
+        func receiveAll() throws(FFmpegError) { try decoder.receiveFrames(into: &diagnostics, body) }
         do {
             while try !decoder.send(packet) { try receiveAll() }
         } catch {
