@@ -39,8 +39,8 @@ func manifestLines(_ path: String) throws -> (entries: [ManifestEntry], partialT
     return (entries, complete.count != data.count)
 }
 
-/// Starts `kimi-media ARGS`, waits until the manifest has `lines` lines, then sends `signal`.
-func runAndSignal(_ arguments: [String], manifest: String, lines: Int, signal: Int32) throws -> (status: Int32, err: String) {
+/// Starts the built `kimi-media ARGS` as a process; its standard error is read from the pipe.
+func start(_ arguments: [String]) throws -> (Process, Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try executable())
     process.arguments = arguments
@@ -48,6 +48,20 @@ func runAndSignal(_ arguments: [String], manifest: String, lines: Int, signal: I
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     try process.run()
+    return (process, errors)
+}
+
+/// Runs the built `kimi-media ARGS` to the end.
+func runProcess(_ arguments: [String]) throws -> (status: Int32, err: String) {
+    let (process, errors) = try start(arguments)
+    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, err)
+}
+
+/// Starts `kimi-media ARGS`, waits until the manifest has `lines` lines, then sends `signal`.
+func runAndSignal(_ arguments: [String], manifest: String, lines: Int, signal: Int32) throws -> (status: Int32, err: String) {
+    let (process, errors) = try start(arguments)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
         let count = (try? Data(contentsOf: URL(fileURLWithPath: manifest)))?.filter { $0 == 0x0A }.count ?? 0
@@ -92,16 +106,8 @@ struct BatchProcessTests {
         try checkConsistent(out)
         let modified = try FileManager.default.attributesOfItem(atPath: out + "/" + before[0].outputs[0].path)[.modificationDate] as? Date
         // The rerun finishes the rest, redoing none of the completed ones.
-        let rerun = Process()
-        rerun.executableURL = URL(fileURLWithPath: try executable())
-        rerun.arguments = args
-        let errors = Pipe()
-        rerun.standardError = errors
-        rerun.standardOutput = FileHandle.nullDevice
-        try rerun.run()
-        rerun.waitUntilExit()
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(rerun.terminationStatus == 0, "\(err)")
+        let (rerunStatus, err) = try runProcess(args)
+        #expect(rerunStatus == 0, "\(err)")
         #expect(err.contains("\(before.count) of these were already done (resumed)"))
         try checkConsistent(out, expectAll: 30)
         #expect(try FileManager.default.attributesOfItem(atPath: out + "/" + before[0].outputs[0].path)[.modificationDate] as? Date == modified)
@@ -197,14 +203,8 @@ struct BatchProcessTests {
             let source = sources[i % sources.count]
             try folder.copy(source, as: String(format: "in/%02d/%04d-", i / 100, i) + URL(fileURLWithPath: source).lastPathComponent)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = ["prepare", "--quiet", "--max-side", "256", "--out", folder.path + "/out", folder.path + "/in"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)  // the invalid copies fail, by design
+        let (status, _) = try runProcess(["prepare", "--quiet", "--max-side", "256", "--out", folder.path + "/out", folder.path + "/in"])
+        #expect(status == 1)  // the invalid copies fail, by design
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
         #expect(usage.ru_maxrss < 400 * 1024, "peak \(usage.ru_maxrss) KiB")
