@@ -70,6 +70,9 @@ public struct BatchOptions: Sendable {
     public var shouldStop: @Sendable () -> Bool
     /// The request-body limit the payload decision in each line is made against.
     public var bodyLimit: Int64
+    /// Asks the API for the tokens of each prepared output (``RemoteItem``), in the file's own task;
+    /// `nil`: offline only. A failure becomes a `remote-estimate-failed` diagnostic.
+    public var remoteTokens: (@Sendable (RemoteItem) async throws -> Int)?
     /// Told, before work starts, how many inputs this run will prepare and how many it resumes.
     public var onPlanned: @Sendable (_ toDo: Int, _ resumed: Int) -> Void = { _, _ in }
 
@@ -82,6 +85,14 @@ public struct BatchOptions: Sendable {
         self.bodyLimit = bodyLimit
         self.shouldStop = shouldStop
     }
+}
+
+/// One prepared output to count remotely: an image's bytes, or a video file.
+public struct RemoteItem: Sendable {
+    public var kind: MediaKind
+    public var format: MediaFormat
+    public var bytes: [UInt8]?
+    public var path: String?
 }
 
 /// What a batch run did.
@@ -165,9 +176,9 @@ public struct BatchPreparer: Sendable {
         var interrupted = false
         let tag = Self.tag(options.shard)
 
-        await withTaskGroup(of: (Int, Outcome).self) { group in
+        await withTaskGroup(of: (Int, Outcome, Result<Int, any Error>?).self) { group in
             var next = 0
-            var done: [Int: Outcome] = [:]
+            var done: [Int: (Outcome, Result<Int, any Error>?)] = [:]
             func start() -> Bool {
                 guard next < todo.count else { return false }
                 if options.shouldStop() {
@@ -176,17 +187,27 @@ public struct BatchPreparer: Sendable {
                 }
                 let index = todo[next], input = all[index]
                 next += 1
-                group.addTask { (index, await Self.prepare(input, preparer, outputFolder: outputFolder, tag: tag)) }
+                let remote = options.remoteTokens
+                group.addTask {
+                    let outcome = await Self.prepare(input, preparer, outputFolder: outputFolder, tag: tag)
+                    return (index, outcome, await Self.remoteCount(outcome, remote))
+                }
                 return true
             }
             for _ in 0..<jobs { _ = start() }
             var emitted = 0
-            for await (index, outcome) in group {
-                done[index] = outcome
+            for await (index, outcome, remote) in group {
+                done[index] = (outcome, remote)
                 while emitted < todo.count, let ready = done[todo[emitted]] {
                     let i = todo[emitted]
-                    var entry = Self.finish(ready, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
+                    var entry = Self.finish(ready.0, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
                     entry.options = options.optionsFingerprint
+                    switch ready.1 {
+                    case .success(let tokens)?: entry.remoteTokens = tokens
+                    case .failure(let error)?:
+                        entry.diagnostics.append(Diagnostic(code: "remote-estimate-failed", stage: .estimate, message: "\(error)"))
+                    case nil: break
+                    }
                     if let line = try? encoder.encode(entry) {
                         do throws(MediaError) { try manifest.append(line) } catch { writeError = writeError ?? error }
                     }
@@ -200,6 +221,22 @@ public struct BatchPreparer: Sendable {
         }
         if let writeError { throw writeError }
         return BatchResult(entries: entries, resumed: resumed, total: mine.count, interrupted: interrupted, manifestPath: manifestPath)
+    }
+
+    /// The remote count of a prepared output, when asked.
+    static func remoteCount(_ outcome: Outcome, _ remote: (@Sendable (RemoteItem) async throws -> Int)?) async -> Result<Int, any Error>? {
+        guard let remote else { return nil }
+        let item: RemoteItem
+        switch outcome {
+        case .image(let prepared, _):
+            item = RemoteItem(kind: .image, format: prepared.image.format, bytes: prepared.image.bytes, path: nil)
+        case .video(let video, _):
+            guard let (name, file) = video.video else { return nil }
+            item = RemoteItem(kind: .video, format: file.format, bytes: nil, path: video.folder + "/" + name)
+        default:
+            return nil
+        }
+        do { return .success(try await remote(item)) } catch { return .failure(error) }
     }
 
     static func tag(_ shard: Shard?) -> String { shard.map { "s\($0.index)of\($0.count)" } ?? "all" }

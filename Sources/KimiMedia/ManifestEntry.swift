@@ -82,6 +82,9 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
     public var probe: MediaInfo?
     public var plan: Plan?
     public var payload: Payload?
+    /// With `prepare --remote`: the API's count (`POST /v1/tokenizers/estimate-token-count`) for a
+    /// request of one user message holding only this output (offline equivalent: `tokens` + 4).
+    public var remoteTokens: Int?
 
     public init(source: String, kind: MediaKind?, status: Status, outputs: [Output] = [], tokens: Int? = nil,
                 passthrough: Bool = false, diagnostics: [Diagnostic] = [], error: MediaError.Summary? = nil) {
@@ -97,7 +100,7 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case source, kind, status, outputs, tokens, passthrough, diagnostics, error
-        case sha256, sourceBytes, sourceModified, options, probe, plan, payload
+        case sha256, sourceBytes, sourceModified, options, probe, plan, payload, remoteTokens
     }
 
     /// Every key is written, `null` when absent, so readers see one shape.
@@ -118,5 +121,6 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         try c.encode(probe, forKey: .probe)
         try c.encode(plan, forKey: .plan)
         try c.encode(payload, forKey: .payload)
+        try c.encode(remoteTokens, forKey: .remoteTokens)
     }
 }

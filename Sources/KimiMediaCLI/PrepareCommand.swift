@@ -81,6 +81,14 @@ struct PrepareCommand: AsyncParsableCommand {
     @Flag(help: "No progress and no per-file lines (the summary still goes to standard error).")
     var quiet = false
 
+    @Flag(help: "Also ask the API for each output's tokens (manifest field remoteTokens; needs a key; videos are uploaded once).")
+    var remote = false
+
+    @Option(help: "The model whose count --remote asks for.")
+    var model: String = "kimi-k2.6"
+
+    @OptionGroup var api: APIOptions
+
     @OptionGroup var limits: LimitOptions
 
     @Flag(help: "Print each manifest line to standard output as well.")
@@ -127,6 +135,22 @@ struct PrepareCommand: AsyncParsableCommand {
         var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
                                         shouldStop: { stop.requested })
         batchOptions.onPlanned = { toDo, _ in progress.plan(toDo) }
+        let client = remote ? try api.client() : nil
+        defer { if let client { Task { await client.shutdown() } } }
+        if let client {
+            let cache = api.cache, model = model
+            batchOptions.remoteTokens = { item in
+                let part: ContentPart
+                if let bytes = item.bytes {
+                    part = .imageURL("data:\(item.format.mimeType);base64," + Data(bytes).base64EncodedString())
+                } else {
+                    let (file, _) = try await client.uploadOnce(path: item.path ?? "", purpose: item.kind == .video ? .video : .image,
+                                                                mimeType: item.format.mimeType, cache: cache)
+                    part = item.kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
+                }
+                return try await client.estimateTokens(model: model, messages: [.user([part])])
+            }
+        }
         let result: BatchResult
         do {
             result = try await BatchPreparer(preparer: preparer, jobs: jobs).run(paths, into: out, options: batchOptions) { entry in

@@ -132,3 +132,30 @@ struct APICommandTests {
         #expect(!everything.contains(key))
     }
 }
+
+@Suite("prepare --remote against the stand-in")
+struct PrepareRemoteTests {
+    /// Each output's remote count lands in the manifest: one user message holding it, so the offline
+    /// equivalent is its tokens + 4 template tokens; the video went up once.
+    @Test func remoteTokensInTheManifest() async throws {
+        let setup = try await APICommandTests.Setup()
+        defer { Task { await setup.server.stop() } }
+        let out = setup.folder.path + "/out"
+        let result = await run(["prepare", "--remote", "--json", "--quiet", "--out", out] + setup.api
+                               + [Fixture.image("png-rgba.png"), Fixture.video("wmv2.wmv")])
+        #expect(result.status == 0, "\(result.err)")
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 2)
+        for line in lines {
+            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? -100) + 4)
+        }
+        #expect(setup.server.fileCount == 1)
+        // A failing API leaves the count out and says why; the file is still prepared.
+        setup.server.enqueue(.status(500, type: "server_error"), times: 2)
+        let again = await run(["prepare", "--remote", "--json", "--quiet", "--no-resume", "--out", out] + setup.api + [Fixture.image("png-rgba.png")])
+        #expect(again.status == 0)
+        let line = try #require(try jsonLines(again.out).first)
+        #expect(line["remoteTokens"] is NSNull)
+        #expect((line["diagnostics"] as? [[String: Any]])?.contains { $0["code"] as? String == "remote-estimate-failed" } == true)
+    }
+}
