@@ -24,9 +24,11 @@ final class Demuxer {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
-    /// Opens `path` with the demuxer named `formatName` (e.g. `mov`, `asf`), then reads stream info.
-    /// Wraps `avformat_open_input` and `avformat_find_stream_info`.
-    init(path: String, formatName: String, limits: MediaLimits) throws(FFmpegError) {
+    /// Opens `path` with the demuxer named `formatName` (e.g. `mov`, `asf`), then reads stream info
+    /// unless `analyze` is false (containers whose headers already give the codec parameters; the
+    /// analysis decodes a frame or two, ~40 ms at 4K). Wraps `avformat_open_input` and
+    /// `avformat_find_stream_info`.
+    init(path: String, formatName: String, limits: MediaLimits, analyze: Bool = true) throws(FFmpegError) {
         if let why = FFmpegRuntime.loadError { throw .notLoaded(why) }
         deadline = .allocate(capacity: 1)
         deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
@@ -46,6 +48,7 @@ final class Demuxer {
         }
         context = opened
         self.context = context
+        guard analyze else { return }
         let info = kimi_avformat_find_stream_info(context, nil)
         // FFmpeg may report an interrupted read as invalid data: the clock says which it was.
         try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")

@@ -95,7 +95,11 @@ public enum FrameExtractor {
         let decoder: VideoDecoder
         let stream: UnsafeMutablePointer<AVStream>
         do {
-            demuxer = try Demuxer(path: path, formatName: name, limits: limits)
+            // Keyframes from MP4/MOV/3GP or Matroska/WebM: their headers carry the codec parameters
+            // (the probe already checked them), so the stream-info pass is skipped; `model` and
+            // `every:` need its frame-rate analysis.
+            let headersSuffice = plan.frames == .keyframes && (name == "mov" || name == "matroska")
+            demuxer = try Demuxer(path: path, formatName: name, limits: limits, analyze: !headersSuffice)
             guard let video = demuxer.videoStream else {
                 throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")
             }
