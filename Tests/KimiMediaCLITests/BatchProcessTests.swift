@@ -150,6 +150,22 @@ struct BatchProcessTests {
         }
     }
 
+    /// Hidden files are left out unless --hidden; files that are not media are listed as skipped.
+    @Test func hiddenAndUnsupportedFiles() async throws {
+        let folder = try TemporaryFolder()
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/visible.png")
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/.hidden.png")
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/.cache/inner.png")
+        try folder.write("in/notes.txt", Array("hello".utf8))
+        let plain = await run(["prepare", "--json", "--quiet", "--out", folder.path + "/a", folder.path + "/in"])
+        let lines = try jsonLines(plain.out)
+        #expect(lines.compactMap { ($0["source"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } } == ["notes.txt", "visible.png"])
+        #expect(lines.first?["status"] as? String == "skipped")
+        #expect(((lines.first?["diagnostics"] as? [[String: Any]])?.first?["message"] as? String)?.contains("'.txt'") == true)
+        let hidden = await run(["prepare", "--json", "--quiet", "--hidden", "--out", folder.path + "/b", folder.path + "/in"])
+        #expect(try jsonLines(hidden.out).filter { $0["status"] as? String == "ok" }.count == 3)
+    }
+
     @Test func shardsFromTheEnvironment() {
         #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2"], shards: 4) == Shard(index: 2, count: 4))
         #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "4"], shards: 4) == nil)
