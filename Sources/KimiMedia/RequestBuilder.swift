@@ -72,20 +72,8 @@ public struct RequestBuilder: Sendable {
         let final = planner.request(prompt: prompt, system: system, items: items, deliveries: plan.entries.map(\.delivery),
                                     uploads: uploads.mapValues(\.id))
         let written = try RequestBodyWriter.write(final, items: items, deliveries: plan.entries.map(\.delivery), to: bodyPath)
-        let tokens = RequestTokens.count(final.messages) { part in
-            guard case .text = part else {
-                let index = Self.index(of: part, in: final, items: items)
-                return index.flatMap { items[$0].tokens }
-            }
-            return nil
-        }
+        // Media parts are the items, in order: their own counts, plus the messages' text and template tokens.
+        let tokens = RequestTokens.count(final.messages) { _ in 0 } + items.compactMap(\.tokens).reduce(0, +)
         return BuiltRequest(plan: plan, uploads: uploads, reused: reused, bodyPath: bodyPath, bodyBytes: written, tokens: tokens)
-    }
-
-    /// Which item a media part of the request stands for (parts are in item order).
-    static func index(of part: ContentPart, in request: ChatRequest, items: [PayloadItem]) -> Int? {
-        guard case .parts(let parts)? = request.messages.last?.content else { return nil }
-        let media = parts.filter { if case .text = $0 { false } else { true } }
-        return media.firstIndex(of: part)
     }
 }
