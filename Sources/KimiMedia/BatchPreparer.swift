@@ -169,8 +169,7 @@ public struct BatchPreparer: Sendable {
         try manifest.keepOnly { !redo.contains($0.source) }
 
         let preparer = preparer
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         var entries: [ManifestEntry] = []
         var writeError: MediaError?
         var interrupted = false
@@ -447,12 +446,9 @@ final class ManifestFile: @unchecked Sendable {
     init(path: String) throws(MediaError) {
         self.path = path
         if let data = FileManager.default.contents(atPath: path) {
-            let complete = data.lastIndex(of: 0x0A).map { data.prefix(through: $0) } ?? Data()
-            let decoder = JSONDecoder()
-            for line in complete.split(separator: 0x0A) where !line.isEmpty {
-                if let entry = try? decoder.decode(ManifestEntry.self, from: Data(line)) { entries.append(entry) }
-            }
-            if complete.count != data.count { truncate(path, off_t(complete.count)) }
+            entries = ManifestEntry.entries(inJSONLines: data)
+            let complete = data.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0  // a killed run's partial line is cut off
+            if complete != data.count { truncate(path, off_t(complete)) }
         }
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -464,11 +460,7 @@ final class ManifestFile: @unchecked Sendable {
     func keepOnly(_ keep: (ManifestEntry) -> Bool) throws(MediaError) {
         let kept = entries.filter(keep)
         guard kept.count != entries.count else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes: [UInt8] = []
-        for entry in kept { bytes += ((try? encoder.encode(entry)) ?? Data()) + [0x0A] }
-        try AtomicFile.write(bytes, to: path)
+        try AtomicFile.write(ManifestEntry.jsonLines(kept), to: path)
         close()
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         entries = kept

@@ -1,3 +1,4 @@
+import Foundation
 import MediaCore
 
 /// One line of `manifest.jsonl`: what happened to one input. The field names are a contract.
@@ -122,5 +123,21 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         try c.encode(plan, forKey: .plan)
         try c.encode(payload, forKey: .payload)
         try c.encode(remoteTokens, forKey: .remoteTokens)
+    }
+}
+
+extension ManifestEntry {
+    /// The entries of a manifest's complete lines (a partial last line, or one that does not
+    /// decode, is left out).
+    public static func entries(inJSONLines data: Data) -> [ManifestEntry] {
+        let complete = data.lastIndex(of: 0x0A).map { data.prefix(through: $0) } ?? Data()
+        let decoder = JSONDecoder()
+        return complete.split(separator: 0x0A).compactMap { try? decoder.decode(ManifestEntry.self, from: Data($0)) }
+    }
+
+    /// `entries` as a manifest: one canonical JSON line each.
+    public static func jsonLines(_ entries: [ManifestEntry]) -> [UInt8] {
+        let encoder = JSONEncoder.canonical()
+        return entries.reduce(into: []) { bytes, entry in bytes += ((try? encoder.encode(entry)) ?? Data()) + [0x0A] }
     }
 }

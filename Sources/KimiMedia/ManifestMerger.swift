@@ -14,7 +14,6 @@ public enum ManifestMerger {
     public static func merge(_ folders: [String], into path: String? = nil) throws(MediaError) -> Result {
         guard let first = folders.first else { throw MediaError(.invalidOptions, path: "", stage: .write, "no output folder given") }
         let target = path ?? first + "/" + BatchPreparer.manifestName
-        let decoder = JSONDecoder()
         var bySource: [String: ManifestEntry] = [:]
         var read: [String] = []
         let firstURL = URL(fileURLWithPath: first).standardizedFileURL
@@ -27,8 +26,7 @@ public enum ManifestMerger {
                 let file = folder + "/" + name
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
                 read.append(file)
-                for line in data.split(separator: 0x0A) where !line.isEmpty {
-                    guard var entry = try? decoder.decode(ManifestEntry.self, from: Data(line)) else { continue }
+                for var entry in ManifestEntry.entries(inJSONLines: data) {
                     if !prefix.isEmpty {
                         entry.outputs = entry.outputs.map { var o = $0; o.path = prefix + o.path; return o }
                     }
@@ -38,11 +36,7 @@ public enum ManifestMerger {
             }
         }
         let entries = bySource.values.sorted { $0.source < $1.source }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes: [UInt8] = []
-        for entry in entries { bytes += ((try? encoder.encode(entry)) ?? Data()) + [0x0A] }
-        try AtomicFile.write(bytes, to: target)
+        try AtomicFile.write(ManifestEntry.jsonLines(entries), to: target)
         return Result(entries: entries, manifests: read, path: target)
     }
 

@@ -49,29 +49,22 @@ public struct PreparedMedia: Sendable {
         case .upload: upload = true
         case .auto(let limit): upload = client != nil && (kind == .video || dataURLBytes > limit)
         }
-        let url: String
         if upload {
             guard let client else { throw RequestBuildError("uploading \(source) needs a MoonshotClient (an API key)") }
-            let path: String
             switch payload {
-            case .video(let file): path = file
+            case .video(let file):
+                return try await client.uploadedPart(path: file, kind: kind, format: format, cache: cache)
             case .image(let data):
-                path = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-\(UUID().uuidString).\(format.fileExtension)").path
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-\(UUID().uuidString).\(format.fileExtension)").path
                 try AtomicFile.write(data, to: path)
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                return try await client.uploadedPart(path: path, kind: kind, format: format, cache: cache)
             }
-            defer { if case .image = payload { try? FileManager.default.removeItem(atPath: path) } }
-            let (file, _) = try await client.uploadOnce(path: path, purpose: kind == .video ? .video : .image, mimeType: format.mimeType,
-                                                        cache: cache)
-            url = file.reference
-        } else {
-            let data: Data
-            switch payload {
-            case .image(let bytes): data = Data(bytes)
-            case .video(let path): data = try Data(contentsOf: URL(fileURLWithPath: path))
-            }
-            url = "data:\(format.mimeType);base64," + data.base64EncodedString()
         }
-        return kind == .video ? .videoURL(url) : .imageURL(url)
+        switch payload {
+        case .image(let bytes): return .inline(Data(bytes), kind: kind, format: format)
+        case .video(let path): return .inline(try Data(contentsOf: URL(fileURLWithPath: path)), kind: kind, format: format)
+        }
     }
 }
 

@@ -74,8 +74,7 @@ struct EstimateCommand: AsyncParsableCommand {
         guard let profile = known.profile(for: model) else {
             throw ValidationError("no profile for model '\(model)'; known: \(known.models.joined(separator: ", "))")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         if !dimensions.isEmpty {
             for size in dimensions.compactMap(Self.parse) {
                 let estimate = frames.map { TokenEstimate.video(frames: $0, fps: fps!, width: size.width, height: size.height, profile: profile) }
@@ -124,15 +123,9 @@ struct EstimateCommand: AsyncParsableCommand {
     /// Asks the API for the tokens of one user message holding the file: images inline (up to
     /// 10 MB), videos and larger images uploaded once (upload cache).
     private func remoteCount(_ info: MediaInfo, estimate: TokenEstimate, client: MoonshotClient) async throws -> RemoteCount {
-        let part: ContentPart
-        if info.kind == .image && info.bytes <= 10_000_000 {
-            let data = try Data(contentsOf: URL(fileURLWithPath: info.path))
-            part = .imageURL("data:\(info.format.mimeType);base64," + data.base64EncodedString())
-        } else {
-            let (file, _) = try await client.uploadOnce(path: info.path, purpose: info.kind == .video ? .video : .image,
-                                                        mimeType: info.format.mimeType, cache: api.cache)
-            part = info.kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
-        }
+        let part: ContentPart = info.kind == .image && info.bytes <= 10_000_000
+            ? .inline(try Data(contentsOf: URL(fileURLWithPath: info.path)), kind: .image, format: info.format)
+            : try await client.uploadedPart(path: info.path, kind: info.kind, format: info.format, cache: api.cache)
         let messages = [ChatMessage.user([part])]
         let offline = RequestTokens.count(messages) { _ in estimate.tokens }
         let remote = try await client.estimateTokens(model: model, messages: messages)

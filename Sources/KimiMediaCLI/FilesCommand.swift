@@ -10,12 +10,6 @@ struct FilesCommand: AsyncParsableCommand {
         subcommands: [Upload.self, List.self, Get.self, Delete.self, Prune.self]
     )
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     static func line(_ file: FileObject) -> String {
         let created = file.createdAt.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0))) } ?? "-"
         return "\(file.id)  \(file.bytes.map(String.init) ?? "-") B  \(file.purpose ?? "-")  \(file.status ?? "-")  \(created)  \(file.filename ?? "")"
@@ -48,7 +42,7 @@ struct FilesCommand: AsyncParsableCommand {
                     let (file, reused) = noCache
                         ? (try await client.upload(path: path, purpose: purpose, mimeType: mime), false)
                         : try await client.uploadOnce(path: path, purpose: purpose, mimeType: mime, cache: api.cache)
-                    if json, let data = try? FilesCommand.encoder().encode(UploadLine(path: path, reused: reused, file: file)) {
+                    if json, let data = try? JSONEncoder.canonical().encode(UploadLine(path: path, reused: reused, file: file)) {
                         Output.print(String(decoding: data, as: UTF8.self))
                     } else if !json {
                         Output.print("\(reused ? "cached " : "uploaded") \(path) → \(file.reference) (\(file.bytes ?? 0) B)")
@@ -79,7 +73,7 @@ struct FilesCommand: AsyncParsableCommand {
             do throws(APIError) {
                 let files = try await client.listFiles()
                 for file in files {
-                    if json, let data = try? FilesCommand.encoder().encode(file) {
+                    if json, let data = try? JSONEncoder.canonical().encode(file) {
                         Output.print(String(decoding: data, as: UTF8.self))
                     } else if !json {
                         Output.print(FilesCommand.line(file))
@@ -103,7 +97,7 @@ struct FilesCommand: AsyncParsableCommand {
             defer { Task { await client.shutdown() } }
             do throws(APIError) {
                 let file = try await client.file(id: id.hasPrefix("ms://") ? String(id.dropFirst(5)) : id)
-                if let data = try? FilesCommand.encoder().encode(file) { Output.print(String(decoding: data, as: UTF8.self)) }
+                if let data = try? JSONEncoder.canonical().encode(file) { Output.print(String(decoding: data, as: UTF8.self)) }
             } catch {
                 throw FilesCommand.fail(error)
             }

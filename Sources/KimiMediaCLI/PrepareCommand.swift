@@ -130,8 +130,7 @@ struct PrepareCommand: AsyncParsableCommand {
         defer { stop.uninstall() }
         let progress = ProgressLine(quiet: quiet)
         let json = json, quiet = quiet
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
                                         shouldStop: { stop.requested })
         batchOptions.onPlanned = { toDo, _ in progress.plan(toDo) }
@@ -140,13 +139,10 @@ struct PrepareCommand: AsyncParsableCommand {
         if let client {
             let cache = api.cache, model = model
             batchOptions.remoteTokens = { item in
-                let part: ContentPart
-                if let bytes = item.bytes {
-                    part = .imageURL("data:\(item.format.mimeType);base64," + Data(bytes).base64EncodedString())
+                let part: ContentPart = if let bytes = item.bytes {
+                    .inline(Data(bytes), kind: item.kind, format: item.format)
                 } else {
-                    let (file, _) = try await client.uploadOnce(path: item.path ?? "", purpose: item.kind == .video ? .video : .image,
-                                                                mimeType: item.format.mimeType, cache: cache)
-                    part = item.kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
+                    try await client.uploadedPart(path: item.path ?? "", kind: item.kind, format: item.format, cache: cache)
                 }
                 return try await client.estimateTokens(model: model, messages: [.user([part])])
             }

@@ -33,8 +33,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let table = ProbeTable()
         var failed = 0
         if !json { Output.print(table.header) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         for await result in prober.probe(inputs: paths, jobs: jobs) {
             if result.error != nil { failed += 1 }
             if json {

@@ -112,7 +112,7 @@ struct RequestCommand: AsyncParsableCommand {
                                         bodyBytes: e.bodyBytes, tokens: e.item.tokens, fileID: built.uploads[i]?.id,
                                         cached: built.uploads[i] == nil ? nil : built.reused.contains(i))
                 })
-            if let data = try? FilesCommand.encoder().encode(summary) { Output.print(String(decoding: data, as: UTF8.self)) }
+            if let data = try? JSONEncoder.canonical().encode(summary) { Output.print(String(decoding: data, as: UTF8.self)) }
             return
         }
         for (i, entry) in built.plan.entries.enumerated() {

@@ -108,8 +108,7 @@ public final class MoonshotStandIn: Sendable {
     }
 
     static func json(_ status: Int, _ value: some Encodable) -> Answer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.canonical()
         return Answer(status: status, body: Array((try? encoder.encode(value)) ?? Data()))
     }
 

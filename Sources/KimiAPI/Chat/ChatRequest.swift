@@ -1,4 +1,5 @@
 import Foundation
+import MediaCore
 
 /// One part of a message's content (kimi-api-spec.md §4.4): text, an image or a video. Media URLs
 /// are a base64 data URL or `ms://<file_id>`. Encodes as `{"type":"image_url","image_url":{"url":…}}`;
@@ -247,9 +248,5 @@ public struct ChatRequest: Sendable, Hashable, Codable {
         try Self.encoder.encode(self)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let encoder = JSONEncoder.canonical()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MediaCore
 
 /// Remembers which file id holds which bytes, so the same content is never uploaded twice: keyed by
 /// SHA-256 of the content, the base URL and the key's fingerprint (ids are per account and host).
@@ -77,5 +78,22 @@ extension MoonshotClient {
                                                 uploadedAt: Date().timeIntervalSince1970))
         }
         return (file, false)
+    }
+}
+
+extension ContentPart {
+    /// The `image_url` / `video_url` part carrying `bytes` inline as `data:<mime>;base64,…`.
+    public static func inline(_ bytes: Data, kind: MediaKind, format: MediaFormat) -> ContentPart {
+        let url = "data:\(format.mimeType);base64," + bytes.base64EncodedString()
+        return kind == .video ? .videoURL(url) : .imageURL(url)
+    }
+}
+
+extension MoonshotClient {
+    /// The `image_url` / `video_url` part referencing the file at `path` as `ms://ID`, uploaded
+    /// once per content (``uploadOnce(path:purpose:mimeType:cache:)``).
+    public func uploadedPart(path: String, kind: MediaKind, format: MediaFormat, cache: UploadCache) async throws(APIError) -> ContentPart {
+        let (file, _) = try await uploadOnce(path: path, purpose: kind == .video ? .video : .image, mimeType: format.mimeType, cache: cache)
+        return kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
     }
 }
