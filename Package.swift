@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
         ),
         .target(name: "CFFmpegLoader"),
+        .target(name: "CHeifLoader"),
+        .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(
             name: "KimiAPI",
             dependencies: [

@@ -5,8 +5,8 @@
 # tests never need these tools. Run: `make fixtures` (installs the tools, then runs this script).
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf images video invalid
-mkdir -p images video invalid
+rm -rf images video invalid convert quirks
+mkdir -p images video invalid convert quirks
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
@@ -114,7 +114,131 @@ done
 : > invalid/empty.jpg
 printf 'This is a text file, not a video.\n' > invalid/text.mp4
 ff -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 1 -c:a aac -b:a 32k "${FFBIT[@]}" invalid/audio-only.mp4
-ff -f lavfi -i "testsrc2=size=160x90:rate=25" -t 1 "${X264[@]}" "${FFBIT[@]}" -f matroska invalid/matroska.mkv
+# ---------------------------------------------------------------------------------------------------
+# Formats the API does not take and `prepare` converts: what phones, cameras, screen recorders and
+# other tools write. Images are the 160×120 photo; videos 2 s of 160×90 at 25 fps as above.
+ff -f lavfi -i "testsrc2=size=160x120:rate=1" -frames:v 1 "$tmp/small.png"
+convert "$tmp/small.png" -alpha set -channel A -fx 'i/w' +channel "$tmp/small-alpha.png"
+heif-enc -q 60 "$tmp/small.png" -o convert/heic.heic >/dev/null
+heif-enc -A -q 60 "$tmp/small.png" -o convert/avif.avif >/dev/null
+heif-enc -A -q 60 "$tmp/small-alpha.png" -o convert/avif-alpha.avif >/dev/null
+convert "$tmp/small.png" -strip -compress zip convert/tiff.tiff
+convert "$tmp/small.png" -strip BMP3:convert/bmp.bmp
+ff -i "$tmp/small.png" "${FFBIT[@]}" convert/qoi.qoi
+cjxl -q 90 "$tmp/small.png" convert/jxl.jxl >/dev/null 2>&1
+convert "$tmp/small.png" -strip convert/jpeg2000.jp2                    # FFmpeg decodes it: format "image"
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -f matroska convert/h264.mkv     # H.264: remuxed, not re-encoded
+ff "${SRC[@]}" -c:v libaom-av1 -cpu-used 8 -b:v 100k -g 25 "${FFBIT[@]}" -f matroska convert/av1.mkv
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -f mpegts convert/h264.ts
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -f mpegts -mpegts_m2ts_mode 1 convert/camcorder.m2ts
+ff "${SRC[@]}" -c:v libtheora -g 25 -q:v 5 "${FFBIT[@]}" convert/theora.ogv
+ff "${SRC[@]}" -c:v mpeg2video "${GOP[@]}" -q:v 6 "${FFBIT[@]}" -f mxf convert/mpeg2.mxf
+ff "${SRC[@]}" "${X264[@]}" "${FFBIT[@]}" -f nut convert/h264.nut       # no name of ours: format "video"
+ff -f lavfi -i "testsrc2=size=32x32:rate=25" -frames:v 5 -pix_fmt yuv420p "${FFBIT[@]}" convert/raw.y4m
+
+# ---------------------------------------------------------------------------------------------------
+# Valid files that real tools write and that strict readers refuse: each must be prepared.
+# A screen recording of odd size (1279×719 shrunk to 321×179 to stay small; 4:4:4, as screen
+# recorders write, since 4:2:0 cannot be odd) in a codec that must be re-encoded: H.264 4:2:0 needs
+# even sides, so the video is written 320×178 while the frames keep 321×179.
+ff -f lavfi -i "testsrc2=size=322x180:rate=10" -t 1 -vf "format=yuv444p,crop=321:179:0:0" -c:v libvpx-vp9 -pix_fmt yuv444p \
+  -b:v 100k -deadline realtime -cpu-used 8 "${FFBIT[@]}" quirks/odd-size.webm
+# A 2.39:1 film in a compliant MP4; `--max-side 301` fits it to 301×126 (odd width): re-encoded even.
+ff -f lavfi -i "testsrc2=size=478x200:rate=10" -t 1 "${X264[@]}" "${FFBIT[@]}" -movflags +faststart quirks/film-239.mp4
+# JPEG chroma sampling TurboJPEG 2.1 cannot classify (luma subsampled against chroma); libjpeg decodes it.
+convert "$tmp/small.png" "$tmp/small.ppm"
+cjpeg -sample 1x1,2x2,2x2 -quality 90 -outfile quirks/jpeg-unusual-sampling.jpg "$tmp/small.ppm"
+# The same picture at ordinary 4:2:0, the reference the unusual one is compared with.
+cjpeg -sample 2x2,1x1,1x1 -quality 90 -outfile quirks/jpeg-ordinary-sampling.jpg "$tmp/small.ppm"
+# A camera's multi-picture file (MPO): two JPEGs back to back; the first is the picture.
+cat images/jpeg-baseline.jpg images/jpeg-gray.jpg > quirks/camera.mpo
+# A PNG under a name that says nothing (found in a folder by its content).
+cp images/png-rgb.png quirks/misnamed.dat
+python3 - <<'PY'
+import random, struct, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def lzw(pixels, min_code):
+    """GIF LZW with one clear code at the start and none after the table fills (a deferred clear:
+    the table stays at 4,096 entries and codes stay 12 bits wide)."""
+    clear = 1 << min_code
+    table = {(i,): i for i in range(clear)}
+    codes, next_code, width = [(clear, min_code + 1)], clear + 2, min_code + 1
+    w = (pixels[0],)
+    for p in pixels[1:]:
+        if w + (p,) in table:
+            w += (p,)
+            continue
+        codes.append((table[w], width))
+        if next_code < 4096:
+            table[w + (p,)] = next_code
+            next_code += 1
+            if next_code - 1 == 1 << width and width < 12:
+                width += 1
+        w = (p,)
+    codes += [(table[w], width), (clear + 1, width)]
+    acc = n = 0
+    data = bytearray()
+    for code, bits in codes:
+        acc |= code << n
+        n += bits
+        while n >= 8:
+            data.append(acc & 0xFF)
+            acc >>= 8
+            n -= 8
+    if n:
+        data.append(acc)
+    blocks = b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255] for i in range(0, len(data), 255))
+    return bytes([min_code]) + blocks + b"\0"
+def gif(width, height, flags, palette, frame, pixels, min_code):
+    left, top, w, h = frame
+    return (b"GIF89a" + struct.pack("<HHBBB", width, height, flags, 0, 0) + palette
+            + b"\x2c" + struct.pack("<HHHHB", left, top, w, h, 0) + lzw(pixels, min_code) + b"\x3b")
+rnd = random.Random(7)
+ramp = b"".join(bytes([i, (i * 3) & 255, 255 - i]) for i in range(256))
+# 96×96 noise: ~9,000 codes, so the 4,096-entry table fills and stays full (deferred clear).
+open("quirks/gif-deferred-clear.gif", "wb").write(
+    gif(96, 96, 0xF7, ramp, (0, 0, 96, 96), [rnd.randrange(256) for _ in range(96 * 96)], 8))
+# Neither a global nor a local colour table: decoders use a gray ramp.
+open("quirks/gif-no-palette.gif", "wb").write(gif(16, 16, 0x00, b"", (0, 0, 16, 16), [i % 4 for i in range(256)], 2))
+# A 24×24 frame at (4, 4) on a 16×16 screen: it reaches past the screen's edge.
+four = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])
+open("quirks/gif-frame-past-screen.gif", "wb").write(gif(16, 16, 0x81, four, (4, 4, 24, 24), [i % 4 for i in range(576)], 2))
+# An APNG whose acTL declares 2^31 frames: past the frame limit, but its default image is a PNG.
+png = open("images/png-rgb.png", "rb").read()
+actl = chunk(b"acTL", struct.pack(">II", 2**31, 0))
+open("quirks/apng-huge-frame-count.png", "wb").write(png[:33] + actl + png[33:])
+# A JPEG with 4 stray bytes before its DQT marker ("Corrupt JPEG data: 4 extraneous bytes before
+# marker 0xdb", which libjpeg only warns about), as Photoshop has written.
+jpg = open("images/jpeg-baseline.jpg", "rb").read()
+i = jpg.find(b"\xff\xdb")
+open("quirks/jpeg-extraneous-bytes.jpg", "wb").write(jpg[:i] + b"\x00\x01\x02\x03" + jpg[i:])
+
+# Damaged or hostile files that must be refused with the right code.
+rgb = bytearray(open("images/png-rgb.png", "rb").read())
+# One byte of the image data flipped: the IDAT CRC no longer matches (the probe's header read passes).
+idat = rgb.find(b"IDAT")
+bad = bytearray(rgb)
+bad[idat + 40] ^= 0xFF
+open("invalid/bad-crc.png", "wb").write(bad)
+# The zlib stream's compression method set to 15 (only 8, deflate, exists), CRC recomputed.
+length = struct.unpack(">I", rgb[idat - 4:idat])[0]
+data = bytearray(rgb[idat + 4:idat + 4 + length])
+data[0] = (data[0] & 0xF0) | 0x0F
+fixed = rgb[:idat - 4] + chunk(b"IDAT", bytes(data)) + rgb[idat + 8 + length:]
+open("invalid/bad-zlib.png", "wb").write(fixed)
+# An MP4 whose movie box lost its track (the 'trak' box type overwritten): damaged, not audio-only.
+mp4 = bytearray(open("video/h264.mp4", "rb").read())
+t = mp4.find(b"trak")
+mp4[t:t + 4] = b"xxxx"
+open("invalid/damaged-moov.mp4", "wb").write(mp4)
+# A decompression bomb: a 32×32 screen whose one frame reaches 65,535×66,601 pixels (Pillow's
+# decompression_bomb.gif shape), its data cut short.
+bomb = b"GIF89a" + struct.pack("<HHBBB", 32, 32, 0xF1, 0, 0) + bytes(12)
+bomb += b"\x2c" + struct.pack("<HHHHB", 0, 0xFF00, 0xFFFF, 0x0529, 0) + b"\x08\x01\x00"
+open("invalid/gif-bomb.gif", "wb").write(bomb)
+PY
+
 python3 - "$tmp" <<'PY'
 import random, struct, sys, zlib
 def chunk(kind, data):

@@ -288,7 +288,8 @@ public struct BatchPreparer: Sendable {
             return .failed(summary, nil, nil, nil)
         case .unsupported(let path, _):
             let ext = URL(fileURLWithPath: path).pathExtension
-            return .skipped(ext.isEmpty ? "no file extension: not an image or video" : "'.\(ext)' is not an image or video format Kimi takes", nil)
+            return .skipped(ext.isEmpty ? "not an image or video (by content; no file extension)"
+                                : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
             async let hashed = Self.source(path)
             let info: MediaInfo
@@ -340,9 +341,20 @@ public struct BatchPreparer: Sendable {
                                                   width: frame.image.width, height: frame.image.height, bytes: frame.image.bytes.count))
             }
             let plannedName = "video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
-            let written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
+            // A video file that cannot be written does not cost the frames already made: they are
+            // kept, with the failure as a diagnostic (unless there are none, or none were asked for).
+            var written: WrittenVideo?
+            var writeFailure: [Diagnostic] = []
+            do throws(MediaError) {
+                written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
+            } catch {
+                guard !frames.isEmpty else { throw error }
+                try? FileManager.default.removeItem(atPath: temporary + "/" + plannedName)
+                writeFailure = [Diagnostic(code: "video-failed", stage: error.stage,
+                                           message: "no video file: \(error.code.rawValue): \(error.description); the frames are kept")]
+            }
             return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, video: written.map { (plannedName, $0) },
-                                        diagnostics: diagnostics + (written?.diagnostics ?? [])), source)
+                                        diagnostics: diagnostics + (written?.diagnostics ?? []) + writeFailure), source)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             return .failed(error.summary, .video, source, info)
@@ -361,6 +373,11 @@ public struct BatchPreparer: Sendable {
         let source = input.path
         func identified(_ entry: ManifestEntry, _ s: Source?, _ info: MediaInfo?) -> ManifestEntry {
             var entry = entry
+            // What the probe found (e.g. a truncation allowed by --allow-truncated) is the entry's
+            // finding too, not only its probe's.
+            if let info, entry.status == .ok {
+                entry.diagnostics = info.diagnostics.filter { !entry.diagnostics.contains($0) } + entry.diagnostics
+            }
             entry.sha256 = s?.sha256
             entry.sourceBytes = s?.bytes
             entry.sourceModified = s?.modified

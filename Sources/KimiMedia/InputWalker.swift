@@ -1,8 +1,12 @@
 import Foundation
+import MediaCodecs
 import MediaCore
 
 /// Expands command-line inputs into the files to work on: files as given, folders walked
-/// recursively in sorted order, keeping files whose extension is media (``MediaExtensions``).
+/// recursively in sorted order, keeping the files that are media by content: a media extension
+/// (``MediaExtensions``) selects a file without reading it, any other file is kept when its first
+/// bytes are an image or video format kimi-media reads (``MediaProber/looksLikeMedia(path:)``) —
+/// the same decision as for a file named on the command line.
 ///
 /// Hidden entries (names starting with ".") inside folders are skipped unless `hidden`; symbolic
 /// links to files are followed, links to folders are not (so a link loop cannot trap the walk).
@@ -13,7 +17,7 @@ public enum InputWalker {
         /// A file, with its path relative to the folder it was found in (its name when given directly).
         case file(String, relative: String)
         case unreadable(String, MediaError.Summary)
-        /// A file in a walked folder that is not media by its extension.
+        /// A file in a walked folder that is not media by its content.
         case unsupported(String, relative: String)
 
         public var path: String {
@@ -68,7 +72,7 @@ public enum InputWalker {
                 walk(path, root: root, hidden: hidden, unsupported: unsupported, into: &inputs)
             } else if type == .typeRegular || (type == .typeSymbolicLink && isRegularFile(path)) {
                 let relative = String(path.dropFirst(root.count).drop { $0 == "/" })
-                if MediaExtensions.isMediaFile(named: name) {
+                if MediaExtensions.isMediaFile(named: name) || MediaProber.looksLikeMedia(path: path) {
                     inputs.append(.file(path, relative: relative))
                 } else if unsupported {
                     inputs.append(.unsupported(path, relative: relative))

@@ -40,7 +40,7 @@ public struct Preparer: Sendable {
     public func prepare(image path: String, info: MediaInfo) throws(MediaError) -> PreparedImage {
         let plan = ImagePlan.make(for: info, options: imageOptions, profile: profile)
         let resampler = Resampler(filter: imageOptions.filter, threads: threadsPerImage)
-        let encoded = try ImagePipeline.run(path: path, info: info, plan: plan, resampler: resampler)
+        let encoded = try ImagePipeline.run(path: path, info: info, plan: plan, resampler: resampler, limits: probeOptions.limits)
         guard Int64(encoded.bytes.count) <= imageOptions.maxBytes else {
             throw MediaError(.encodeFailed, path: path, stage: .encode,
                              "the prepared image is \(encoded.bytes.count) bytes, more than the budget of \(imageOptions.maxBytes)")

@@ -3,14 +3,16 @@ import MediaCore
 /// Runs an ``ImagePlan`` on one file: decode (with shrink-on-load) → resize → orient → encode.
 /// Every stage is its own function; each names the file in its errors.
 public enum ImagePipeline {
-    public static func run(path: String, info: MediaInfo, plan: ImagePlan, resampler: Resampler) throws(MediaError) -> EncodedImage {
+    public static func run(path: String, info: MediaInfo, plan: ImagePlan, resampler: Resampler,
+                           limits: MediaLimits = MediaLimits()) throws(MediaError) -> EncodedImage {
         let file = try MappedFile(path: path)
         let v = file.view
         if plan.passthrough {
+            try verify(v, format: info.format, path: path)
             return EncodedImage(bytes: Array(v.bytes), format: info.format, width: info.width, height: info.height,
                                 passthrough: true, diagnostics: plan.diagnostics)
         }
-        var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path)
+        var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
         resize(&image, plan: plan, resampler: resampler)
         image = image.oriented(plan.orientation)
         let bytes = try encode(image, plan: plan, path: path)
@@ -18,15 +20,43 @@ public enum ImagePipeline {
                             passthrough: false, diagnostics: plan.diagnostics + diagnostics)
     }
 
+    /// Proves that a file passed through byte for byte decodes, cheaply and without keeping pixels:
+    /// a JPEG at 1/8 DCT scale (warnings pass: every decoder takes them), a PNG by its CRCs and
+    /// inflated IDAT size (``PNGVerifier``), a WebP by a decode to a small size, a GIF by its first
+    /// frame. Damage is `corruptInput` (or `truncatedInput` where the data ends early).
+    static func verify(_ v: ByteView, format: MediaFormat, path: String) throws(MediaError) {
+        func damaged(_ error: MediaError) -> MediaError {
+            error.code == .truncatedInput ? error
+                : MediaError(.corruptInput, path: path, stage: .decode, "the file does not decode: \(error.message)", cause: error)
+        }
+        switch format {
+        case .jpeg:
+            do { _ = try JPEGCodec.decode(v, scale: 8, output: .interleaved, path: path) } catch { throw damaged(error) }
+        case .png:
+            try PNGVerifier.verify(v, path: path)
+        case .webp:
+            do { _ = try WebPCodec.decode(v, scaledTo: (16, 16), path: path) } catch { throw damaged(error) }
+        case .gif:
+            do { _ = try GIFDecoder.firstFrame(v, path: path) } catch {
+                do { _ = try FFmpegImage.decode(path: path, format: .gif, limits: MediaLimits()) } catch { throw damaged(error) }
+            }
+        default:
+            break
+        }
+    }
+
     /// Decodes the file at `path` as `plan` says (the pixels only; diagnostics are dropped).
-    public static func decode(path: String, info: MediaInfo, plan: ImagePlan) throws(MediaError) -> PixelImage {
+    public static func decode(path: String, info: MediaInfo, plan: ImagePlan, limits: MediaLimits = MediaLimits()) throws(MediaError) -> PixelImage {
         let file = try MappedFile(path: path)
-        return try decode(file.view, info: info, plan: plan, path: path).0
+        return try decode(file.view, info: info, plan: plan, path: path, limits: limits).0
     }
 
     /// Decode: JPEG by DCT scaling (to YCbCr planes when the output is JPEG), WebP by libwebp's
-    /// scaled decode, PNG and GIF (first frame) at full size.
-    static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String) throws(MediaError) -> (PixelImage, [Diagnostic]) {
+    /// scaled decode, PNG and GIF (first frame) at full size; HEIF/AVIF by libheif; TIFF, BMP, QOI,
+    /// JPEG XL and other FFmpeg image formats by FFmpeg. A GIF that giflib refuses (deferred LZW
+    /// clear codes, and the like) gets FFmpeg's decoder before it fails.
+    static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String,
+                       limits: MediaLimits = MediaLimits()) throws(MediaError) -> (PixelImage, [Diagnostic]) {
         switch info.format {
         case .jpeg:
             return try JPEGCodec.decode(v, scale: plan.jpegScaleDenominator, output: plan.format == .jpeg ? .planes : .interleaved, path: path)
@@ -35,7 +65,17 @@ public enum ImagePipeline {
         case .webp:
             return (try WebPCodec.decode(v, scaledTo: (plan.resizeWidth, plan.resizeHeight), path: path), [])
         case .gif:
-            return (try GIFDecoder.firstFrame(v, path: path), [])
+            do {
+                return (try GIFDecoder.firstFrame(v, path: path), [])
+            } catch where error.code == .decodeFailed {
+                guard let image = try? FFmpegImage.decode(path: path, format: .gif, limits: limits) else { throw error }
+                return (image, [Diagnostic(code: "decoder-fallback", stage: .decode,
+                                           message: "giflib refused the GIF (\(error.message)); FFmpeg's GIF decoder read it")])
+            }
+        case .heif, .avif:
+            return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, maxPixels: limits.maxPixels, path: path), [])
+        case .tiff, .bmp, .qoi, .jxl, .otherImage:
+            return (try FFmpegImage.decode(path: path, format: info.format, limits: limits), [])
         default:
             throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not an image format")
         }

@@ -39,18 +39,39 @@ struct SnifferTests {
         }
     }
 
+    @Test func namesWhatItConverts() {
+        let cases: [([UInt8], MediaFormat)] = [
+            ([0x1A, 0x45, 0xDF, 0xA3, 0x8B, 0x42, 0x82, 0x88] + ascii("matroska"), .mkv),
+            ([0x1A, 0x45, 0xDF, 0xA3, 0x87, 0x42, 0x82, 0x84] + ascii("webm"), .webm),
+            (box("ftyp", ascii("heic") + be32(0)), .heif),
+            (box("ftyp", ascii("avif") + be32(0)), .avif),
+            (box("ftyp", ascii("mif1") + be32(0) + ascii("mif1") + ascii("avif")), .avif),
+            (box("ftyp", ascii("mif1") + be32(0) + ascii("mif1") + ascii("heic")), .heif),
+            (ascii("BM") + [0, 0, 0, 0] + [0, 0, 0, 0] + [54, 0, 0, 0] + [40, 0, 0, 0], .bmp),
+            (ascii("II*\0") + [8, 0, 0, 0], .tiff),
+            (ascii("MM\0*") + [0, 0, 0, 8], .tiff),
+            (ascii("qoif") + be32(1) + be32(1) + [3, 0], .qoi),
+            ([0xFF, 0x0A, 0, 0], .jxl),
+            (ascii("YUV4MPEG2 W2 H2"), .y4m),
+            (ascii("OggS") + [0, 2], .ogg),
+            ([0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01, 0x0D, 0x01], .mxf),
+            ([0, 0, 1, 0xB3, 0x10], .otherVideo),
+            ((0..<3).flatMap { _ in [0x47] + [UInt8](repeating: 0xFF, count: 187) } + [0x47], .mpegts),
+            ((0..<3).flatMap { _ in [0, 0, 0, 0, 0x47] + [UInt8](repeating: 0xFF, count: 187) } + [0, 0, 0, 0, 0x47], .mpegts),
+        ]
+        for (bytes, format) in cases {
+            #expect(withView(bytes, Sniffer.sniff).format == format, "\(bytes.prefix(12)) is not \(format)")
+        }
+    }
+
     @Test func namesWhatItRefuses() {
         let cases: [([UInt8], String)] = [
-            ([0x1A, 0x45, 0xDF, 0xA3, 0x8B, 0x42, 0x82, 0x88] + ascii("matroska"), "Matroska"),
-            (box("ftyp", ascii("heic") + be32(0)), "HEIF"),
-            (box("ftyp", ascii("avif") + be32(0)), "AVIF"),
-            (ascii("BM") + [0, 0, 0, 0], "BMP"),
-            (ascii("II*\0") + [8, 0, 0, 0], "TIFF"),
             (ascii("RIFF") + le32(4) + ascii("WAVE"), "RIFF WAVE"),
-            ([0, 0, 1, 0xB3, 0x10], "elementary stream"),
             (ascii("hello, world\n"), "text"),
+            (ascii("%PDF-1.4\n"), "PDF"),
             ([0x00, 0xFE, 0x13, 0x80, 0x02], "unrecognised"),
             ([0xFF, 0xD8], "unrecognised"),  // too short for a JPEG signature
+            (ascii("BM") + [0, 0, 0, 0], "unrecognised"),  // "BM" without a DIB header is not a bitmap
         ]
         for (bytes, detail) in cases {
             let result = withView(bytes, Sniffer.sniff)

@@ -16,15 +16,22 @@ let invalidExpectations: [String: MediaError.Code] = [
     "random.jpg": .unsupportedFormat,
     "text.mp4": .unsupportedFormat,
     "audio-only.mp4": .unsupportedFormat,
-    "matroska.mkv": .unsupportedFormat,
+    "damaged-moov.mp4": .corruptInput,
+    "gif-bomb.gif": .limitExceeded,
+    "bad-crc.png": .corruptInput,
+    "bad-zlib.png": .corruptInput,
     "huge-dimensions.png": .limitExceeded,
     "huge-dimensions.jpg": .limitExceeded,
     "huge-screen.gif": .limitExceeded,
 ]
 
+/// Invalid fixtures whose headers are sound: the probe passes them, and the damage is found when
+/// the image is decoded (or, for a pass-through, verified).
+let damagedBeyondHeaders: Set<String> = ["bad-crc.png", "bad-zlib.png"]
+
 @Suite("Probe: invalid and hostile fixtures")
 struct InvalidFixtureTests {
-    @Test(arguments: invalidExpectations.keys.sorted())
+    @Test(arguments: invalidExpectations.keys.sorted().filter { !damagedBeyondHeaders.contains($0) })
     func exactErrorCode(_ name: String) throws {
         let path = Fixture.invalid(name)
         let error = #expect(throws: MediaError.self) { try MediaProber.probe(path: path) }
@@ -32,6 +39,23 @@ struct InvalidFixtureTests {
         #expect(error?.path == path)
         #expect(error?.stage == .probe)
         #expect(error?.description.hasPrefix("\(path): probe: ") == true)
+    }
+
+    /// A PNG inside the box would be passed through byte for byte: the pass-through must prove it
+    /// decodes (CRCs, inflate), and these do not.
+    @Test(arguments: damagedBeyondHeaders.sorted())
+    func damageFoundWhenPassingThrough(_ name: String) throws {
+        let path = Fixture.invalid(name)
+        let info = try MediaProber.probe(path: path)
+        let plan = ImagePlan.make(for: info, options: ImageOptions())
+        #expect(plan.passthrough)
+        let error = #expect(throws: MediaError.self) { try ImagePipeline.run(path: path, info: info, plan: plan, resampler: Resampler()) }
+        #expect(error?.code == invalidExpectations[name])
+        #expect(error?.stage == .decode)
+        // Re-encoding finds it too (libpng reads the same data).
+        var resized = plan
+        resized.passthrough = false
+        #expect(throws: MediaError.self) { try ImagePipeline.run(path: path, info: info, plan: resized, resampler: Resampler()) }
     }
 
     @Test func everyInvalidFixtureHasAnExpectation() {
@@ -48,7 +72,8 @@ struct InvalidFixtureTests {
             }
         }
         #expect(message("audio-only.mp4").contains("no video stream"))
-        #expect(message("matroska.mkv").contains("Matroska"))
+        #expect(message("damaged-moov.mp4").contains("damaged"))
+        #expect(message("gif-bomb.gif").contains("65535×66601"))
         #expect(message("text.mp4").contains("text"))
         #expect(message("huge-dimensions.png").contains("100000×100000"))
         #expect(message("truncated.mp4").contains("mdat"))

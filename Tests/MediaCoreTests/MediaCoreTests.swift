@@ -27,8 +27,13 @@ struct MediaCoreTests {
     }
 
     @Test func formatsKnowTheirKindAndMime() {
-        #expect(MediaFormat.allCases.filter { $0.kind == .image } == [.png, .jpeg, .webp, .gif])
-        #expect(MediaFormat.allCases.filter { $0.kind == .video }.count == 8)
+        #expect(MediaFormat.allCases.filter { $0.kind == .image && $0.isAccepted } == [.png, .jpeg, .webp, .gif])
+        #expect(MediaFormat.allCases.filter { $0.kind == .video && $0.isAccepted }.count == 8)
+        // Converted formats have a kind but the API does not take them as they are.
+        #expect(MediaFormat.heif.kind == .image && !MediaFormat.heif.isAccepted)
+        #expect(MediaFormat.mkv.kind == .video && !MediaFormat.mkv.isAccepted)
+        #expect(!APILimits.default.accepts(format: .heif, bytes: 1000))
+        #expect(MediaFormat.otherVideo.rawValue == "video" && MediaFormat.otherImage.rawValue == "image")
         #expect(MediaFormat.threeGP.rawValue == "3gp")
         #expect(MediaFormat.threeGP.mimeType == "video/3gpp")
         #expect(MediaFormat.jpeg.fileExtension == "jpg")

@@ -33,6 +33,32 @@ struct VideoEncodePlanTests {
         #expect(plan(info(width: 1920, height: 1080, rotation: 90)).action == .passthrough)
     }
 
+    /// libx264 refuses odd sides in 4:2:0: a 2.39:1 4K film fits to 2048×871 and is written 2048×870;
+    /// an odd screen recording in another codec is written one pixel smaller on each odd side.
+    @Test func encodedSidesAreEven() {
+        let film = plan(info(width: 3840, height: 1634))
+        #expect(VideoPlan.make(for: info(width: 3840, height: 1634), options: VideoOptions()).height == 871)
+        #expect(film.video == .encode && (film.width, film.height) == (2048, 870))
+        let screen = plan(info(.webm, codec: "vp9", width: 1279, height: 719))
+        #expect(screen.video == .encode && (screen.width, screen.height) == (1278, 718))
+        // --max-side that yields an odd side.
+        let boxed = plan(info(width: 478, height: 200), VideoOptions(maxSide: 301))
+        #expect((boxed.width, boxed.height) == (300, 126))
+        // Copied H.264 keeps its odd size: nothing is encoded.
+        #expect(plan(info(.mkv, width: 1279, height: 719)).video == .copy)
+    }
+
+    /// Containers the API does not take: H.264 is remuxed, other codecs encoded; `convert` says so.
+    @Test func conversionOfRefusedContainers() {
+        var mkv = info(.mkv)
+        mkv.accepted = false
+        #expect(Conversion.needed(for: mkv) == .remux)
+        var ts = info(.mpegts, codec: "mpeg2video")
+        ts.accepted = false
+        #expect(Conversion.needed(for: ts) == .encode)
+        #expect(Conversion.needed(for: info()) == nil)
+    }
+
     @Test func wrongContainerOnlyIsRemuxed() {
         let p = plan(info(.mov))
         #expect(p.action == .write && p.video == .copy && p.reasons == ["the container is mov, not MP4"])

@@ -25,6 +25,8 @@
     X(avformat, AVFormatContext *, avformat_alloc_context, (void), ()) \
     X(avformat, int, avformat_open_input, (AVFormatContext **ps, const char *url, const AVInputFormat *fmt, AVDictionary **options), (ps, url, fmt, options)) \
     X(avformat, const AVInputFormat *, av_find_input_format, (const char *short_name), (short_name)) \
+    X(avformat, const AVInputFormat *, av_probe_input_format3, (const AVProbeData *pd, int is_opened, int *score_ret), (pd, is_opened, score_ret)) \
+    X(avutil, const AVPixFmtDescriptor *, av_pix_fmt_desc_get, (enum AVPixelFormat pix_fmt), (pix_fmt)) \
     X(avformat, int, avformat_find_stream_info, (AVFormatContext *ic, AVDictionary **options), (ic, options)) \
     X(avformat, int, av_find_best_stream, (AVFormatContext *ic, enum AVMediaType type, int wanted, int related, const AVCodec **decoder, int flags), (ic, type, wanted, related, decoder, flags)) \
     X(avformat, int, avformat_index_get_entries_count, (const AVStream *st), (st)) \
@@ -98,6 +100,15 @@ KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_DECLARE_VOID)
 /// function above, once; later calls return the first result. 0 on success; otherwise -1 with a
 /// message in `error` (e.g. dlerror's "libavformat.so.59: cannot open shared object file").
 int kimi_ffmpeg_load(char *error, size_t error_size);
+
+/// FFmpeg's best guess of the demuxer for a file that starts with `size` bytes at `data`
+/// (`av_probe_input_format3` on a zero-padded copy; no file name, so by content alone): its short
+/// name, or NULL; `score` receives the certainty (0–100).
+const char *kimi_probe_format_name(const uint8_t *data, int size, int *score);
+
+/// Whether a pixel format carries alpha (AV_PIX_FMT_FLAG_ALPHA, palettes excluded: FFmpeg flags
+/// every PAL8 format so, whether or not a colour is transparent).
+int kimi_pix_fmt_has_alpha(enum AVPixelFormat format);
 
 /// The display matrix of a stream (9 int32 values), or NULL.
 const int32_t *kimi_stream_display_matrix(const AVStream *stream);

@@ -16,11 +16,13 @@ enum Integrity: Equatable {
         case .jpeg: jpeg(v)
         case .webp, .avi: riff(v)
         case .mp4, .mov, .threeGP: isoBMFF(v)
-        case .webm: ebml(v)
+        case .webm, .mkv: ebml(v)
         case .flv: flv(v)
         case .wmv: asf(v)
         case .mpeg: mpegPS(v)
         case .gif, .unsupported: .complete  // GIF: the giflib record walk finds a missing trailer.
+        // The converted formats: their decoders (FFmpeg, libheif) find damage and truncation.
+        case .heif, .avif, .tiff, .bmp, .qoi, .jxl, .otherImage, .mpegts, .ogg, .mxf, .y4m, .otherVideo: .complete
         }
     }
 

@@ -21,7 +21,7 @@ enum Sniffer {
             case nil: return unsupported("RIFF data")
             }
         }
-        if v.matches("ftyp", at: 4), let brand = v.fourCC(8) { return isoBMFF(brand: brand) }
+        if v.matches("ftyp", at: 4), let brand = v.fourCC(8) { return isoBMFF(v, brand: brand) }
         if let box = v.fourCC(4), ["moov", "mdat", "wide", "free", "skip", "pnot"].contains(box), v.u32be(0) != nil {
             return Result(format: .mov)  // QuickTime files written before `ftyp` existed.
         }
@@ -31,24 +31,67 @@ enum Sniffer {
         }
         if v.matches("FLV", at: 0), v.u8(3) == 1 { return Result(format: .flv) }
         if v.u32be(0) == 0x0000_01BA { return Result(format: .mpeg) }
+        // Formats the API does not take but that `prepare` converts.
+        if isTransportStream(v) { return Result(format: .mpegts) }
+        if v.matches("OggS", at: 0) { return Result(format: .ogg) }
+        if v.matches(bytes: [0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01], at: 0) { return Result(format: .mxf) }
+        if v.matches("YUV4MPEG2", at: 0) { return Result(format: .y4m) }
+        if v.matches("II*\0", at: 0) || v.matches("MM\0*", at: 0) { return Result(format: .tiff) }
+        if isBMP(v) { return Result(format: .bmp) }
+        if v.matches("qoif", at: 0) { return Result(format: .qoi) }
+        if v.matches(bytes: [0xFF, 0x0A], at: 0)
+            || v.matches(bytes: [0, 0, 0, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A], at: 0) {
+            return Result(format: .jxl)
+        }
+        if v.u32be(0) == 0x0000_01B3 { return Result(format: .otherVideo, detail: "mpegvideo") }  // an MPEG-1/2 elementary stream
         return unsupported(otherContent(v))
+    }
+
+    /// MPEG transport streams: a 0x47 sync byte every 188 bytes (TS), or every 192 with a 4-byte
+    /// time code before each packet (M2TS/MTS of camcorders and Blu-ray).
+    private static func isTransportStream(_ v: ByteView) -> Bool {
+        for (offset, size) in [(0, 188), (4, 192)] where v.count >= offset + 2 * size + 1 {
+            if (0..<3).allSatisfy({ v.u8(offset + $0 * size) == 0x47 }) { return true }
+        }
+        return v.count < 3 * 188 && v.u8(0) == 0x47 && v.u8(188) == 0x47
+    }
+
+    /// BMP: "BM", then a DIB header whose size is one of the versions Windows and OS/2 wrote.
+    private static func isBMP(_ v: ByteView) -> Bool {
+        guard v.matches("BM", at: 0), let header = v.u32le(14) else { return false }
+        return [12, 16, 40, 52, 56, 64, 108, 124].contains(header)
+    }
+
+    /// Content our sniff already names as something that is neither image nor video (text, PDF,
+    /// audio with a signature, an empty file): FFmpeg's guess is not asked for it.
+    static func isTextOrKnownOther(_ result: Result) -> Bool {
+        result.format == .unsupported && ["empty file", "text", "PDF document", "FLAC audio", "MP3 audio"].contains(result.detail)
     }
 
     private static func unsupported(_ detail: String) -> Result { Result(format: .unsupported, detail: detail) }
 
-    /// ISO base media files: the major brand tells MP4, QuickTime, 3GPP and HEIF/AVIF apart.
-    private static func isoBMFF(brand: String) -> Result {
+    /// ISO base media files: the major brand tells MP4, QuickTime, 3GPP and HEIF/AVIF apart (a
+    /// HEIF with a generic `mif1`/`msf1` major brand is AVIF when `avif` is among its compatible brands).
+    private static func isoBMFF(_ v: ByteView, brand: String) -> Result {
         switch brand {
-        case "qt  ": Result(format: .mov)
-        case _ where brand.hasPrefix("3gp") || brand.hasPrefix("3g2"): Result(format: .threeGP)
-        case "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1": unsupported("HEIF image")
-        case "avif", "avis": unsupported("AVIF image")
-        case "crx ": unsupported("Canon raw image")
-        default: Result(format: .mp4)
+        case "qt  ": return Result(format: .mov)
+        case _ where brand.hasPrefix("3gp") || brand.hasPrefix("3g2"): return Result(format: .threeGP)
+        case "avif", "avis": return Result(format: .avif)
+        case "mif1", "msf1", "miaf":
+            let size = Int(v.u32be(0) ?? 0)
+            var offset = 16
+            while offset + 4 <= min(size, 256) {
+                if v.fourCC(offset) == "avif" || v.fourCC(offset) == "avis" { return Result(format: .avif) }
+                offset += 4
+            }
+            return Result(format: .heif)
+        case "heic", "heix", "heim", "heis", "hevc", "hevx": return Result(format: .heif)
+        case "crx ": return unsupported("Canon raw image")
+        default: return Result(format: .mp4)
         }
     }
 
-    /// EBML files: WebM is accepted, other Matroska is not. Reads the DocType element (0x4282)
+    /// EBML files: WebM is accepted, other Matroska is converted. Reads the DocType element (0x4282)
     /// inside the EBML header.
     private static func ebml(_ v: ByteView) -> Result {
         guard let header = EBML.element(v, at: 0), let payload = header.payload else {
@@ -58,7 +101,7 @@ enum Sniffer {
         while offset < payload.upperBound, let child = EBML.element(v, at: offset), let body = child.payload {
             if child.id == 0x4282 {
                 let docType = String(decoding: v.slice(body.lowerBound, body.count).bytes, as: UTF8.self)
-                return docType == "webm" ? Result(format: .webm) : unsupported("Matroska video (DocType \(docType))")
+                return Result(format: docType == "webm" ? .webm : .mkv)
             }
             offset = body.upperBound
         }
@@ -67,16 +110,10 @@ enum Sniffer {
 
     private static func otherContent(_ v: ByteView) -> String {
         if v.count == 0 { return "empty file" }
-        if v.matches("BM", at: 0) { return "BMP image" }
-        if v.matches("II*\0", at: 0) || v.matches("MM\0*", at: 0) { return "TIFF image" }
         if v.matches("%PDF", at: 0) { return "PDF document" }
-        if v.matches("OggS", at: 0) { return "Ogg media" }
         if v.matches("fLaC", at: 0) { return "FLAC audio" }
         if v.matches("ID3", at: 0) { return "MP3 audio" }
-        if v.u8(0) == 0x47, v.u8(188) == 0x47 { return "MPEG transport stream" }
-        if v.u32be(0) == 0x0000_01B3 { return "MPEG video elementary stream (not in a program stream)" }
         if v.u32be(0) == 0x0000_000C, v.matches("jP  ", at: 4) { return "JPEG 2000 image" }
-        if v.matches(bytes: [0xFF, 0x0A], at: 0) { return "JPEG XL image" }
         // Text: valid UTF-8 (allowing a character cut at the 512-byte edge) without control characters.
         let head = Array(v.slice(0, 512).bytes)
         let noControls = head.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 0x20 && $0 != 0x7F) }

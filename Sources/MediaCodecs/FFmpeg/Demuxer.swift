@@ -28,7 +28,9 @@ final class Demuxer {
     /// unless `analyze` is false (containers whose headers already give the codec parameters; the
     /// analysis decodes a frame or two, ~40 ms at 4K). Wraps `avformat_open_input` and
     /// `avformat_find_stream_info`.
-    init(path: String, formatName: String, limits: MediaLimits, analyze: Bool = true) throws(FFmpegError) {
+    /// `formatName` `nil` lets FFmpeg choose the demuxer from the content. Decoders that the stream-info
+    /// pass opens refuse frames above ``MediaLimits/maxPixels`` (their `max_pixels` option).
+    init(path: String, formatName: String?, limits: MediaLimits, analyze: Bool = true) throws(FFmpegError) {
         if let why = FFmpegRuntime.loadError { throw .notLoaded(why) }
         deadline = .allocate(capacity: 1)
         deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
@@ -40,7 +42,7 @@ final class Demuxer {
         context.pointee.probesize = Int64(limits.probeBytes)
         context.pointee.max_analyze_duration = Int64(limits.analyzeSeconds * Double(KIMI_AV_TIME_BASE))
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
-        let status = kimi_avformat_open_input(&optional, path, kimi_av_find_input_format(formatName), nil)
+        let status = kimi_avformat_open_input(&optional, path, formatName.flatMap { kimi_av_find_input_format($0) }, nil)
         guard status >= 0, let opened = optional else {
             let expired = Self.monotonicNanoseconds() > deadline.pointee
             deadline.deallocate()  // avformat_open_input frees the context on failure
@@ -49,7 +51,10 @@ final class Demuxer {
         context = opened
         self.context = context
         guard analyze else { return }
-        let info = kimi_avformat_find_stream_info(context, nil)
+        var options = [OpaquePointer?](repeating: nil, count: max(1, Int(context.pointee.nb_streams)))
+        for i in 0..<Int(context.pointee.nb_streams) { _ = kimi_av_dict_set(&options[i], "max_pixels", String(limits.maxPixels), 0) }
+        let info = options.withUnsafeMutableBufferPointer { kimi_avformat_find_stream_info(context, $0.baseAddress) }
+        for i in options.indices { kimi_av_dict_free(&options[i]) }
         // FFmpeg may report an interrupted read as invalid data: the clock says which it was.
         try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")
     }

@@ -1,4 +1,5 @@
 import CFFmpegLoader
+import MediaCore
 
 /// A failed FFmpeg call: the function, its negative `AVERROR` code and `av_strerror`'s text.
 public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -26,6 +27,16 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(function): \(text)" }
+
+    /// The ``MediaError`` code a failure of opening or reading a file means.
+    var mediaCode: MediaError.Code {
+        switch code {
+        case KIMI_AVERROR_EXIT: .limitExceeded  // the probe deadline passed
+        case kimi_averror(ENOENT), kimi_averror(EACCES), kimi_averror(EIO), kimi_averror(EISDIR): .io
+        case kimi_averror(ENOMEM), kimi_averror(ENOSYS): .decodeFailed  // ENOSYS: FFmpeg not loadable
+        default: .corruptInput
+        }
+    }
 
     /// The one status check for FFmpeg calls: negative results become errors.
     @discardableResult

@@ -88,9 +88,10 @@ public enum FrameExtractor {
         func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
             MediaError(.decodeFailed, path: path, stage: .decode, message, cause: cause)
         }
-        guard let name = VideoProbe.demuxerName(info.format) else {
+        guard info.kind == .video else {
             throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not a video container")
         }
+        let name = VideoProbe.demuxerName(info.format)
         let demuxer: Demuxer
         let decoder: VideoDecoder
         let stream: UnsafeMutablePointer<AVStream>
@@ -98,7 +99,8 @@ public enum FrameExtractor {
             // Keyframes from MP4/MOV/3GP or Matroska/WebM: their headers carry the codec parameters
             // (the probe already checked them), so the stream-info pass is skipped; `model` and
             // `every:` need its frame-rate analysis.
-            let headersSuffice = plan.frames == .keyframes && (name == "mov" || name == "matroska")
+            // Other Matroska files may hold any codec, whose parameters the headers may not carry.
+            let headersSuffice = plan.frames == .keyframes && [.mp4, .mov, .threeGP, .webm].contains(info.format)
             demuxer = try Demuxer(path: path, formatName: name, limits: limits, analyze: !headersSuffice)
             guard let video = demuxer.videoStream else {
                 throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")

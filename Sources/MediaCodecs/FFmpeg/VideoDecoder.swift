@@ -18,7 +18,8 @@ final class VideoDecoder {
 
     /// Opens the decoder for `stream`'s codec with `threads` threads (frame and slice threading:
     /// consecutive keyframes are independent, so frame threads decode several at once).
-    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 1) throws(FFmpegError) {
+    /// `maxPixels` makes the decoder refuse larger frames before allocating them (`max_pixels`).
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 1, maxPixels: Int? = nil) throws(FFmpegError) {
         guard let codec = kimi_avcodec_find_decoder(stream.pointee.codecpar.pointee.codec_id) else {
             throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "avcodec_find_decoder")
         }
@@ -37,6 +38,7 @@ final class VideoDecoder {
         context.pointee.thread_count = Int32(max(1, threads))
         context.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         context.pointee.pkt_timebase = stream.pointee.time_base
+        if let maxPixels { context.pointee.max_pixels = Int64(maxPixels) }
         try FFmpegError.check(kimi_avcodec_open2(context, codec, nil), "avcodec_open2")
     }
 

@@ -6,33 +6,45 @@ import MediaCore
 /// needs to learn the codec parameters (bounded by ``MediaLimits/probeBytes`` and
 /// ``MediaLimits/analyzeSeconds``).
 enum VideoProbe {
-    /// FFmpeg's demuxer for each container, forced so that FFmpeg reads the file as what we sniffed.
+    /// FFmpeg's demuxer for each container, forced so that FFmpeg reads the file as what we
+    /// sniffed; `nil` (``MediaFormat/otherVideo``) lets FFmpeg choose from the content.
     static func demuxerName(_ format: MediaFormat) -> String? {
         switch format {
         case .mp4, .mov, .threeGP: "mov"
         case .mpeg: "mpeg"
         case .avi: "avi"
         case .flv: "flv"
-        case .webm: "matroska"
+        case .webm, .mkv: "matroska"
         case .wmv: "asf"
+        case .mpegts: "mpegts"
+        case .ogg: "ogg"
+        case .mxf: "mxf"
+        case .y4m: "yuv4mpegpipe"
         default: nil
         }
     }
 
     static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
         let truncated = try context.checkIntegrity(format, file.view)
-        guard let name = demuxerName(format) else { throw context.error(.unsupportedFormat, "no demuxer for \(format.rawValue)") }
+        let name = demuxerName(format)
         let demuxer: Demuxer
         do {
             demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
         } catch {
             // A truncated file that FFmpeg cannot open (e.g. its index was at the end) fails as truncated.
-            let code = truncated && code(for: error) == .corruptInput ? .truncatedInput : code(for: error)
+            let code = truncated && error.mediaCode == .corruptInput ? .truncatedInput : error.mediaCode
             throw context.error(code, "cannot read the \(format.rawValue) container", cause: error)
         }
         guard let stream = demuxer.videoStream else {
-            let audio = demuxer.streams.contains { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
-            throw context.error(.unsupportedFormat, audio ? "has no video stream (audio only)" : "has no video stream")
+            let types = demuxer.streams.map { $0.pointee.codecpar.pointee.codec_type }
+            if types.contains(AVMEDIA_TYPE_AUDIO) { throw context.error(.unsupportedFormat, "has no video stream (audio only)") }
+            // A container whose header lists no stream FFmpeg can read (e.g. an MP4 with a damaged
+            // `moov`) is broken, not of another kind.
+            if types.allSatisfy({ $0 == AVMEDIA_TYPE_UNKNOWN || $0 == AVMEDIA_TYPE_DATA }) {
+                throw context.error(.corruptInput, types.isEmpty ? "the container lists no stream (damaged header)"
+                                        : "the container lists no readable stream (damaged header)")
+            }
+            throw context.error(.unsupportedFormat, "has no video stream")
         }
         let parameters = stream.pointee.codecpar.pointee
         let storedWidth = Int(parameters.width), storedHeight = Int(parameters.height)
@@ -84,15 +96,6 @@ enum VideoProbe {
 
     private static func pixelFormatName(_ format: Int32) -> String? {
         format < 0 ? nil : kimi_av_get_pix_fmt_name(AVPixelFormat(rawValue: format)).map { String(cString: $0) }
-    }
-
-    private static func code(for error: FFmpegError) -> MediaError.Code {
-        switch error.code {
-        case KIMI_AVERROR_EXIT: .limitExceeded  // the probe deadline passed
-        case kimi_averror(ENOENT), kimi_averror(EACCES), kimi_averror(EIO), kimi_averror(EISDIR): .io
-        case kimi_averror(ENOMEM), kimi_averror(ENOSYS): .decodeFailed  // ENOSYS: FFmpeg not loadable
-        default: .corruptInput
-        }
     }
 }
 

@@ -34,9 +34,10 @@ public enum VideoTranscoder {
         func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
             MediaError(.encodeFailed, path: path, stage: .encode, message, cause: cause)
         }
-        guard let name = VideoProbe.demuxerName(info.format) else {
+        guard info.kind == .video else {
             throw MediaError(.unsupportedFormat, path: path, stage: .encode, "\(info.format.rawValue) is not a video container")
         }
+        let name = VideoProbe.demuxerName(info.format)
         let job: TranscodeJob
         do {
             let demuxer = try Demuxer(path: path, formatName: name, limits: limits)

@@ -41,10 +41,25 @@ enum GIFDecoder {
         let screenWidth = Int(gif.pointee.SWidth), screenHeight = Int(gif.pointee.SHeight)
         let desc = gif.pointee.Image
         let left = Int(desc.Left), top = Int(desc.Top), width = Int(desc.Width), height = Int(desc.Height)
-        guard let map = desc.ColorMap ?? gif.pointee.SColorMap, let colors = map.pointee.Colors else {
-            throw fail("the GIF frame has no colour table", .decodeFailed)
+        // A GIF with neither a local nor a global colour table gets a gray ramp, as Pillow and
+        // FFmpeg read it (the format leaves the colours to the decoder then).
+        let grayRamp = (0..<256).map { GifColorType(Red: UInt8($0), Green: UInt8($0), Blue: UInt8($0)) }
+        let map = desc.ColorMap ?? gif.pointee.SColorMap
+        let mapSize = map.map { Int($0.pointee.ColorCount) } ?? 256
+        return try grayRamp.withUnsafeBufferPointer { ramp throws(MediaError) -> PixelImage in
+            guard let colors = map?.pointee.Colors ?? UnsafeMutablePointer(mutating: ramp.baseAddress) else {
+                throw fail("the GIF frame has no colour table", .decodeFailed)
+            }
+            return try composeFrame(reader, colors: colors, mapSize: mapSize, transparentIndex: transparentIndex, fail: fail)
         }
-        let mapSize = Int(map.pointee.ColorCount)
+    }
+
+    private static func composeFrame(_ reader: GIFReader, colors: UnsafeMutablePointer<GifColorType>, mapSize: Int, transparentIndex: Int?,
+                                     fail: (String, MediaError.Code) -> MediaError) throws(MediaError) -> PixelImage {
+        let gif = reader.gif
+        let screenWidth = Int(gif.pointee.SWidth), screenHeight = Int(gif.pointee.SHeight)
+        let desc = gif.pointee.Image
+        let left = Int(desc.Left), top = Int(desc.Top), width = Int(desc.Width), height = Int(desc.Height)
         let channels = transparentIndex == nil ? 3 : 4
         let canvas = Plane(width: screenWidth, height: screenHeight, channels: channels)
         // Outside the first frame: transparent, or the background colour when nothing is transparent.

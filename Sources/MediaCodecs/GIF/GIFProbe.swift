@@ -31,11 +31,23 @@ enum GIFProbe {
             }
             switch type {
             case IMAGE_DESC_RECORD_TYPE:
-                guard DGifGetImageDesc(gif) == KIMI_GIF_OK else { try recordFailure(gif, atEnd(), frames, &context); break walk }
+                let descriptor = reader.offset  // Left, Top, Width, Height (little-endian), flags
+                guard DGifGetImageDesc(gif) == KIMI_GIF_OK else {
+                    // A frame far larger than its file (a decompression bomb) is refused for its
+                    // size, whatever else is wrong after it.
+                    if let left = v.u16le(descriptor), let top = v.u16le(descriptor + 2),
+                       let w = v.u16le(descriptor + 4), let h = v.u16le(descriptor + 6) {
+                        try context.checkPixels(Int(left) + Int(w), Int(top) + Int(h))
+                    }
+                    try recordFailure(gif, atEnd(), frames, &context)
+                    break walk
+                }
                 frames += 1
                 try context.checkFrames(frames)
                 let image = gif.pointee.Image
-                try context.checkPixels(Int(image.Width), Int(image.Height))
+                // The area a frame reaches (its offset plus its size, as Pillow counts a frame past
+                // the screen), so a tiny file cannot make a decoder expand gigapixels.
+                try context.checkPixels(Int(image.Left) + Int(image.Width), Int(image.Top) + Int(image.Height))
                 if image.Interlace { interlaced = true }
                 var size: Int32 = 0
                 var block: UnsafeMutablePointer<GifByteType>?

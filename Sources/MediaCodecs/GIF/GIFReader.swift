@@ -44,6 +44,9 @@ final class GIFReader {
         cursor.deallocate()
     }
 
+    /// Bytes handed to giflib so far.
+    var offset: Int { cursor.pointee.offset }
+
     /// Whether every byte has been handed to giflib.
     var atEnd: Bool { cursor.pointee.offset >= cursor.pointee.count }
 

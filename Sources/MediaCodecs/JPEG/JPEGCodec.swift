@@ -19,6 +19,7 @@ enum JPEGCodec {
         guard let d = TurboJPEGDecompressor() else { throw failure(path, .decode, "tjInitDecompress failed", nil) }
         let header: (width: Int, height: Int, subsampling: Int32, colorspace: Int32)
         do { header = try d.header(v) } catch { throw failure(path, .decode, "invalid JPEG header", error) }
+        if header.subsampling < 0 { return try JPEGFallback.decode(v, scale: scale, path: path) }
         let factor = tjscalingfactor(num: 1, denom: Int32(scale))
         let width = Int(kimi_tjscaled(Int32(header.width), factor)), height = Int(kimi_tjscaled(Int32(header.height), factor))
         let source = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -32,30 +33,41 @@ enum JPEGCodec {
                 throw failure(path, .decode, "cannot decode the JPEG", error)
             }
         }
-        let cmyk = header.colorspace == Int32(TJCS_CMYK.rawValue) || header.colorspace == Int32(TJCS_YCCK.rawValue)
-        let gray = header.subsampling == Int32(TJSAMP_GRAY.rawValue)
-        if cmyk {
-            let buffer = Plane(width: width, height: height, channels: 4)
-            try run(tjDecompress2(d.handle, source, UInt(v.count), buffer.base, Int32(width), Int32(buffer.rowBytes), Int32(height),
-                                  Int32(TJPF_CMYK.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
-            return (PixelImage(layout: .rgb, planes: [rgb(fromInvertedCMYK: buffer)]), diagnostics)
+        func decodeWithTurboJPEG() throws(MediaError) -> (PixelImage, [Diagnostic]) {
+            let cmyk = header.colorspace == Int32(TJCS_CMYK.rawValue) || header.colorspace == Int32(TJCS_YCCK.rawValue)
+            let gray = header.subsampling == Int32(TJSAMP_GRAY.rawValue)
+            if cmyk {
+                let buffer = Plane(width: width, height: height, channels: 4)
+                try run(tjDecompress2(d.handle, source, UInt(v.count), buffer.base, Int32(width), Int32(buffer.rowBytes), Int32(height),
+                                      Int32(TJPF_CMYK.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
+                return (PixelImage(layout: .rgb, planes: [rgb(fromInvertedCMYK: buffer)]), diagnostics)
+            }
+            if output == .interleaved {
+                let plane = Plane(width: width, height: height, channels: gray ? 1 : 3)
+                let format = gray ? TJPF_GRAY : TJPF_RGB
+                try run(tjDecompress2(d.handle, source, UInt(v.count), plane.base, Int32(width), Int32(plane.rowBytes), Int32(height),
+                                      Int32(format.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
+                return (PixelImage(layout: gray ? .gray : .rgb, planes: [plane]), diagnostics)
+            }
+            let planes = (0..<(gray ? 1 : 3)).map { i in
+                Plane(width: Int(tjPlaneWidth(Int32(i), Int32(width), header.subsampling)),
+                      height: Int(tjPlaneHeight(Int32(i), Int32(height), header.subsampling)), channels: 1)
+            }
+            var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base)
+            var strides: [Int32] = planes.map { Int32($0.rowBytes) }
+            try run(tjDecompressToYUVPlanes(d.handle, source, UInt(v.count), &pointers, Int32(width), &strides, Int32(height),
+                                            TJFLAG_ACCURATEDCT), "tjDecompressToYUVPlanes")
+            return (PixelImage(layout: gray ? .gray : .ycbcr, planes: planes), diagnostics)
         }
-        if output == .interleaved {
-            let plane = Plane(width: width, height: height, channels: gray ? 1 : 3)
-            let format = gray ? TJPF_GRAY : TJPF_RGB
-            try run(tjDecompress2(d.handle, source, UInt(v.count), plane.base, Int32(width), Int32(plane.rowBytes), Int32(height),
-                                  Int32(format.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
-            return (PixelImage(layout: gray ? .gray : .rgb, planes: [plane]), diagnostics)
+
+        do throws(MediaError) {
+            return try decodeWithTurboJPEG()
+        } catch {
+            // What TurboJPEG refuses, libjpeg's own API may still decode (it did for every such
+            // file seen so far); TurboJPEG's error is the one reported when it fails too.
+            guard let fallback = try? JPEGFallback.decode(v, scale: scale, path: path) else { throw error }
+            return (fallback.0, diagnostics + fallback.1)
         }
-        let planes = (0..<(gray ? 1 : 3)).map { i in
-            Plane(width: Int(tjPlaneWidth(Int32(i), Int32(width), header.subsampling)),
-                  height: Int(tjPlaneHeight(Int32(i), Int32(height), header.subsampling)), channels: 1)
-        }
-        var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base)
-        var strides: [Int32] = planes.map { Int32($0.rowBytes) }
-        try run(tjDecompressToYUVPlanes(d.handle, source, UInt(v.count), &pointers, Int32(width), &strides, Int32(height),
-                                        TJFLAG_ACCURATEDCT), "tjDecompressToYUVPlanes")
-        return (PixelImage(layout: gray ? .gray : .ycbcr, planes: planes), diagnostics)
     }
 
     /// Adobe CMYK JPEGs store inverted inks: R = C′·K′/255 with C′ = 255 − C as stored.

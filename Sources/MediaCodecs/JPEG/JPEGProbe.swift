@@ -13,7 +13,12 @@ enum JPEGProbe {
         do {
             header = try decompressor.header(v)
         } catch {
-            throw context.error(markers.cutOff ? .truncatedInput : .corruptInput, "invalid JPEG header", cause: error)
+            // libjpeg's own header reader accepts what TurboJPEG's refuses for reasons other than damage.
+            guard let fallback = JPEGFallback.header(v) else {
+                throw context.error(markers.cutOff ? .truncatedInput : .corruptInput, "invalid JPEG header", cause: error)
+            }
+            let colorspace = fallback.components == 1 ? TJCS_GRAY : fallback.components == 4 ? TJCS_CMYK : TJCS_YCbCr
+            header = (fallback.width, fallback.height, -1, Int32(colorspace.rawValue))
         }
         try context.checkPixels(header.width, header.height)
         try context.checkIntegrity(.jpeg, v)

@@ -29,10 +29,20 @@ struct TurboJPEGDecompressor: ~Copyable {
     }
 
     /// Header facts of a JPEG: size, chroma subsampling and colour space. Wraps `tjDecompressHeader3`.
+    /// A warning (e.g. extraneous bytes before a marker) with a readable size is not a failure:
+    /// libjpeg decodes such files. `subsampling` is -1 when TurboJPEG cannot classify the chroma
+    /// sampling ("Could not determine subsampling type"): libjpeg's own API decodes those
+    /// (``JPEGFallback``).
     func header(_ v: ByteView) throws(TurboJPEGError) -> (width: Int, height: Int, subsampling: Int32, colorspace: Int32) {
-        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = -1, colorspace: Int32 = 0
         let base = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        try check(tjDecompressHeader3(handle, base, UInt(v.count), &width, &height, &subsampling, &colorspace), "tjDecompressHeader3")
+        do {
+            try check(tjDecompressHeader3(handle, base, UInt(v.count), &width, &height, &subsampling, &colorspace), "tjDecompressHeader3")
+        } catch {
+            let unclassified = error.text.contains("subsampling type")
+            guard (!error.fatal || unclassified), width > 0, height > 0 else { throw error }
+            if unclassified { subsampling = -1 }
+        }
         // TurboJPEG 2.1.5 reports success with a 0×0 header for a few bytes of input.
         guard width > 0, height > 0 else {
             throw TurboJPEGError(function: "tjDecompressHeader3", fatal: true, text: "header declares \(width)×\(height)")

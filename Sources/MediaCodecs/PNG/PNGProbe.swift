@@ -14,10 +14,17 @@ enum PNGProbe {
             throw context.error(.corruptInput, "IHDR declares \(chunks.width)×\(chunks.height)")
         }
         try context.checkPixels(chunks.width, chunks.height)
-        if let frames = chunks.animationFrames { try context.checkFrames(frames) }
+        var frames = chunks.animationFrames ?? 1
+        let frameLimit = context.options.limits.maxAnimationFrames
+        if frames > frameLimit {
+            // An APNG's default image is a PNG of its own: only its animation is past the limit.
+            context.diagnostics.append(Diagnostic(
+                code: "animation-ignored", stage: .probe,
+                message: "declares \(frames) animation frames, more than the limit of \(frameLimit): the default image is used"))
+            frames = 1
+        }
         try context.checkIntegrity(.png, v)
         let format = try readHeader(v, &context)
-        let frames = chunks.animationFrames ?? 1
         let orientation = chunks.orientation ?? .up
         return MediaInfo(
             path: context.path, kind: .image, format: .png, storedWidth: chunks.width, storedHeight: chunks.height,

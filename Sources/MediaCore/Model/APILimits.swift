@@ -21,7 +21,7 @@ public struct APILimits: Sendable, Codable, Hashable {
     /// Whether the API takes a file of this format and size as it is: an image inline as a data
     /// URL inside one request body, a video as an upload (`ms://` reference).
     public func accepts(format: MediaFormat, bytes: Int64) -> Bool {
-        guard bytes > 0, let kind = format.kind else { return false }
+        guard bytes > 0, format.isAccepted, let kind = format.kind else { return false }
         switch kind {
         case .image: return Self.dataURLBytes(contentBytes: bytes, mimeType: format.mimeType) <= maxRequestBodyBytes
         case .video: return bytes <= maxUploadBytes

@@ -1,6 +1,6 @@
-/// File-name extensions a folder walk picks up. Content decides the format; the extension only
-/// decides which files in a folder are worth opening. Extensions of media the API refuses are
-/// included so that a walk reports them as unsupported instead of silently leaving them out.
+/// File-name extensions a folder walk picks up without reading the file. Content decides the
+/// format; a file with another extension (or none) is still taken when its first bytes are media
+/// (the walk sniffs it), so a camera's `.mpo` or a misnamed photo is found as when it is named.
 public enum MediaExtensions {
     /// Extensions of formats the API accepts.
     public static let accepted: Set<String> = [
@@ -8,10 +8,12 @@ public enum MediaExtensions {
         "mp4", "m4v", "mpeg", "mpg", "mpe", "m1v", "m2v", "vob", "mov", "qt", "avi", "flv",
         "webm", "wmv", "asf", "3gp", "3gpp", "3g2",
     ]
-    /// Extensions of common media the API does not accept (reported as unsupported).
+    /// Extensions of media the API does not accept as it is: converted by `prepare`, or reported
+    /// with the reason (audio, vector images).
     public static let refused: Set<String> = [
-        "bmp", "tif", "tiff", "heic", "heif", "avif", "jxl", "svg", "ico", "psd",
-        "mkv", "ts", "mts", "m2ts", "ogv", "rm", "rmvb", "m4a", "mp3", "wav", "aac", "flac", "ogg", "opus",
+        "bmp", "tif", "tiff", "heic", "heif", "hif", "avif", "jxl", "qoi", "jp2", "j2k", "mpo", "svg", "ico", "psd",
+        "mkv", "ts", "mts", "m2ts", "ogv", "mxf", "y4m", "nut", "ivf", "rm", "rmvb", "m4a", "mp3", "wav", "aac", "flac",
+        "ogg", "opus",
     ]
 
     /// Whether a folder walk should report a file with this name.

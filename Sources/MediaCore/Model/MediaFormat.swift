@@ -1,19 +1,40 @@
-/// The container formats Kimi K2.6 accepts, identified from file content (never from the name).
+/// A file's format, identified from its content (never from its name).
 ///
-/// Images: png, jpeg, webp, gif. Videos: mp4, mpeg (program stream, `.mpeg`/`.mpg`), mov, avi,
-/// flv, webm, wmv (ASF), 3gp. Anything else is ``unsupported``.
+/// The formats Kimi K2.6 accepts as they are (``isAccepted``): images png, jpeg, webp, gif; videos
+/// mp4, mpeg (program stream, `.mpeg`/`.mpg`), mov, avi, flv, webm, wmv (ASF), 3gp. The others are
+/// what phones, cameras and screen recorders make and `prepare` converts: HEIF/HEIC and AVIF
+/// (libheif), TIFF, BMP, QOI and JPEG XL (FFmpeg's image decoders); Matroska, MPEG-TS, Ogg, MXF,
+/// YUV4MPEG and any other container FFmpeg demuxes (``otherVideo``). ``unsupported`` is what
+/// neither decodes (audio, documents, unknown bytes).
 public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
     case png, jpeg, webp, gif
     case mp4, mpeg, mov, avi, flv, webm, wmv
     case threeGP = "3gp"
+    case heif, avif, tiff, bmp, qoi, jxl
+    case mkv, mpegts, ogg, mxf, y4m
+    /// A video container that FFmpeg recognises by content but that has no name of its own here
+    /// (e.g. NUT, IVF, RealMedia, raw H.264/HEVC streams).
+    case otherVideo = "video"
+    /// An image format that FFmpeg decodes but that has no name of its own here (e.g. JPEG 2000,
+    /// PCX, SGI, PPM, OpenEXR, DPX, Photoshop).
+    case otherImage = "image"
     case unsupported
 
     /// The kind of media this format carries, or `nil` for ``unsupported``.
     public var kind: MediaKind? {
         switch self {
-        case .png, .jpeg, .webp, .gif: .image
-        case .mp4, .mpeg, .mov, .avi, .flv, .webm, .wmv, .threeGP: .video
+        case .png, .jpeg, .webp, .gif, .heif, .avif, .tiff, .bmp, .qoi, .jxl, .otherImage: .image
+        case .mp4, .mpeg, .mov, .avi, .flv, .webm, .wmv, .threeGP, .mkv, .mpegts, .ogg, .mxf, .y4m, .otherVideo: .video
         case .unsupported: nil
+        }
+    }
+
+    /// The API takes files of this format as they are (kimi-api-spec.md §1); the other formats of a
+    /// known ``kind`` are converted by `prepare`.
+    public var isAccepted: Bool {
+        switch self {
+        case .png, .jpeg, .webp, .gif, .mp4, .mpeg, .mov, .avi, .flv, .webm, .wmv, .threeGP: true
+        default: false
         }
     }
 
@@ -32,7 +53,17 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
         case .webm: "video/webm"
         case .wmv: "video/x-ms-wmv"
         case .threeGP: "video/3gpp"
-        case .unsupported: "application/octet-stream"
+        case .heif: "image/heif"
+        case .avif: "image/avif"
+        case .tiff: "image/tiff"
+        case .bmp: "image/bmp"
+        case .qoi: "image/qoi"
+        case .jxl: "image/jxl"
+        case .mkv: "video/x-matroska"
+        case .mpegts: "video/mp2t"
+        case .ogg: "video/ogg"
+        case .mxf: "application/mxf"
+        case .y4m, .otherVideo, .otherImage, .unsupported: "application/octet-stream"
         }
     }
 
@@ -40,7 +71,10 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
     public var fileExtension: String {
         switch self {
         case .jpeg: "jpg"
-        case .unsupported: "bin"
+        case .heif: "heic"
+        case .mpegts: "ts"
+        case .ogg: "ogv"
+        case .otherVideo, .otherImage, .unsupported: "bin"
         default: rawValue
         }
     }

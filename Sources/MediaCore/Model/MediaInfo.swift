@@ -43,6 +43,10 @@ public struct MediaInfo: Sendable, Hashable, Codable {
     public var bytes: Int64
     /// The API takes the file as it is (accepted format, within the size limits).
     public var accepted: Bool
+    /// What `prepare` (default options) does to make a file the API does not take as it is into one
+    /// it does: `remux` (the video's packets copied into an MP4), `encode` (re-encoded: JPEG/PNG
+    /// for images, H.264 MP4 for videos); `nil` when ``accepted``.
+    public var convert: Conversion?
     /// Recoverable findings, e.g. a truncated file probed with `allowTruncated`.
     public var diagnostics: [Diagnostic]
 
@@ -79,12 +83,13 @@ public struct MediaInfo: Sendable, Hashable, Codable {
         self.bytes = bytes
         self.accepted = accepted
         self.diagnostics = diagnostics
+        self.convert = nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case path, kind, format, width, height, storedWidth, storedHeight, orientation, hasAlpha, animated
         case frameCount, durationSeconds, frameRate, videoCodec, audioCodec, hasAudio, keyframeInterval
-        case keyframeCount, bitDepth, colorModel, progressive, bytes, accepted, diagnostics
+        case keyframeCount, bitDepth, colorModel, progressive, bytes, accepted, convert, diagnostics
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -112,6 +117,15 @@ public struct MediaInfo: Sendable, Hashable, Codable {
         try c.encode(progressive, forKey: .progressive)
         try c.encode(bytes, forKey: .bytes)
         try c.encode(accepted, forKey: .accepted)
+        try c.encode(convert, forKey: .convert)
         try c.encode(diagnostics, forKey: .diagnostics)
     }
+}
+
+/// How `prepare` turns a file the API does not take into one it does (``MediaInfo/convert``).
+public enum Conversion: String, Sendable, Codable, Hashable {
+    /// The video's packets are copied into an MP4 (H.264 in another container).
+    case remux
+    /// The pixels are re-encoded: JPEG or PNG for an image, an H.264 MP4 for a video.
+    case encode
 }

@@ -44,6 +44,9 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     static let compliantVideoCodecs: Set<String> = ["h264"]
     static let compliantAudioCodecs: Set<String> = ["aac", "mp3"]
 
+    /// The largest even length ≤ `side` (at least 2).
+    static func evenSide(_ side: Int) -> Int { max(2, side & ~1) }
+
     public static func make(for info: MediaInfo, output: VideoOutput, resizeWidth: Int, resizeHeight: Int, maxFPS: Double?,
                             keepAudio: Bool, maxBytes: Int64) -> VideoEncodePlan {
         let audioPresent = info.hasAudio == true
@@ -89,11 +92,28 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
             }
         }
         if encodeVideo {
+            // H.264 in 4:2:0 needs even sides (libx264 refuses odd ones): a 3840×1634 film fits to
+            // 2048×871 and is written 2048×870; the frames keep the exact fitted size.
             plan.video = .encode
-            plan.width = resizeWidth
-            plan.height = resizeHeight
+            plan.width = evenSide(resizeWidth)
+            plan.height = evenSide(resizeHeight)
         }
         if !plan.reasons.isEmpty { plan.action = .write }
         return plan
+    }
+}
+
+extension Conversion {
+    /// What `prepare` with default options does to `info` when the API does not take it as it is:
+    /// an image is re-encoded; a video is remuxed when only its container is wrong (the default
+    /// ``VideoEncodePlan`` copies the video packets), else re-encoded. `nil` when accepted.
+    public static func needed(for info: MediaInfo) -> Conversion? {
+        guard !info.accepted else { return nil }
+        switch info.kind {
+        case .image:
+            return .encode
+        case .video:
+            return VideoPlan.make(for: info, options: VideoOptions()).encode.video == .encode ? .encode : .remux
+        }
     }
 }

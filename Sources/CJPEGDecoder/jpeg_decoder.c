@@ -1,0 +1,108 @@
+#include "jpeg_decoder.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <jpeglib.h>
+
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf jump;
+    char *error;
+    size_t error_size;
+    int warnings;
+} kimi_jpeg_error;
+
+static void kimi_jpeg_fail(j_common_ptr cinfo) {
+    kimi_jpeg_error *e = (kimi_jpeg_error *)cinfo->err;
+    if (e->error && e->error_size) (*cinfo->err->format_message)(cinfo, e->error);
+    longjmp(e->jump, 1);
+}
+
+static void kimi_jpeg_message(j_common_ptr cinfo, int level) {
+    kimi_jpeg_error *e = (kimi_jpeg_error *)cinfo->err;
+    if (level < 0) {
+        // The first warning is kept: it says what was wrong ("Corrupt JPEG data: …").
+        if (!e->warnings && e->error && e->error_size >= JMSG_LENGTH_MAX) (*cinfo->err->format_message)(cinfo, e->error);
+        e->warnings++;
+    }
+}
+
+static void kimi_jpeg_setup(struct jpeg_decompress_struct *cinfo, kimi_jpeg_error *e, char *error, size_t error_size) {
+    cinfo->err = jpeg_std_error(&e->base);
+    e->base.error_exit = kimi_jpeg_fail;
+    e->base.emit_message = kimi_jpeg_message;
+    e->error = error_size >= JMSG_LENGTH_MAX ? error : NULL;
+    e->error_size = error_size;
+    e->warnings = 0;
+    if (error && error_size) error[0] = 0;
+}
+
+int kimi_jpeg_read_header(const uint8_t *data, size_t size, int scale_denominator, int *width, int *height,
+                          int *components, char *error, size_t error_size) {
+    struct jpeg_decompress_struct cinfo;
+    kimi_jpeg_error e;
+    kimi_jpeg_setup(&cinfo, &e, error, error_size);
+    if (setjmp(e.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (unsigned int)scale_denominator;
+    jpeg_calc_output_dimensions(&cinfo);
+    *width = (int)cinfo.output_width;
+    *height = (int)cinfo.output_height;
+    *components = cinfo.num_components;
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+int kimi_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_denominator, uint8_t *pixels, size_t stride,
+                         int width, int height, char *error, size_t error_size) {
+    struct jpeg_decompress_struct cinfo;
+    kimi_jpeg_error e;
+    JSAMPARRAY cmyk_row = NULL;
+    kimi_jpeg_setup(&cinfo, &e, error, error_size);
+    if (setjmp(e.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (unsigned int)scale_denominator;
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&cinfo);
+    if ((int)cinfo.output_width != width || (int)cinfo.output_height != height) {
+        if (error && error_size) snprintf(error, error_size, "output size %ux%u, expected %dx%d", cinfo.output_width,
+                                          cinfo.output_height, width, height);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    if (cmyk) cmyk_row = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE, (JDIMENSION)width * 4, 1);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        uint8_t *row = pixels + (size_t)cinfo.output_scanline * stride;
+        if (cmyk) {
+            jpeg_read_scanlines(&cinfo, cmyk_row, 1);
+            const uint8_t *s = cmyk_row[0];
+            // Adobe CMYK JPEGs store inverted inks: R = C'·K'/255.
+            for (int x = 0; x < width; x++) {
+                unsigned k = s[x * 4 + 3];
+                for (int c = 0; c < 3; c++) row[x * 3 + c] = (uint8_t)((s[x * 4 + c] * k + 127) / 255);
+            }
+        } else {
+            JSAMPROW rows[1] = {row};
+            jpeg_read_scanlines(&cinfo, rows, 1);
+        }
+    }
+    jpeg_finish_decompress(&cinfo);
+    int warned = e.warnings > 0;
+    jpeg_destroy_decompress(&cinfo);
+    return warned ? 1 : 0;
+}

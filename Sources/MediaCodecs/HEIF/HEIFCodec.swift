@@ -1,0 +1,139 @@
+import CHeifLoader
+import MediaCore
+
+/// HEIF/HEIC and AVIF through libheif 1.15 (HEVC pictures decoded by libde265, AV1 by dav1d or
+/// libaom). The primary image is read: an image sequence or a burst gives its primary picture, as
+/// Photos shows it. libheif applies the `irot`/`imir`/`clap` transformations when it decodes, and
+/// reports the handle's size after them, so the displayed size is the handle's and `storedWidth`
+/// is the coded (`ispe`) size; EXIF orientation inside a HEIF is ignored, as the HEIF spec says.
+enum HEIFCodec {
+    /// `nil` when libheif is ready, otherwise why not (e.g. `libheif.so.1` is not installed).
+    static let loadError: String? = {
+        var buffer = [CChar](repeating: 0, count: 512)
+        guard kimi_heif_load(&buffer, buffer.count) != 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    /// An opened HEIF context and its primary image handle (`heif_context_alloc` …
+    /// `heif_context_free`, `heif_image_handle_release`). The bytes must outlive it.
+    final class Primary {
+        let context: OpaquePointer
+        let handle: OpaquePointer
+
+        init(_ v: ByteView, maxPixels: Int) throws(HEIFError) {
+            if let why = HEIFCodec.loadError { throw HEIFError(code: -1, text: "libheif could not be loaded: \(why)") }
+            guard let context = kimi_heif_context_alloc() else { throw HEIFError(code: -1, text: "heif_context_alloc failed") }
+            // libheif's own guard against huge grids: no side longer than the pixel limit allows.
+            kimi_heif_context_set_maximum_image_size_limit(context, Int32(clamping: maxPixels))
+            let read = kimi_heif_context_read_from_memory_without_copy(context, v.bytes.baseAddress, v.count, nil)
+            guard read.code == heif_error_Ok else {
+                kimi_heif_context_free(context)
+                throw HEIFError(read)
+            }
+            var handle: OpaquePointer?
+            let primary = kimi_heif_context_get_primary_image_handle(context, &handle)
+            guard primary.code == heif_error_Ok, let handle else {
+                kimi_heif_context_free(context)
+                throw HEIFError(primary)
+            }
+            self.context = context
+            self.handle = handle
+        }
+
+        deinit {
+            kimi_heif_image_handle_release(handle)
+            kimi_heif_context_free(context)
+        }
+    }
+
+    static func probe(_ file: MappedFile, _ format: MediaFormat, _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
+        let v = file.view
+        let primary: Primary
+        do {
+            primary = try Primary(v, maxPixels: context.options.limits.maxPixels)
+        } catch {
+            throw context.error(error.code == Int32(heif_error_Memory_allocation_error.rawValue) ? .limitExceeded : error.mediaCode,
+                                "cannot read the \(format == .avif ? "AVIF" : "HEIF") image", cause: error)
+        }
+        let width = Int(kimi_heif_image_handle_get_width(primary.handle)), height = Int(kimi_heif_image_handle_get_height(primary.handle))
+        guard width > 0, height > 0 else { throw context.error(.corruptInput, "the primary image declares \(width)×\(height)") }
+        try context.checkPixels(width, height)
+        let ispeWidth = Int(kimi_heif_image_handle_get_ispe_width(primary.handle))
+        let ispeHeight = Int(kimi_heif_image_handle_get_ispe_height(primary.handle))
+        let depth = Int(kimi_heif_image_handle_get_luma_bits_per_pixel(primary.handle))
+        let images = Int(kimi_heif_context_get_number_of_top_level_images(primary.context))
+        return MediaInfo(
+            path: context.path, kind: .image, format: format,
+            storedWidth: ispeWidth > 0 ? ispeWidth : width, storedHeight: ispeHeight > 0 ? ispeHeight : height,
+            orientation: 1, swapsDimensions: false, hasAlpha: kimi_heif_image_handle_has_alpha_channel(primary.handle) != 0,
+            frameCount: max(1, images), bitDepth: depth > 0 ? depth : nil, colorModel: "rgb",
+            bytes: Int64(v.count), accepted: false, diagnostics: context.diagnostics
+        ).withDisplaySize(width, height)
+    }
+
+    /// Decodes the primary image, transformations applied, to 8-bit RGB or RGBA.
+    static func decode(_ v: ByteView, hasAlpha: Bool, maxPixels: Int, path: String) throws(MediaError) -> PixelImage {
+        func fail(_ error: HEIFError) -> MediaError {
+            MediaError(.decodeFailed, path: path, stage: .decode, "cannot decode the HEIF image", cause: error)
+        }
+        let primary: Primary
+        do { primary = try Primary(v, maxPixels: maxPixels) } catch { throw fail(error) }
+        guard let options = kimi_heif_decoding_options_alloc() else { throw fail(HEIFError(code: -1, text: "out of memory")) }
+        defer { kimi_heif_decoding_options_free(options) }
+        kimi_heif_configure_decoding(options)
+        var image: OpaquePointer?
+        let chroma = hasAlpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB
+        let status = kimi_heif_decode_image(primary.handle, &image, heif_colorspace_RGB, chroma, options)
+        guard status.code == heif_error_Ok, let image else { throw fail(HEIFError(status)) }
+        defer { kimi_heif_image_release(image) }
+        var stride: Int32 = 0
+        let width = Int(kimi_heif_image_get_width(image, heif_channel_interleaved))
+        let height = Int(kimi_heif_image_get_height(image, heif_channel_interleaved))
+        guard width > 0, height > 0, let pixels = kimi_heif_image_get_plane_readonly(image, heif_channel_interleaved, &stride) else {
+            throw fail(HEIFError(code: -1, text: "the decoded image has no pixels"))
+        }
+        let channels = hasAlpha ? 4 : 3
+        let plane = Plane(width: width, height: height, channels: channels)
+        for y in 0..<height {
+            plane.row(y).update(from: pixels + y * Int(stride), count: width * channels)
+        }
+        return PixelImage(layout: hasAlpha ? .rgba : .rgb, planes: [plane])
+    }
+}
+
+/// A libheif failure: its error code and message (`struct heif_error`).
+struct HEIFError: Error, Sendable, CustomStringConvertible {
+    var code: Int32
+    var text: String
+
+    init(code: Int32, text: String) {
+        self.code = code
+        self.text = text
+    }
+
+    init(_ error: heif_error) {
+        code = Int32(error.code.rawValue)
+        text = error.message.map { String(cString: $0) } ?? "unknown error"
+    }
+
+    var description: String { "libheif: \(text)" }
+
+    /// Unsupported features are the file's kind; everything else is damage.
+    var mediaCode: MediaError.Code {
+        switch code {
+        case Int32(heif_error_Unsupported_filetype.rawValue), Int32(heif_error_Unsupported_feature.rawValue): .unsupportedFormat
+        case -1: .decodeFailed
+        default: .corruptInput
+        }
+    }
+}
+
+extension MediaInfo {
+    /// The same facts with the displayed size set directly (HEIF reports it after its transformations).
+    func withDisplaySize(_ width: Int, _ height: Int) -> MediaInfo {
+        var info = self
+        info.width = width
+        info.height = height
+        return info
+    }
+}
