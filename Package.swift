@@ -31,11 +31,12 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
         ),
         .target(name: "CFFmpegLoader"),
         .target(name: "CHeifLoader"),
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "CTIFFDecoder", linkerSettings: [.linkedLibrary("tiff")]),
         .target(
             name: "KimiAPI",
             dependencies: [

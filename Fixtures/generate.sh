@@ -123,6 +123,10 @@ heif-enc -q 60 "$tmp/small.png" -o convert/heic.heic >/dev/null
 heif-enc -A -q 60 "$tmp/small.png" -o convert/avif.avif >/dev/null
 heif-enc -A -q 60 "$tmp/small-alpha.png" -o convert/avif-alpha.avif >/dev/null
 convert "$tmp/small.png" -strip -compress zip convert/tiff.tiff
+convert "$tmp/small.png" -strip -colorspace Lab -compress zip convert/lab.tiff          # CIE L*a*b*: libtiff, not FFmpeg
+convert "$tmp/small.png" -strip -colorspace Gray -depth 32 -define quantum:format=floating-point -compress zip convert/float32.tiff
+convert "$tmp/small.png" -strip -resize 64x48 convert/tga.tga                        # no signature: found by its extension
+convert "$tmp/small.png" -strip -resize 64x48 -compress none convert/plain.ppm       # plain (text) PPM
 convert "$tmp/small.png" -strip BMP3:convert/bmp.bmp
 ff -i "$tmp/small.png" "${FFBIT[@]}" convert/qoi.qoi
 cjxl -q 90 "$tmp/small.png" convert/jxl.jxl >/dev/null 2>&1

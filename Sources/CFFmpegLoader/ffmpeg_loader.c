@@ -65,13 +65,13 @@ const int32_t *kimi_stream_display_matrix(const AVStream *stream) {
     return (const int32_t *)kimi_p_av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, NULL);
 }
 
-const char *kimi_probe_format_name(const uint8_t *data, int size, int *score) {
+const char *kimi_probe_format_name(const uint8_t *data, int size, const char *filename, int *score) {
     *score = 0;
     if (size <= 0) return NULL;
     uint8_t *padded = calloc(1, (size_t)size + AVPROBE_PADDING_SIZE);
     if (!padded) return NULL;
     memcpy(padded, data, (size_t)size);
-    AVProbeData probe = {.filename = "", .buf = padded, .buf_size = size, .mime_type = NULL};
+    AVProbeData probe = {.filename = filename ? filename : "", .buf = padded, .buf_size = size, .mime_type = NULL};
     const AVInputFormat *format = kimi_p_av_probe_input_format3(&probe, 1, score);
     free(padded);
     return format ? format->name : NULL;

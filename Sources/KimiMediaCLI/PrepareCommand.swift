@@ -7,19 +7,21 @@ import KimiMedia
 struct PrepareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
-        abstract: "Fit images to 4096×2160 (or the model's own size), extract video keyframes at ≤ 2048×1080, with a manifest.",
+        abstract: "Make images and videos API-ready: fitted, converted, upright, with frames and a manifest.",
         discussion: """
-            Writes each prepared image under --out (mirroring the folders it was found in) and one JSON \
+            Writes each prepared file under --out (mirroring the folders it was found in) and one JSON \
             line per input to OUT/manifest.jsonl: source, kind, status (ok|error|skipped), outputs \
             (path, format, width, height, bytes, tokens; video frames also timestampSeconds, keyframe), \
-            tokens, passthrough, diagnostics, error. Videos: their keyframes as JPEGs in a folder named \
-            after the video (the ≤ 2K re-encode and other frame selections are not built yet). Images \
-            already inside the box, upright and in an accepted format are copied byte for byte. Outputs \
+            tokens, passthrough, diagnostics, error. Images: inside 4096×2160 (or the model's own size), \
+            upright, as JPEG (PNG with alpha); HEIC/AVIF, TIFF, BMP, QOI, JPEG XL and other formats are \
+            converted; an accepted image already inside the box is copied byte for byte once it is shown \
+            to decode. Videos: a compliant H.264 MP4 ≤ 2048×1080 (copied, remuxed or re-encoded, from \
+            any container FFmpeg reads) and frames as JPEGs in a folder named after the video. Outputs \
             appear only complete (written to a temporary name, then renamed); originals are never modified.
             """
     )
 
-    @Argument(help: "Image files or folders.", completion: .file())
+    @Argument(help: "Image and video files, or folders (walked recursively; files taken by content).", completion: .file())
     var paths: [String]
 
     @Option(name: .long, help: "The output folder.", completion: .directory)
@@ -41,7 +43,7 @@ struct PrepareCommand: AsyncParsableCommand {
                                valueName: "selection"))
     var frames: FrameSelection = .keyframes
 
-    @Option(help: "Video file: fit (a compliant MP4 copied, anything else written as an H.264 MP4 inside 2048×1080) | keep (the original) | none (frames only).")
+    @Option(help: "Video file: fit (a compliant MP4 copied; H.264 in another container remuxed; anything else re-encoded to H.264 inside 2048×1080, even sides) | keep (the original) | none (frames only).")
     var video: VideoOutput = .fit
 
     @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")

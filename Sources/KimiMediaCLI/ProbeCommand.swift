@@ -8,8 +8,11 @@ struct ProbeCommand: AsyncParsableCommand {
         commandName: "probe",
         abstract: "Report size, orientation, format and timing of images and videos, from headers only.",
         discussion: """
-            Folders are walked recursively for media files (hidden entries skipped). With --json, one \
-            JSON object per input and line; otherwise a table. Exit status 1 when any input failed.
+            Reads what phones, cameras and screen recorders make: the API's formats, and HEIC/AVIF, TIFF, \
+            BMP, QOI, JPEG XL, Matroska, MPEG-TS, Ogg, MXF and anything else FFmpeg decodes, which \
+            `prepare` converts (OK column / "convert": remux or encode). Folders are walked recursively \
+            (hidden entries skipped), files taken by content. With --json, one JSON object per input and \
+            line; otherwise a table. Exit status 1 when any input failed.
             """
     )
 

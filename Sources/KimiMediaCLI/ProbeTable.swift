@@ -2,11 +2,12 @@ import Foundation
 import KimiMedia
 
 /// The readable form of `probe`: fixed columns, one row per input, the path last so long paths
-/// do not break the alignment.
+/// do not break the alignment. OK is `yes` (the API takes the file as it is), `remux` or `encode`
+/// (what `prepare` does to make it so), or `no`.
 struct ProbeTable {
     private let columns: [(title: String, width: Int)] = [
         ("FORMAT", 6), ("SIZE", 11), ("ORIENT", 6), ("FRAMES", 6), ("SECONDS", 8), ("FPS", 6),
-        ("CODEC", 10), ("FLAGS", 5), ("BYTES", 10), ("OK", 3),
+        ("CODEC", 10), ("FLAGS", 5), ("BYTES", 10), ("OK", 6),
     ]
 
     var header: String { line(columns.map(\.title)) + "PATH" }
@@ -16,6 +17,7 @@ struct ProbeTable {
             let error = result.error.map { "\($0.code.rawValue): \($0.message)" } ?? "failed"
             return "error  " + error
         }
+        let ok = info.accepted ? "yes" : info.convert?.rawValue ?? "no"
         let flags = (info.hasAlpha ? "a" : "-") + (info.animated ? "n" : "-") + (info.hasAudio ? "s" : "-")
             + (info.diagnostics.isEmpty ? "-" : "!")
         let cells = [
@@ -28,7 +30,7 @@ struct ProbeTable {
             info.videoCodec ?? "-",
             flags,
             String(info.bytes),
-            info.accepted ? "yes" : "no",
+            ok,
         ]
         return line(cells) + info.path
     }

@@ -52,11 +52,34 @@ public enum ImagePipeline {
     }
 
     /// Decode: JPEG by DCT scaling (to YCbCr planes when the output is JPEG), WebP by libwebp's
-    /// scaled decode, PNG and GIF (first frame) at full size; HEIF/AVIF by libheif; TIFF, BMP, QOI,
+    /// scaled decode, PNG and GIF (first frame) at full size; HEIF/AVIF by libheif; TIFF by libtiff; BMP, QOI,
     /// JPEG XL and other FFmpeg image formats by FFmpeg. A GIF that giflib refuses (deferred LZW
     /// clear codes, and the like) gets FFmpeg's decoder before it fails.
     static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String,
                        limits: MediaLimits = MediaLimits()) throws(MediaError) -> (PixelImage, [Diagnostic]) {
+        switch info.format {
+        case .jpeg, .png, .webp, .gif:
+            // What our reader of an accepted format refuses (a GIF giflib cannot walk, …), FFmpeg's
+            // decoder for that format may read; its own error stands when both fail.
+            do {
+                return try decodeAccepted(v, info: info, plan: plan, path: path)
+            } catch where error.code == .decodeFailed || error.code == .corruptInput {
+                guard let image = try? FFmpegImage.decode(path: path, format: info.format, limits: limits) else { throw error }
+                return (image, [Diagnostic(code: "decoder-fallback", stage: .decode,
+                                           message: "\(error.message); FFmpeg's \(info.format.rawValue) decoder read it")])
+            }
+        case .heif, .avif:
+            return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, maxPixels: limits.maxPixels, path: path), [])
+        case .tiff:
+            return (try TIFFCodec.decode(v, path: path, limits: limits), [])
+        case .bmp, .qoi, .jxl, .otherImage:
+            return (try FFmpegImage.decode(path: path, format: info.format, limits: limits), [])
+        default:
+            throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not an image format")
+        }
+    }
+
+    private static func decodeAccepted(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String) throws(MediaError) -> (PixelImage, [Diagnostic]) {
         switch info.format {
         case .jpeg:
             return try JPEGCodec.decode(v, scale: plan.jpegScaleDenominator, output: plan.format == .jpeg ? .planes : .interleaved, path: path)
@@ -64,20 +87,8 @@ public enum ImagePipeline {
             return (try PNGCodec.decode(v, path: path), [])
         case .webp:
             return (try WebPCodec.decode(v, scaledTo: (plan.resizeWidth, plan.resizeHeight), path: path), [])
-        case .gif:
-            do {
-                return (try GIFDecoder.firstFrame(v, path: path), [])
-            } catch where error.code == .decodeFailed {
-                guard let image = try? FFmpegImage.decode(path: path, format: .gif, limits: limits) else { throw error }
-                return (image, [Diagnostic(code: "decoder-fallback", stage: .decode,
-                                           message: "giflib refused the GIF (\(error.message)); FFmpeg's GIF decoder read it")])
-            }
-        case .heif, .avif:
-            return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, maxPixels: limits.maxPixels, path: path), [])
-        case .tiff, .bmp, .qoi, .jxl, .otherImage:
-            return (try FFmpegImage.decode(path: path, format: info.format, limits: limits), [])
         default:
-            throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not an image format")
+            return (try GIFDecoder.firstFrame(v, path: path), [])
         }
     }
 

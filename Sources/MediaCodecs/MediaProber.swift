@@ -10,17 +10,37 @@ public enum MediaProber {
         var context = ProbeContext(path: path, options: options)
         guard file.size > 0 else { throw context.error(.corruptInput, "file is empty (0 bytes)") }
         var sniffed = Sniffer.sniff(file.view)
-        if sniffed.format == .unsupported, !Sniffer.isTextOrKnownOther(sniffed), let guess = FFmpegImage.sniff(file.view) {
+        let ownSniff = sniffed
+        var byName = false
+        if sniffed.format == .unsupported, !Sniffer.isKnownOther(sniffed), let guess = FFmpegImage.sniff(file.view, path: path) {
             sniffed = Sniffer.Result(format: guess.format, detail: guess.demuxer)
+            byName = guess.byName
         }
         var info: MediaInfo
         switch sniffed.format {
-        case .png: info = try PNGProbe.probe(file, &context)
-        case .jpeg: info = try JPEGProbe.probe(file, &context)
-        case .webp: info = try WebPProbe.probe(file, &context)
-        case .gif: info = try GIFProbe.probe(file, &context)
+        case .png, .jpeg, .webp, .gif:
+            do {
+                switch sniffed.format {
+                case .png: info = try PNGProbe.probe(file, &context)
+                case .jpeg: info = try JPEGProbe.probe(file, &context)
+                case .webp: info = try WebPProbe.probe(file, &context)
+                default: info = try GIFProbe.probe(file, &context)
+                }
+            } catch where error.code == .corruptInput {
+                info = try secondOpinion(file, sniffed.format, error, &context)
+            }
         case .heif, .avif: info = try HEIFCodec.probe(file, sniffed.format, &context)
-        case .tiff, .bmp, .qoi, .jxl, .otherImage: info = try FFmpegImage.probe(file, sniffed.format, &context)
+        case .tiff: info = try TIFFCodec.probe(file, &context)
+        case .bmp, .qoi, .jxl: info = try FFmpegImage.probe(file, sniffed.format, &context)
+        case .otherImage:
+            do {
+                info = try FFmpegImage.probe(file, sniffed.format, &context)
+            } catch where byName {
+                // Only the file's extension suggested an image (formats without a signature):
+                // content FFmpeg cannot read is not that image, it is unrecognised.
+                throw context.error(.unsupportedFormat, "content is \(ownSniff.detail ?? "unrecognised content"), "
+                                    + "not an image or video format kimi-media reads")
+            }
         case .mp4, .mpeg, .mov, .avi, .flv, .webm, .wmv, .threeGP, .mkv, .mpegts, .ogg, .mxf, .y4m, .otherVideo:
             info = try VideoProbe.probe(file, sniffed.format, &context)
         case .unsupported:
@@ -33,6 +53,22 @@ public enum MediaProber {
 }
 
 extension MediaProber {
+    /// A file of an accepted format that our reader calls corrupt but FFmpeg decodes (e.g. a GIF
+    /// whose records giflib cannot walk, which Pillow and FFmpeg read): probed and decoded by FFmpeg,
+    /// with a `decoder-fallback` diagnostic (so it is re-encoded, never passed through). When FFmpeg
+    /// cannot decode it either, our reader's error stands.
+    static func secondOpinion(_ file: MappedFile, _ format: MediaFormat, _ error: MediaError,
+                              _ context: inout ProbeContext) throws(MediaError) -> MediaInfo {
+        var fallback = context
+        guard var info = try? FFmpegImage.probe(file, format, &fallback),
+              (try? FFmpegImage.decode(path: context.path, format: format, limits: context.options.limits)) != nil
+        else { throw error }
+        info.accepted = context.accepts(format, file.size)
+        info.diagnostics.append(Diagnostic(code: "decoder-fallback", stage: .probe,
+                                           message: "\(error.message); FFmpeg's \(format.rawValue) decoder reads it"))
+        return info
+    }
+
     /// Whether the first bytes of `path` look like media (an image or video format kimi-media
     /// reads, by our own sniff or FFmpeg's): how a folder walk decides by content, whatever the
     /// file's name. Reads at most 64 KiB; a file that cannot be read is not media.
@@ -40,6 +76,6 @@ extension MediaProber {
         guard let file = try? MappedFile(path: path), file.size > 0 else { return false }
         let sniffed = Sniffer.sniff(file.view)
         if sniffed.format != .unsupported { return true }
-        return !Sniffer.isTextOrKnownOther(sniffed) && FFmpegImage.sniff(file.view) != nil
+        return !Sniffer.isKnownOther(sniffed) && FFmpegImage.sniff(file.view, path: path) != nil
     }
 }

@@ -11,7 +11,8 @@ struct RealInputsTests {
     /// Each file in Fixtures/convert: its format, and what `prepare` does to it.
     static let converted: [String: (format: MediaFormat, convert: Conversion)] = [
         "heic.heic": (.heif, .encode), "avif.avif": (.avif, .encode), "avif-alpha.avif": (.avif, .encode),
-        "tiff.tiff": (.tiff, .encode), "bmp.bmp": (.bmp, .encode), "qoi.qoi": (.qoi, .encode), "jxl.jxl": (.jxl, .encode),
+        "tiff.tiff": (.tiff, .encode), "lab.tiff": (.tiff, .encode), "float32.tiff": (.tiff, .encode),
+        "tga.tga": (.otherImage, .encode), "plain.ppm": (.otherImage, .encode), "bmp.bmp": (.bmp, .encode), "qoi.qoi": (.qoi, .encode), "jxl.jxl": (.jxl, .encode),
         "jpeg2000.jp2": (.otherImage, .encode),
         "h264.mkv": (.mkv, .remux), "av1.mkv": (.mkv, .encode), "h264.ts": (.mpegts, .remux),
         "camcorder.m2ts": (.mpegts, .remux), "theora.ogv": (.ogg, .encode), "mpeg2.mxf": (.mxf, .encode),
@@ -41,7 +42,7 @@ struct RealInputsTests {
         #expect(info.format == expected.format)
         #expect(!info.accepted)
         #expect(info.convert == expected.convert)
-        #expect(info.width == (info.kind == .image ? 160 : name == "raw.y4m" ? 32 : 160))
+        #expect(info.width == (["raw.y4m": 32, "tga.tga": 64, "plain.ppm": 64][name] ?? 160))
         #expect(info.kind == expected.format.kind)
     }
 
@@ -63,7 +64,7 @@ struct RealInputsTests {
             #expect(info.accepted, "\(name) → \(info.format)")
             if expected.format.kind == .image {
                 #expect(info.format == (name == "avif-alpha.avif" ? .png : .jpeg))
-                #expect(info.width == 160 && info.height == 120)
+                #expect(info.width == (["tga.tga": 64, "plain.ppm": 64][name] ?? 160))
             } else {
                 #expect(info.format == .mp4 && info.videoCodec == "h264")
                 let encode = (line["plan"] as? [String: Any])?["encode"] as? [String: Any]
@@ -71,6 +72,18 @@ struct RealInputsTests {
                 #expect(files.count >= 2, "\(name) has no frames")
             }
         }
+    }
+
+    /// libtiff's RGBA interface reads CIE L*a*b* (FFmpeg cannot): the colours match the same photo
+    /// read from the RGB TIFF.
+    @Test func labTIFFMatchesRGB() throws {
+        func decoded(_ name: String) throws -> [Double] {
+            let path = Fixture.root.appendingPathComponent("convert/\(name)").path
+            let info = try MediaProber.probe(path: path)
+            let image = try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png)))
+            return Reference.channel(image.planes[0], 0) + Reference.channel(image.planes[0], 2)
+        }
+        #expect(Reference.psnr(try decoded("lab.tiff"), try decoded("tiff.tiff")) > 30)
     }
 
     @Test func alphaSurvivesHEIFConversion() async throws {

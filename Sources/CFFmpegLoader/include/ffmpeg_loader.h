@@ -102,9 +102,10 @@ KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_DECLARE_VOID)
 int kimi_ffmpeg_load(char *error, size_t error_size);
 
 /// FFmpeg's best guess of the demuxer for a file that starts with `size` bytes at `data`
-/// (`av_probe_input_format3` on a zero-padded copy; no file name, so by content alone): its short
-/// name, or NULL; `score` receives the certainty (0–100).
-const char *kimi_probe_format_name(const uint8_t *data, int size, int *score);
+/// (`av_probe_input_format3` on a zero-padded copy): its short name, or NULL; `score` receives the
+/// certainty (0–100). With `filename` NULL the guess is by content alone; with a name, demuxers
+/// may also match its extension (FFmpeg's image2 does, for formats without a signature like TGA).
+const char *kimi_probe_format_name(const uint8_t *data, int size, const char *filename, int *score);
 
 /// Whether a pixel format carries alpha (AV_PIX_FMT_FLAG_ALPHA, palettes excluded: FFmpeg flags
 /// every PAL8 format so, whether or not a colour is transparent).

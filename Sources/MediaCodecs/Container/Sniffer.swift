@@ -36,7 +36,9 @@ enum Sniffer {
         if v.matches("OggS", at: 0) { return Result(format: .ogg) }
         if v.matches(bytes: [0x06, 0x0E, 0x2B, 0x34, 0x02, 0x05, 0x01, 0x01], at: 0) { return Result(format: .mxf) }
         if v.matches("YUV4MPEG2", at: 0) { return Result(format: .y4m) }
-        if v.matches("II*\0", at: 0) || v.matches("MM\0*", at: 0) { return Result(format: .tiff) }
+        if v.matches("II*\0", at: 0) || v.matches("MM\0*", at: 0) || v.matches("II+\0", at: 0) || v.matches("MM\0+", at: 0) {
+            return Result(format: .tiff)  // TIFF and BigTIFF
+        }
         if isBMP(v) { return Result(format: .bmp) }
         if v.matches("qoif", at: 0) { return Result(format: .qoi) }
         if v.matches(bytes: [0xFF, 0x0A], at: 0)
@@ -62,10 +64,11 @@ enum Sniffer {
         return [12, 16, 40, 52, 56, 64, 108, 124].contains(header)
     }
 
-    /// Content our sniff already names as something that is neither image nor video (text, PDF,
-    /// audio with a signature, an empty file): FFmpeg's guess is not asked for it.
-    static func isTextOrKnownOther(_ result: Result) -> Bool {
-        result.format == .unsupported && ["empty file", "text", "PDF document", "FLAC audio", "MP3 audio"].contains(result.detail)
+    /// Content our sniff already names as something that is neither image nor video (PDF, audio
+    /// with a signature, an empty file): FFmpeg's guess is not asked for it. Text is asked: PNM,
+    /// XBM, XPM and FITS images are text.
+    static func isKnownOther(_ result: Result) -> Bool {
+        result.format == .unsupported && ["empty file", "PDF document", "FLAC audio", "MP3 audio"].contains(result.detail)
     }
 
     private static func unsupported(_ detail: String) -> Result { Result(format: .unsupported, detail: detail) }

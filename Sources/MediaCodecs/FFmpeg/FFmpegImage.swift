@@ -140,18 +140,30 @@ enum FFmpegImage {
 
     /// What FFmpeg takes the content for, when our own sniff does not know it: a video container
     /// (``MediaFormat/otherVideo``) or an image demuxer (`*_pipe`, ``MediaFormat/otherImage``).
-    /// Demuxers of text (subtitles, ANSI art) and raw-data formats that match almost anything are
-    /// ignored, as are guesses below FFmpeg's retry score (25 of 100).
-    static func sniff(_ v: ByteView) -> (format: MediaFormat, demuxer: String)? {
+    /// Demuxers of text (subtitles, ANSI art) and audio are ignored, as are guesses below FFmpeg's
+    /// retry score (25 of 100). With `path`, a guess by content alone comes first, then one that
+    /// may also use the file's extension (formats without a signature, such as TGA): `byName` says
+    /// which it was.
+    static func sniff(_ v: ByteView, path: String? = nil) -> (format: MediaFormat, demuxer: String, byName: Bool)? {
         guard FFmpegRuntime.loadError == nil, v.count > 0 else { return nil }
         let head = v.slice(0, min(v.count, 64 * 1024))
-        var score: Int32 = 0
-        let name = head.bytes.withMemoryRebound(to: UInt8.self) { kimi_probe_format_name($0.baseAddress, Int32($0.count), &score) }
-        guard let name = name.map({ String(cString: $0) }), score >= 25 else { return nil }
-        if ignoredDemuxers.contains(name) { return nil }
-        if name.hasSuffix("_pipe") || name == "image2" { return (.otherImage, name) }
-        return (.otherVideo, name)
+        if let guess = guess(head, fileName: nil) { return (guess.format, guess.demuxer, false) }
+        if let path, let guess = guess(head, fileName: path) { return (guess.format, guess.demuxer, true) }
+        return nil
     }
+
+    private static func guess(_ head: ByteView, fileName: String?) -> (format: MediaFormat, demuxer: String)? {
+        var score: Int32 = 0
+        let found = head.bytes.withMemoryRebound(to: UInt8.self) { bytes -> UnsafePointer<CChar>? in
+            guard let fileName else { return kimi_probe_format_name(bytes.baseAddress, Int32(bytes.count), nil, &score) }
+            return fileName.withCString { kimi_probe_format_name(bytes.baseAddress, Int32(bytes.count), $0, &score) }
+        }
+        guard let demuxer = found.map({ String(cString: $0) }), score >= 25, !ignoredDemuxers.contains(demuxer) else { return nil }
+        return (demuxer.hasSuffix("_pipe") || imageDemuxers.contains(demuxer) ? .otherImage : .otherVideo, demuxer)
+    }
+
+    /// Demuxers of still pictures whose names do not end in `_pipe`.
+    private static let imageDemuxers: Set<String> = ["image2", "fits", "ico", "apng", "gif", "webp_pipe"]
 
     /// Demuxers whose match says "text" or "audio" rather than a picture or a video.
     private static let ignoredDemuxers: Set<String> = [
