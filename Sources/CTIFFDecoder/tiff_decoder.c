@@ -57,16 +57,21 @@ static int kimi_tiff_quiet(TIFF *tif, void *user, const char *module, const char
     return 1;  // warnings (unknown tags, …) do not stop a decode
 }
 
+/// Opens the memory file; on failure NULL with a message (libtiff's, or a default).
 static TIFF *kimi_tiff_open(kimi_tiff_memory *memory, kimi_tiff_message *message) {
+    if (message->text && message->size) message->text[0] = 0;
+    TIFF *tif = NULL;
     TIFFOpenOptions *options = TIFFOpenOptionsAlloc();
-    if (!options) return NULL;
-    TIFFOpenOptionsSetErrorHandlerExtR(options, kimi_tiff_error, message);
-    TIFFOpenOptionsSetWarningHandlerExtR(options, kimi_tiff_quiet, NULL);
-    // No single allocation above 2 GiB, whatever a header claims (the caller checks pixels first).
-    TIFFOpenOptionsSetMaxSingleMemAlloc(options, (tmsize_t)1 << 31);
-    TIFF *tif = TIFFClientOpenExt("memory", "rm", (thandle_t)memory, kimi_tiff_read, kimi_tiff_write, kimi_tiff_seek,
-                                  kimi_tiff_close, kimi_tiff_size, NULL, NULL, options);
-    TIFFOpenOptionsFree(options);
+    if (options) {
+        TIFFOpenOptionsSetErrorHandlerExtR(options, kimi_tiff_error, message);
+        TIFFOpenOptionsSetWarningHandlerExtR(options, kimi_tiff_quiet, NULL);
+        // No single allocation above 2 GiB, whatever a header claims (the caller checks pixels first).
+        TIFFOpenOptionsSetMaxSingleMemAlloc(options, (tmsize_t)1 << 31);
+        tif = TIFFClientOpenExt("memory", "rm", (thandle_t)memory, kimi_tiff_read, kimi_tiff_write, kimi_tiff_seek,
+                                kimi_tiff_close, kimi_tiff_size, NULL, NULL, options);
+        TIFFOpenOptionsFree(options);
+    }
+    if (!tif && message->text && message->size && !message->text[0]) snprintf(message->text, message->size, "not a readable TIFF");
     return tif;
 }
 
@@ -74,12 +79,8 @@ int kimi_tiff_header(const uint8_t *data, size_t size, int *width, int *height, 
                      int *bits, int *alpha, int *readable, char *error, size_t error_size) {
     kimi_tiff_memory memory = {data, (toff_t)size, 0};
     kimi_tiff_message message = {error, error_size};
-    if (error && error_size) error[0] = 0;
     TIFF *tif = kimi_tiff_open(&memory, &message);
-    if (!tif) {
-        if (error && error_size && !error[0]) snprintf(error, error_size, "not a readable TIFF");
-        return -1;
-    }
+    if (!tif) return -1;
     uint32_t w = 0, h = 0;
     uint16_t o = ORIENTATION_TOPLEFT, spp = 1, bps = 1, extra = 0;
     uint16_t *extraTypes = NULL;
@@ -106,12 +107,8 @@ int kimi_tiff_decode_rgba(const uint8_t *data, size_t size, uint8_t *pixels, int
                           char *error, size_t error_size) {
     kimi_tiff_memory memory = {data, (toff_t)size, 0};
     kimi_tiff_message message = {error, error_size};
-    if (error && error_size) error[0] = 0;
     TIFF *tif = kimi_tiff_open(&memory, &message);
-    if (!tif) {
-        if (error && error_size && !error[0]) snprintf(error, error_size, "not a readable TIFF");
-        return -1;
-    }
+    if (!tif) return -1;
     // ORIENTATION_TOPLEFT: rows top first, in the stored orientation (the Orientation tag is
     // applied by the caller, as for JPEG's EXIF tag).
     int ok = TIFFReadRGBAImageOriented(tif, (uint32_t)width, (uint32_t)height, (uint32_t *)pixels, ORIENTATION_TOPLEFT, 0);
@@ -138,12 +135,8 @@ int kimi_tiff_decode_gray_wide(const uint8_t *data, size_t size, uint8_t *pixels
                                char *error, size_t error_size) {
     kimi_tiff_memory memory = {data, (toff_t)size, 0};
     kimi_tiff_message message = {error, error_size};
-    if (error && error_size) error[0] = 0;
     TIFF *tif = kimi_tiff_open(&memory, &message);
-    if (!tif) {
-        if (error && error_size && !error[0]) snprintf(error, error_size, "not a readable TIFF");
-        return -1;
-    }
+    if (!tif) return -1;
     uint16_t spp = 1, bps = 0, format = SAMPLEFORMAT_UINT;
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
     TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps);
