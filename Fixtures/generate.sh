@@ -218,6 +218,25 @@ jpg = open("images/jpeg-baseline.jpg", "rb").read()
 i = jpg.find(b"\xff\xdb")
 open("quirks/jpeg-extraneous-bytes.jpg", "wb").write(jpg[:i] + b"\x00\x01\x02\x03" + jpg[i:])
 
+# A BMP with a 56-byte BITMAPV3INFOHEADER and alpha bit fields (FFmpeg's decoder refuses both):
+# 16×8, left half opaque red, right half half-transparent blue, bottom-up.
+def bmp_v3(width, height):
+    rows = b""
+    for y in range(height):
+        row = b""
+        for x in range(width):
+            row += struct.pack("<I", 0xFFFF0000 if x < width // 2 else 0x800000FF)
+        rows += row
+    header = struct.pack("<IiiHHIIiiII", 56, width, height, 1, 32, 3, len(rows), 2835, 2835, 0, 0)
+    header += struct.pack("<IIII", 0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000)
+    offset = 14 + len(header)
+    return b"BM" + struct.pack("<IHHI", offset + len(rows), 0, 0, offset) + header + rows
+open("quirks/bmp-v3-alpha.bmp", "wb").write(bmp_v3(16, 8))
+# A clipboard DIB: a 40-byte header and 24-bit rows, no "BM" file header (green 12×6).
+rows = (bytes([0, 255, 0]) * 12) * 6  # 36 bytes a row: already a multiple of 4
+dib = struct.pack("<IiiHHIIiiII", 40, 12, 6, 1, 24, 0, len(rows), 2835, 2835, 0, 0) + rows
+open("quirks/clipboard.dib", "wb").write(dib)
+
 # Damaged or hostile files that must be refused with the right code.
 rgb = bytearray(open("images/png-rgb.png", "rb").read())
 # One byte of the image data flipped: the IDAT CRC no longer matches (the probe's header read passes).

@@ -52,7 +52,7 @@ public enum ImagePipeline {
     }
 
     /// Decode: JPEG by DCT scaling (to YCbCr planes when the output is JPEG), WebP by libwebp's
-    /// scaled decode, PNG and GIF (first frame) at full size; HEIF/AVIF by libheif; TIFF by libtiff; BMP, QOI,
+    /// scaled decode, PNG and GIF (first frame) at full size; HEIF/AVIF by libheif; TIFF by libtiff; BMP by ours; QOI,
     /// JPEG XL and other FFmpeg image formats by FFmpeg. A GIF that giflib refuses (deferred LZW
     /// clear codes, and the like) gets FFmpeg's decoder before it fails.
     static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String,
@@ -72,7 +72,9 @@ public enum ImagePipeline {
             return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, maxPixels: limits.maxPixels, path: path), [])
         case .tiff:
             return (try TIFFCodec.decode(v, path: path, limits: limits), [])
-        case .bmp, .qoi, .jxl, .otherImage:
+        case .bmp:
+            return (try BMPCodec.decode(v, path: path, limits: limits), [])
+        case .qoi, .jxl, .otherImage:
             return (try FFmpegImage.decode(path: path, format: info.format, limits: limits), [])
         default:
             throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not an image format")

@@ -31,7 +31,8 @@ public enum MediaProber {
             }
         case .heif, .avif: info = try HEIFCodec.probe(file, sniffed.format, &context)
         case .tiff: info = try TIFFCodec.probe(file, &context)
-        case .bmp, .qoi, .jxl: info = try FFmpegImage.probe(file, sniffed.format, &context)
+        case .bmp: info = try BMPCodec.probe(file, &context)
+        case .qoi, .jxl: info = try FFmpegImage.probe(file, sniffed.format, &context)
         case .otherImage:
             do {
                 info = try FFmpegImage.probe(file, sniffed.format, &context)

@@ -112,6 +112,25 @@ struct RealInputsTests {
         #expect(outputs(try entry(lines, "misnamed.dat")).first?["path"] as? String == "misnamed.png")
     }
 
+    /// Our BMP reader: a V3 header with alpha bit fields (which FFmpeg refuses) keeps its alpha; a
+    /// bare clipboard DIB is found by content and read.
+    @Test func bitmapsFFmpegRefuses() throws {
+        func pixels(_ name: String) throws -> (PixelImage, MediaInfo) {
+            let path = Fixture.root.appendingPathComponent("quirks/\(name)").path
+            let info = try MediaProber.probe(path: path)
+            return (try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png))), info)
+        }
+        let (alpha, alphaInfo) = try pixels("bmp-v3-alpha.bmp")
+        #expect(alphaInfo.format == .bmp && alphaInfo.hasAlpha && alpha.layout == .rgba)
+        let top = alpha.planes[0].row(0)
+        #expect((0..<4).map { top[$0] } == [255, 0, 0, 255])           // left: opaque red
+        #expect((60..<64).map { top[$0] } == [0, 0, 255, 128])         // right: half-transparent blue
+        let (dib, dibInfo) = try pixels("clipboard.dib")
+        #expect(dibInfo.format == .bmp && dibInfo.width == 12 && dibInfo.height == 6)
+        let bottom = dib.planes[0].row(5)
+        #expect((0..<3).map { bottom[$0] } == [0, 255, 0])
+    }
+
     /// A GIF with no colour table at all decodes with a gray ramp (index i → gray i), as Pillow reads it.
     @Test func gifWithoutPaletteIsGray() async throws {
         let out = try TemporaryFolder()

@@ -46,6 +46,7 @@ enum Sniffer {
             return Result(format: .jxl)
         }
         if v.u32be(0) == 0x0000_01B3 { return Result(format: .otherVideo, detail: "mpegvideo") }  // an MPEG-1/2 elementary stream
+        if BMPCodec.looksLikeDIB(v) { return Result(format: .bmp, detail: "DIB") }  // a clipboard bitmap without "BM"
         return unsupported(otherContent(v))
     }
 

@@ -75,7 +75,10 @@ enum TIFFCodec {
             kimi_tiff_decode_rgba($0.baseAddress, $0.count, rgba.base, Int32(header.width), Int32(header.height), &error, error.count)
         }
         guard status == 0 else {
-            throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot decode the TIFF", cause: TIFFError(error))
+            // libtiff refuses some files FFmpeg's decoder reads (e.g. 16-bit CMYK in JPEG strips).
+            let failure = MediaError(.decodeFailed, path: path, stage: .decode, "cannot decode the TIFF", cause: TIFFError(error))
+            guard let image = try? FFmpegImage.decode(path: path, format: .tiff, limits: limits) else { throw failure }
+            return image
         }
         return FFmpegImage.opaqueAsRGB(rgba)
     }
