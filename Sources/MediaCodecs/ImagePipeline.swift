@@ -74,6 +74,8 @@ public enum ImagePipeline {
             return (try TIFFCodec.decode(v, path: path, limits: limits), [])
         case .bmp:
             return (try BMPCodec.decode(v, path: path, limits: limits), [])
+        case .ico:
+            return (try IconCodec.decode(v, path: path, limits: limits), [])
         case .qoi, .jxl, .otherImage:
             return (try FFmpegImage.decode(path: path, format: info.format, limits: limits), [])
         default:

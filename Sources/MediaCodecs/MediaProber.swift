@@ -32,6 +32,7 @@ public enum MediaProber {
         case .heif, .avif: info = try HEIFCodec.probe(file, sniffed.format, &context)
         case .tiff: info = try TIFFCodec.probe(file, &context)
         case .bmp: info = try BMPCodec.probe(file, &context)
+        case .ico: info = try IconCodec.probe(file, &context)
         case .qoi, .jxl: info = try FFmpegImage.probe(file, sniffed.format, &context)
         case .otherImage:
             do {

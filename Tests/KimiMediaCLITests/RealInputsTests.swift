@@ -131,6 +131,20 @@ struct RealInputsTests {
         #expect((0..<3).map { bottom[$0] } == [0, 255, 0])
     }
 
+    /// Icons: a cursor's DIB with its AND mask as alpha; an ICNS's PNG element.
+    @Test func iconsGiveTheirLargestPicture() throws {
+        let cursorPath = Fixture.root.appendingPathComponent("quirks/cursor.cur").path
+        let cursorInfo = try MediaProber.probe(path: cursorPath)
+        #expect(cursorInfo.format == .ico && cursorInfo.width == 8 && cursorInfo.height == 8)
+        let cursor = try ImagePipeline.decode(path: cursorPath, info: cursorInfo, plan: ImagePlan.make(for: cursorInfo, options: ImageOptions()))
+        #expect(cursor.layout == .rgba)
+        let row = cursor.planes[0].row(0)
+        #expect(row[3] == 0 && (28..<32).map { row[$0] } == [255, 0, 0, 255])  // left transparent, right opaque red
+        let icnsPath = Fixture.root.appendingPathComponent("quirks/icon.icns").path
+        let icns = try MediaProber.probe(path: icnsPath)
+        #expect(icns.format == .ico && icns.width == 320 && icns.height == 240)
+    }
+
     /// A GIF with no colour table at all decodes with a gray ramp (index i → gray i), as Pillow reads it.
     @Test func gifWithoutPaletteIsGray() async throws {
         let out = try TemporaryFolder()

@@ -48,6 +48,19 @@ struct VideoEncodePlanTests {
         #expect(plan(info(.mkv, width: 1279, height: 719)).video == .copy)
     }
 
+    /// Only 8-bit 4:2:0 H.264 is copied: High 4:4:4 or 10-bit H.264 is re-encoded.
+    @Test func unusualH264IsEncoded() {
+        var screen = info(.mkv)
+        screen.colorModel = "yuv444p"
+        #expect(plan(screen).video == .encode)
+        var tenBit = info()
+        tenBit.colorModel = "yuv420p10le"
+        #expect(plan(tenBit).action == .write && plan(tenBit).video == .encode)
+        var ordinary = info()
+        ordinary.colorModel = "yuv420p"
+        #expect(plan(ordinary).action == .passthrough)
+    }
+
     /// Containers the API does not take: H.264 is remuxed, other codecs encoded; `convert` says so.
     @Test func conversionOfRefusedContainers() {
         var mkv = info(.mkv)

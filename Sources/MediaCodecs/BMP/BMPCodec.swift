@@ -121,6 +121,30 @@ enum BMPCodec {
         }
     }
 
+    /// An icon's DIB (ICO/CUR): its header gives twice the height (the colour rows, then a 1-bit
+    /// AND mask in which 1 is transparent); 32-bit icons carry their own alpha instead.
+    static func decodeIconDIB(_ v: ByteView, path: String) throws(MediaError) -> PixelImage {
+        guard case .success(var h) = header(v, dib: true), h.height >= 2 else {
+            throw MediaError(.corruptInput, path: path, stage: .decode, "the icon's bitmap header is unreadable")
+        }
+        h.height /= 2
+        let image = try decode(v, header: h, path: path)
+        guard h.bitsPerPixel < 32 else { return image }
+        let maskOffset = h.pixelOffset + h.rowBytes * h.height, maskRow = (h.width + 31) / 32 * 4
+        let rgba = Plane(width: h.width, height: h.height, channels: 4)
+        let source = image.planes[0]
+        for y in 0..<h.height {
+            let maskAt = maskOffset + (h.height - 1 - y) * maskRow
+            let s = source.row(y), d = rgba.row(y)
+            for x in 0..<h.width {
+                for c in 0..<3 { d[x * 4 + c] = s[x * source.channels + c] }
+                let transparent = (v.u8(maskAt + x / 8) ?? 0) >> (7 - x % 8) & 1 == 1
+                d[x * 4 + 3] = transparent ? 0 : (source.channels == 4 ? s[x * 4 + 3] : 255)
+            }
+        }
+        return FFmpegImage.opaqueAsRGB(rgba)
+    }
+
     static func decode(_ v: ByteView, path: String, limits: MediaLimits) throws(MediaError) -> PixelImage {
         let h: Header
         switch header(v, dib: !v.matches("BM", at: 0)) {
@@ -129,6 +153,10 @@ enum BMPCodec {
         case .failure(.truncated(let why)): throw MediaError(.truncatedInput, path: path, stage: .decode, "file is truncated: \(why)")
         case .failure(.invalid(let why)): throw MediaError(.corruptInput, path: path, stage: .decode, "invalid bitmap: \(why)")
         }
+        return try decode(v, header: h, path: path)
+    }
+
+    private static func decode(_ v: ByteView, header h: Header, path: String) throws(MediaError) -> PixelImage {
         let palette: [(UInt8, UInt8, UInt8)] = (0..<h.paletteCount).map { i in
             let at = h.paletteOffset + i * h.paletteEntryBytes
             return (v.u8(at + 2) ?? 0, v.u8(at + 1) ?? 0, v.u8(at) ?? 0)

@@ -22,7 +22,7 @@ enum Integrity: Equatable {
         case .mpeg: mpegPS(v)
         case .gif, .unsupported: .complete  // GIF: the giflib record walk finds a missing trailer.
         // The converted formats: their decoders (FFmpeg, libheif) find damage and truncation.
-        case .heif, .avif, .tiff, .bmp, .qoi, .jxl, .otherImage, .mpegts, .ogg, .mxf, .y4m, .otherVideo: .complete
+        case .heif, .avif, .tiff, .bmp, .qoi, .jxl, .ico, .otherImage, .mpegts, .ogg, .mxf, .y4m, .otherVideo: .complete
         }
     }
 

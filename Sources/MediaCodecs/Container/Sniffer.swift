@@ -47,6 +47,7 @@ enum Sniffer {
         }
         if v.u32be(0) == 0x0000_01B3 { return Result(format: .otherVideo, detail: "mpegvideo") }  // an MPEG-1/2 elementary stream
         if BMPCodec.looksLikeDIB(v) { return Result(format: .bmp, detail: "DIB") }  // a clipboard bitmap without "BM"
+        if IconCodec.isIcon(v) { return Result(format: .ico) }
         return unsupported(otherContent(v))
     }
 

@@ -3,7 +3,7 @@
 /// The formats Kimi K2.6 accepts as they are (``isAccepted``): images png, jpeg, webp, gif; videos
 /// mp4, mpeg (program stream, `.mpeg`/`.mpg`), mov, avi, flv, webm, wmv (ASF), 3gp. The others are
 /// what phones, cameras and screen recorders make and `prepare` converts: HEIF/HEIC and AVIF
-/// (libheif), TIFF, BMP, QOI and JPEG XL (FFmpeg's image decoders); Matroska, MPEG-TS, Ogg, MXF,
+/// (libheif), TIFF (libtiff), BMP and icons (ours), QOI and JPEG XL (FFmpeg's image decoders); Matroska, MPEG-TS, Ogg, MXF,
 /// YUV4MPEG and any other container FFmpeg demuxes (``otherVideo``). ``unsupported`` is what
 /// neither decodes (audio, documents, unknown bytes).
 public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
@@ -11,6 +11,8 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
     case mp4, mpeg, mov, avi, flv, webm, wmv
     case threeGP = "3gp"
     case heif, avif, tiff, bmp, qoi, jxl
+    /// Icon containers: Windows ICO/CUR and Apple ICNS (their largest picture).
+    case ico
     case mkv, mpegts, ogg, mxf, y4m
     /// A video container that FFmpeg recognises by content but that has no name of its own here
     /// (e.g. NUT, IVF, RealMedia, raw H.264/HEVC streams).
@@ -23,7 +25,7 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
     /// The kind of media this format carries, or `nil` for ``unsupported``.
     public var kind: MediaKind? {
         switch self {
-        case .png, .jpeg, .webp, .gif, .heif, .avif, .tiff, .bmp, .qoi, .jxl, .otherImage: .image
+        case .png, .jpeg, .webp, .gif, .heif, .avif, .tiff, .bmp, .qoi, .jxl, .ico, .otherImage: .image
         case .mp4, .mpeg, .mov, .avi, .flv, .webm, .wmv, .threeGP, .mkv, .mpegts, .ogg, .mxf, .y4m, .otherVideo: .video
         case .unsupported: nil
         }
@@ -59,6 +61,7 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
         case .bmp: "image/bmp"
         case .qoi: "image/qoi"
         case .jxl: "image/jxl"
+        case .ico: "image/vnd.microsoft.icon"
         case .mkv: "video/x-matroska"
         case .mpegts: "video/mp2t"
         case .ogg: "video/ogg"

@@ -43,6 +43,8 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     /// Codecs an MP4 carries that Kimi takes as they are.
     static let compliantVideoCodecs: Set<String> = ["h264"]
     static let compliantAudioCodecs: Set<String> = ["aac", "mp3"]
+    /// H.264 pixel formats every decoder takes (8-bit 4:2:0; `yuvj420p` is its full-range form).
+    static let compliantPixelFormats: Set<String> = ["yuv420p", "yuvj420p"]
 
     /// The largest even length ≤ `side` (at least 2).
     static func evenSide(_ side: Int) -> Int { max(2, side & ~1) }
@@ -71,6 +73,11 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
         let codec = info.videoCodec ?? "unknown"
         if !compliantVideoCodecs.contains(codec) {
             plan.reasons.append("the video codec is \(codec), not H.264")
+            encodeVideo = true
+        } else if let pixels = info.colorModel, !compliantPixelFormats.contains(pixels) {
+            // High 4:4:4 / High 10 H.264 (screen recorders, some cameras) is H.264 that many
+            // decoders refuse: only 8-bit 4:2:0 is copied.
+            plan.reasons.append("the H.264 pixel format is \(pixels), not 8-bit 4:2:0")
             encodeVideo = true
         }
         if let maxFPS, let rate = info.frameRate, rate > maxFPS * 1.001 {
