@@ -46,11 +46,12 @@ release: deps
 	@$(SWIFT) build $(RELEASE_FLAGS) || { echo "build failed; retrying once"; $(SWIFT) build $(RELEASE_FLAGS); }
 
 demo: release
-	@echo "== kimi-media probe Fixtures/images Fixtures/video"
-	@$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kimi-media probe Fixtures/images Fixtures/video
+	@echo "== kimi-media probe Fixtures/images Fixtures/video Fixtures/convert (HEIC, AVIF, TIFF, BMP, MKV, MPEG-TS, …: OK says remux or encode)"
+	@$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kimi-media probe Fixtures/images Fixtures/video Fixtures/convert
 	@echo
 	@echo "== kimi-media prepare Fixtures --out out/demo --report out/demo/report.html (offline: no key, no network;"
-	@echo "   Fixtures/invalid: each file fails with its own error code; a rerun resumes)"
+	@echo "   Fixtures/convert and Fixtures/quirks come out API-ready; Fixtures/invalid: each file fails with its own"
+	@echo "   error code; a rerun resumes)"
 	@rm -rf out/demo
 	@$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kimi-media prepare Fixtures --out out/demo --quiet \
 	  --report out/demo/report.html --price-per-mtok 0.6 || true

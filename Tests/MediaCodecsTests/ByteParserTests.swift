@@ -204,3 +204,25 @@ struct IntegrityTests {
         }
     }
 }
+
+@Suite("HEIF boxes")
+struct HEIFBoxTests {
+    /// A `meta` box whose primary item (1) has properties 2 (ispe) and 3 (irot, essential).
+    func meta(angle: UInt8, primary: UInt16 = 1) -> [UInt8] {
+        let ipco = box("ipco", box("hvcC", [0, 0]) + box("ispe", [0, 0, 0, 0] + be32(64) + be32(32)) + box("irot", [angle]))
+        let ipma = box("ipma", [0, 0, 0, 0] + be32(1) + [0, 1] + [2, 0x02, 0x83])
+        return box("ftyp", ascii("heic") + be32(0)) + box("meta", [0, 0, 0, 0] + box("pitm", [0, 0, 0, 0, 0, UInt8(primary)])
+            + box("iprp", ipco + ipma))
+    }
+
+    @Test func quarterTurnsSwapTheSides() {
+        #expect(withView(meta(angle: 1), HEIFBoxes.primaryRotationSwapsSides))
+        #expect(withView(meta(angle: 3), HEIFBoxes.primaryRotationSwapsSides))
+        #expect(!withView(meta(angle: 2), HEIFBoxes.primaryRotationSwapsSides))
+        #expect(!withView(meta(angle: 0), HEIFBoxes.primaryRotationSwapsSides))
+        // The rotation belongs to another item than the primary one.
+        #expect(!withView(meta(angle: 1, primary: 2), HEIFBoxes.primaryRotationSwapsSides))
+        // Not HEIF at all, or cut short.
+        #expect(!withView(Array(meta(angle: 1).prefix(40)), HEIFBoxes.primaryRotationSwapsSides))
+    }
+}

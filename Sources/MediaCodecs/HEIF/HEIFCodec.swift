@@ -55,11 +55,16 @@ enum HEIFCodec {
             throw context.error(error.code == Int32(heif_error_Memory_allocation_error.rawValue) ? .limitExceeded : error.mediaCode,
                                 "cannot read the \(format == .avif ? "AVIF" : "HEIF") image", cause: error)
         }
-        let width = Int(kimi_heif_image_handle_get_width(primary.handle)), height = Int(kimi_heif_image_handle_get_height(primary.handle))
+        var width = Int(kimi_heif_image_handle_get_width(primary.handle)), height = Int(kimi_heif_image_handle_get_height(primary.handle))
         guard width > 0, height > 0 else { throw context.error(.corruptInput, "the primary image declares \(width)×\(height)") }
         try context.checkPixels(width, height)
         let ispeWidth = Int(kimi_heif_image_handle_get_ispe_width(primary.handle))
         let ispeHeight = Int(kimi_heif_image_handle_get_ispe_height(primary.handle))
+        // libheif 1.15 reports some rotated images (camera grids) at their coded size although it
+        // decodes them turned: the primary item's `irot` says whether the sides swap.
+        if (width, height) == (ispeWidth, ispeHeight), width != height, HEIFBoxes.primaryRotationSwapsSides(v) {
+            (width, height) = (height, width)
+        }
         let depth = Int(kimi_heif_image_handle_get_luma_bits_per_pixel(primary.handle))
         let images = Int(kimi_heif_context_get_number_of_top_level_images(primary.context))
         return MediaInfo(
@@ -135,5 +140,74 @@ extension MediaInfo {
         info.width = width
         info.height = height
         return info
+    }
+}
+
+/// The few HEIF boxes libheif's API does not expose: the primary item's transformative properties.
+/// `meta` → `pitm` (the primary item), `iprp` → `ipco` (properties, numbered from 1) and `ipma`
+/// (which properties each item has).
+enum HEIFBoxes {
+    /// Whether the primary item has an `irot` of 90° or 270°.
+    static func primaryRotationSwapsSides(_ v: ByteView) -> Bool {
+        guard let meta = child("meta", in: 0..<v.count, v).map({ ($0.lowerBound + 4)..<$0.upperBound }),  // after version and flags
+              let pitm = child("pitm", in: meta, v), let iprp = child("iprp", in: meta, v),
+              let ipco = child("ipco", in: iprp, v), let ipma = child("ipma", in: iprp, v),
+              let pitmVersion = v.u8(pitm.lowerBound)
+        else { return false }
+        let primary = Int(pitmVersion == 0 ? UInt32(v.u16be(pitm.lowerBound + 4) ?? 0) : v.u32be(pitm.lowerBound + 4) ?? 0)
+        // The properties in order: index i (from 1) is the i-th box inside ipco.
+        var properties: [(type: String, body: Range<Int>)] = []
+        var at = ipco.lowerBound
+        while let (type, body, end) = box(at, limit: ipco.upperBound, v) {
+            properties.append((type, body))
+            at = end
+        }
+        guard let version = v.u8(ipma.lowerBound), let flags = v.u8(ipma.lowerBound + 3),
+              let count = v.u32be(ipma.lowerBound + 4) else { return false }
+        at = ipma.lowerBound + 8
+        for _ in 0..<min(Int(count), 1 << 16) {
+            guard let item = version < 1 ? v.u16be(at).map(UInt32.init) : v.u32be(at) else { return false }
+            at += version < 1 ? 2 : 4
+            guard let associations = v.u8(at) else { return false }
+            at += 1
+            for _ in 0..<Int(associations) {
+                let index: Int
+                if flags & 1 != 0 {
+                    index = Int((v.u16be(at) ?? 0) & 0x7FFF)
+                    at += 2
+                } else {
+                    index = Int((v.u8(at) ?? 0) & 0x7F)
+                    at += 1
+                }
+                guard Int(item) == primary, index >= 1, index <= properties.count, properties[index - 1].type == "irot" else { continue }
+                return (v.u8(properties[index - 1].body.lowerBound) ?? 0) & 1 == 1
+            }
+        }
+        return false
+    }
+
+    /// The body of the first box of `type` directly inside `range` (a full box's version and flags
+    /// included).
+    private static func child(_ type: String, in range: Range<Int>, _ v: ByteView) -> Range<Int>? {
+        var at = range.lowerBound
+        while let (found, body, end) = box(at, limit: range.upperBound, v) {
+            if found == type { return body }
+            at = end
+        }
+        return nil
+    }
+
+    /// The box at `at`: its type, body and end (32- and 64-bit sizes; 0 means to the limit).
+    private static func box(_ at: Int, limit: Int, _ v: ByteView) -> (String, Range<Int>, Int)? {
+        guard at + 8 <= limit, let size32 = v.u32be(at), let type = v.fourCC(at + 4) else { return nil }
+        var header = 8, size = Int(size32)
+        if size32 == 1 {
+            guard let size64 = v.u64be(at + 8), size64 < UInt64(Int.max) else { return nil }
+            (header, size) = (16, Int(size64))
+        } else if size32 == 0 {
+            size = limit - at
+        }
+        guard size >= header, at + size <= limit else { return nil }
+        return (type, (at + header)..<(at + size), at + size)
     }
 }
