@@ -119,6 +119,16 @@ enum Sniffer {
         if v.matches("fLaC", at: 0) { return "FLAC audio" }
         if v.matches("ID3", at: 0) { return "MP3 audio" }
         if v.u32be(0) == 0x0000_000C, v.matches("jP  ", at: 4) { return "JPEG 2000 image" }
+        // Raster formats only Pillow reads (refused by design, README "Formats"): named, so the
+        // refusal says what the file is.
+        if v.matches("BLP1", at: 0) || v.matches("BLP2", at: 0) { return "a Blizzard BLP texture (read by Pillow only)" }
+        if v.matches("FTEX", at: 0) { return "an FTEX texture (read by Pillow only)" }
+        if v.u32le(0) == 0x3ADE_68B1 { return "a DCX multi-page PCX (read by Pillow only)" }
+        if v.matches("GIMP", at: 20) { return "a GIMP brush (read by Pillow only)" }
+        if v.matches("Image type:", at: 0) || v.matches("Image Type:", at: 0) { return "an IFUNC Image Memory file (read by Pillow only)" }
+        if v.matches("P7 332", at: 0) { return "an XV thumbnail (read by Pillow only)" }
+        if v.matches(bytes: [0x80, 0xE8, 0x00, 0x00], at: 0) { return "a Pixar PXR image (read by Pillow only)" }
+        if v.matches("icns", at: 0) { return "an Apple icon without PNG pictures (JPEG 2000 or RLE elements are not read)" }
         // Text: valid UTF-8 (allowing a character cut at the 512-byte edge) without control characters.
         let head = Array(v.slice(0, 512).bytes)
         let noControls = head.allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 0x20 && $0 != 0x7F) }

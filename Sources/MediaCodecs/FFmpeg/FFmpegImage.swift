@@ -55,6 +55,7 @@ enum FFmpegImage {
 
     /// Decodes the first picture to 8-bit RGB (RGBA when the picture has any transparent pixel).
     static func decode(path: String, format: MediaFormat, limits: MediaLimits) throws(MediaError) -> PixelImage {
+        var codec = format.rawValue  // FFmpeg's codec name once the stream is open
         func fail(_ message: String, _ cause: FFmpegError? = nil) -> MediaError {
             MediaError(cause?.mediaCode == .limitExceeded ? .limitExceeded : .decodeFailed, path: path, stage: .decode,
                        message, cause: cause)
@@ -63,6 +64,7 @@ enum FFmpegImage {
             let demuxer = try Demuxer(path: path, formatName: demuxerName(format), limits: limits, analyze: false)
             demuxer.clearDeadline()
             guard let stream = demuxer.videoStream else { throw fail("holds no picture") }
+            codec = codecName(stream.pointee.codecpar.pointee.codec_id)
             let decoder = try VideoDecoder(stream: stream, threads: 1, maxPixels: limits.maxPixels)
             var sentEnd = false
             while true {
@@ -87,11 +89,11 @@ enum FFmpegImage {
                 }
             }
         } catch let error as FFmpegError {
-            throw fail("cannot decode the \(format.rawValue) image", error)
+            throw fail("FFmpeg's \(codec) decoder cannot decode the picture", error)
         } catch let error as MediaError {
             throw error
         } catch {
-            throw fail("cannot decode the \(format.rawValue) image: \(error)")
+            throw fail("FFmpeg's \(codec) decoder cannot decode the picture: \(error)")
         }
     }
 
