@@ -220,6 +220,11 @@ def main():
         pil_ok, pil_note = pillow.get(path, [False, "not run"])
         ff_ok, ff_note = ffmpeg_result(path, args.limit_seconds)
         error = entry.get("error") or {}
+        # Paths in messages relative to the corpus, so results read the same on every machine.
+        for key in ("message",):
+            if error.get(key):
+                error[key] = error[key].replace(corpus + "/", "")
+        pil_note, ff_note = pil_note.replace(corpus + "/", ""), ff_note.replace(corpus + "/", "")
         return {"file": os.path.relpath(path, corpus), "class": classify(entry, pil_ok or ff_ok, rss),
                 "status": entry.get("status"), "kind": entry.get("kind"), "code": error.get("code"),
                 "message": error.get("message"), "pillow": pil_note if not pil_ok else "ok: " + pil_note,
