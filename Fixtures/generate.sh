@@ -249,6 +249,13 @@ element = open("images/png-rgba.png", "rb").read()
 icns = b"ic07" + struct.pack(">I", 8 + len(element)) + element
 open("quirks/icon.icns", "wb").write(b"icns" + struct.pack(">I", 8 + len(icns)) + icns)
 
+# An AVI whose audio stream has a format tag no decoder knows (0x1234): the video is written
+# without it.
+avi = bytearray(open("video/mp2-audio.avi", "rb").read())
+strf = avi.find(b"strf", avi.find(b"auds"))
+avi[strf + 8:strf + 10] = struct.pack("<H", 0x1234)
+open("quirks/unknown-audio.avi", "wb").write(avi)
+
 # Damaged or hostile files that must be refused with the right code.
 rgb = bytearray(open("images/png-rgb.png", "rb").read())
 # One byte of the image data flipped: the IDAT CRC no longer matches (the probe's header read passes).

@@ -204,6 +204,20 @@ struct RealInputsTests {
         #expect(filmFiles.last?["width"] as? Int == 301)
     }
 
+    /// Audio no decoder knows is dropped (with the reason); the video file is still written.
+    @Test func unknownAudioIsDropped() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--out", out.path, Fixture.root.appendingPathComponent("quirks/unknown-audio.avi").path])
+        #expect(result.status == 0, "\(result.err)")
+        let line = try #require(try jsonLines(result.out).first)
+        let video = try #require(outputs(line).first)
+        #expect(video["format"] as? String == "mp4")
+        let info = try MediaProber.probe(path: out.path + "/" + (video["path"] as! String))
+        #expect(info.videoCodec == "h264" && !info.hasAudio)
+        let encode = (line["plan"] as? [String: Any])?["encode"] as? [String: Any]
+        #expect(encode?["audio"] as? String == "drop")
+    }
+
     /// A folder is walked by content: the MPO and the misnamed PNG are prepared exactly as when they
     /// are named, text is skipped with the reason.
     @Test func folderAndFileAgree() async throws {

@@ -93,6 +93,10 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
             if !keepAudio {
                 plan.audio = .drop
                 plan.reasons.append("--no-audio")
+            } else if info.audioCodec == nil || info.audioCodec == "none" || info.audioCodec == "unknown" {
+                // An audio stream FFmpeg cannot name has no decoder: the video goes without it.
+                plan.audio = .drop
+                plan.reasons.append("the audio codec is unknown, so the audio is dropped")
             } else if let audio = info.audioCodec, !compliantAudioCodecs.contains(audio) {
                 plan.audio = .encode
                 plan.reasons.append("the audio codec is \(audio), re-encoded to AAC")
