@@ -19,13 +19,23 @@ struct APIOptions: ParsableArguments {
     @Option(help: "The upload cache (content hash → file id).", completion: .file())
     var uploadCache: String?
 
+    @Option(help: ArgumentHelp("Requests in flight at once (default: $MOONSHOT_MAX_CONCURRENCY, else 1, the entry tier's; 'unlimited').",
+                               valueName: "N"))
+    var maxConcurrency: String?
+
+    @Option(help: ArgumentHelp("Requests started per minute (default: $MOONSHOT_RPM, else 3, the entry tier's; 'unlimited').",
+                               valueName: "N"))
+    var rpm: String?
+
     func validate() throws {
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func configuration() throws -> APIConfiguration {
-        do { return try APIConfiguration.resolve(baseURL: baseURL, apiKeyFile: apiKeyFile) } catch {
+        do {
+            return try APIConfiguration.resolve(baseURL: baseURL, apiKeyFile: apiKeyFile, concurrency: maxConcurrency, requestsPerMinute: rpm)
+        } catch {
             throw ValidationError(error.description)
         }
     }
@@ -36,8 +46,9 @@ struct APIOptions: ParsableArguments {
         if requireKey && configuration.apiKey == nil {
             throw ValidationError("no API key: set MOONSHOT_API_KEY or pass --api-key-file")
         }
+        // Waits for the rate limit are said on standard error, so an idle minute is not a mystery.
         return MoonshotClient(configuration: configuration, retry: RetryPolicy(maxAttempts: attempts),
-                              timeouts: Timeouts(request: timeout))
+                              timeouts: Timeouts(request: timeout), onWait: { Output.printError($0) })
     }
 
     var cache: UploadCache { UploadCache(path: uploadCache ?? UploadCache.defaultPath()) }

@@ -27,6 +27,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Flag(help: "Put every item inline (fails if the body would pass the limit).") var inlineOnly = false
     @Flag(help: "Upload every item and reference it as ms://ID.") var uploadAll = false
     @Option(help: "The request body limit in bytes.") var maxBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes
+    @Option(help: "The answer's budget in tokens, reasoning included (max_completion_tokens; 0: leave it to the server).")
+    var maxCompletionTokens: Int = PayloadPlanner.defaultMaxCompletionTokens
     @Flag(help: "Send the files as they are, without preparing them.") var raw = false
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @OptionGroup var api: APIOptions
@@ -36,6 +38,7 @@ struct RequestCommand: AsyncParsableCommand {
         guard !(inlineOnly && uploadAll) else { throw ValidationError("--inline-only and --upload-all exclude each other") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
+        guard maxCompletionTokens >= 0 else { throw ValidationError("--max-completion-tokens must be 0 or more") }
     }
 
     func run() async throws {
@@ -53,7 +56,9 @@ struct RequestCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let mode: PayloadMode = inlineOnly ? .inlineOnly : uploadAll ? .uploadAll : .auto
-        let builder = RequestBuilder(planner: PayloadPlanner(model: model, thinking: !noThinking, limit: maxBodyBytes, mode: mode),
+        let planner = PayloadPlanner(model: model, thinking: !noThinking, limit: maxBodyBytes, mode: mode,
+                                     maxCompletionTokens: maxCompletionTokens > 0 ? maxCompletionTokens : nil)
+        let builder = RequestBuilder(planner: planner,
                                      client: client, cache: api.cache)
         let built: BuiltRequest
         do {
@@ -66,9 +71,21 @@ struct RequestCommand: AsyncParsableCommand {
         guard send, let client else { return }
         do throws(APIError) {
             let answer = try await client.chat(bodyFile: built.bodyPath)
-            Output.print(answer.text ?? "(no text in the answer)")
+            let reasoning = answer.choices.first?.message.reasoningContent ?? ""
+            if let text = answer.text, !text.isEmpty {
+                Output.print(text)
+            } else if !reasoning.isEmpty {
+                Output.print("(no answer text; the reasoning so far:)\n" + reasoning)
+            } else {
+                Output.print("(no text in the answer)")
+            }
+            if answer.choices.first?.finishReason == "length" {
+                Output.printError("warning: the answer was cut at the output budget (finish_reason \"length\"); "
+                    + "raise --max-completion-tokens (now \(maxCompletionTokens > 0 ? String(maxCompletionTokens) : "the server's default"))")
+            }
             if let usage = answer.usage {
-                Output.printError("usage: \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens "
+                let cached = usage.cachedTokens.map { ", \($0) of them cached" } ?? ""
+                Output.printError("usage: \(usage.promptTokens) prompt\(cached) + \(usage.completionTokens) completion tokens "
                     + "(offline estimate of the prompt: \(built.tokens), difference \(usage.promptTokens - built.tokens))")
             }
         } catch {

@@ -23,13 +23,30 @@ public final class MoonshotStandIn: Sendable {
         public var maxUploadBytes: Int
         public var maxFiles: Int
         public var maxTotalBytes: Int
+        /// The account's rate-limit tier, enforced as the real API was seen to: a 429
+        /// `rate_limit_reached_error` with **no** `Retry-After` or `X-RateLimit-*` header, the wait only
+        /// in the message ("request reached max request: 3, please try again after 1 seconds").
+        public var tier: Tier?
         public init(apiKey: String = "sk-stand-in-0123456789abcdef", maxBodyBytes: Int = 100_000_000, maxUploadBytes: Int = 100_000_000,
-                    maxFiles: Int = 1000, maxTotalBytes: Int = 10_000_000_000) {
+                    maxFiles: Int = 1000, maxTotalBytes: Int = 10_000_000_000, tier: Tier? = nil) {
             self.apiKey = apiKey
             self.maxBodyBytes = maxBodyBytes
             self.maxUploadBytes = maxUploadBytes
             self.maxFiles = maxFiles
             self.maxTotalBytes = maxTotalBytes
+            self.tier = tier
+        }
+    }
+
+    /// Requests in flight at once and started per window (60 s on the real API; tests scale it).
+    public struct Tier: Sendable {
+        public var concurrency: Int
+        public var requestsPerWindow: Int
+        public var window: Double
+        public init(concurrency: Int = 1, requestsPerWindow: Int = 3, window: Double = 60) {
+            self.concurrency = concurrency
+            self.requestsPerWindow = requestsPerWindow
+            self.window = window
         }
     }
 
@@ -42,6 +59,8 @@ public final class MoonshotStandIn: Sendable {
         case drop
         /// HTTP 200 whose body is an `error` object.
         case errorIn200
+        /// A 429 as the real API sends it: no rate-limit header, the wait in the message only.
+        case rateLimitedInMessage(wait: Double)
     }
 
     struct StoredFile {
@@ -55,6 +74,9 @@ public final class MoonshotStandIn: Sendable {
         var faults: [Fault] = []
         var log: [String] = []
         var nextID = 1
+        var inFlight = 0
+        var starts: [Double] = []
+        var rateLimited = 0
     }
 
     public let options: Options
@@ -67,6 +89,8 @@ public final class MoonshotStandIn: Sendable {
     /// Every request seen, as `METHOD /path`.
     public var requests: [String] { state.withLockedValue { $0.log } }
     public var fileCount: Int { state.withLockedValue { $0.files.count } }
+    /// Requests answered 429 by the tier.
+    public var rateLimitedCount: Int { state.withLockedValue { $0.rateLimited } }
 
     public static func start(_ options: Options = Options()) async throws -> MoonshotStandIn {
         let holder = NIOLockedValueBox<MoonshotStandIn?>(nil)
@@ -105,7 +129,35 @@ public final class MoonshotStandIn: Sendable {
         var headers: [String: String] = [:]
         var delay: Double = 0
         var drop = false
+        /// Holds one of the tier's concurrent slots until it is written.
+        var holdsSlot = false
     }
+
+    /// The tier's verdict on a request about to be answered: a header-less 429, or a slot taken.
+    func admit() -> Answer? {
+        guard let tier = options.tier else { return nil }
+        let now = ProcessInfo.processInfo.systemUptime
+        return state.withLockedValue { s -> Answer? in
+            s.starts.removeAll { now - $0 >= tier.window }
+            let message: String
+            if s.inFlight >= tier.concurrency {
+                let wait = tier.window / Double(tier.requestsPerWindow)
+                message = "request reached organization max concurrency: \(tier.concurrency), please try again after \(String(format: "%.3f", wait)) seconds"
+            } else if s.starts.count >= tier.requestsPerWindow {
+                let wait = max(0.001, s.starts[0] + tier.window - now)
+                message = "request reached max request: \(tier.requestsPerWindow), please try again after \(String(format: "%.3f", wait)) seconds"
+            } else {
+                s.starts.append(now)
+                s.inFlight += 1
+                return nil
+            }
+            s.rateLimited += 1
+            return Self.error(429, "rate_limit_reached_error", message)  // no Retry-After, no X-RateLimit-*
+        }
+    }
+
+    /// A request that held a tier slot has been answered.
+    func release() { state.withLockedValue { $0.inFlight -= 1 } }
 
     static func json(_ status: Int, _ value: some Encodable) -> Answer {
         let encoder = JSONEncoder.canonical()
@@ -122,6 +174,7 @@ public final class MoonshotStandIn: Sendable {
             s.log.append("\(method) \(path)")
             return s.faults.isEmpty ? nil : s.faults.removeFirst()
         }
+        if fault == nil, let refused = admit() { return refused }
         var answer: Answer
         switch fault {
         case .status(let status, let type, let extra)?:
@@ -132,12 +185,17 @@ public final class MoonshotStandIn: Sendable {
             return Answer(status: 0, body: [], drop: true)
         case .errorIn200?:
             return Self.error(200, "server_error", "stand-in: an error inside a 200")
+        case .rateLimitedInMessage(let wait)?:
+            return Self.error(429, "rate_limit_reached_error",
+                              "request reached max request: 3, please try again after \(String(format: "%.3f", wait)) seconds")
         case .delay(let seconds)?:
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
             answer.delay = seconds
             return answer
         case nil:
-            return route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
+            answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
+            answer.holdsSlot = options.tier != nil
+            return answer
         }
     }
 
@@ -359,6 +417,9 @@ public final class MoonshotStandIn: Sendable {
                     return
                 }
                 let respond = { [self] in
+                    // The request is done once it is answered: its slot frees before the bytes go out
+                    // (as a server's would), so a client that read the answer can start the next.
+                    if answer.holdsSlot { server.release() }
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: "\(answer.body.count)")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A failed API call. Never contains the key: server messages are passed through
 /// ``APIKey/redact(_:)`` before they land here.
 public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -47,10 +49,23 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .transport, .timeout: return true
         case .http:
-            if type == "exceeded_current_quota_error" { return false }
+            if isQuotaExhausted { return false }
             return status == 429 || status.map { $0 >= 500 } ?? false
         default: return false
         }
+    }
+
+    /// A 429 that waiting cures: a rate limit or an overloaded engine, not an exhausted balance.
+    public var isRateLimit: Bool { kind == .http && status == 429 && !isQuotaExhausted }
+
+    /// The account's balance or quota is spent (`exceeded_current_quota_error`, a 403, or the words
+    /// of one when the type is missing, as some 429s have): retrying cannot help.
+    public var isQuotaExhausted: Bool {
+        guard kind == .http else { return false }
+        if type == "exceeded_current_quota_error" || status == 403 { return true }
+        let text = message.lowercased()
+        return text.contains("insufficient balance") || text.contains("exceeded your current") || text.contains("current quota")
+            || text.contains("suspended")
     }
 
     public var description: String {
@@ -73,20 +88,44 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Fraction of each delay drawn at random (0.2: ±20 %).
     public var jitter: Double
 
-    public init(maxAttempts: Int = 4, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2) {
+    /// Attempts of one call that rate limits (429) may take: waiting them out is safe (the server
+    /// did not process the request), so they have their own, larger budget.
+    public var maxRateLimitAttempts: Int
+    /// The longest wait after a 429: the entry tier asks for up to a minute.
+    public var maxRateLimitDelay: Double
+
+    public init(maxAttempts: Int = 4, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2,
+                maxRateLimitAttempts: Int = 12, maxRateLimitDelay: Double = 120) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.jitter = jitter
+        self.maxRateLimitAttempts = max(1, maxRateLimitAttempts)
+        self.maxRateLimitDelay = maxRateLimitDelay
     }
 
-    public static let none = RetryPolicy(maxAttempts: 1)
+    public static let none = RetryPolicy(maxAttempts: 1, maxRateLimitAttempts: 1)
 
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
     public func delay(afterAttempt attempt: Int, serverAsked: Double?) -> Double {
         let exponential = baseDelay * Double(1 << min(attempt - 1, 16))
         let jittered = exponential * (1 + Double.random(in: -jitter...jitter))
         return min(maxDelay, max(jittered, serverAsked ?? 0))
+    }
+
+    /// The wait a 429's message states, in seconds, when its headers say nothing (as Moonshot's
+    /// have been seen: "request reached max request: 3, please try again after 1 seconds").
+    public static func messageDelay(_ message: String) -> Double? {
+        let pattern = #"(?:try again|retry)\s+(?:after|in)\s+([0-9]+(?:\.[0-9]+)?)\s*(ms|milliseconds?|s|secs?|seconds?|minutes?|mins?)\b"#
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
+              let match = regex.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
+              let numberRange = Range(match.range(at: 1), in: message), let unitRange = Range(match.range(at: 2), in: message),
+              let number = Double(message[numberRange])
+        else { return nil }
+        let unit = message[unitRange].lowercased()
+        if unit.hasPrefix("ms") || unit.hasPrefix("milli") { return number / 1000 }
+        if unit.hasPrefix("m") { return number * 60 }
+        return number
     }
 
     /// What the server asked for, in seconds: `Retry-After` (seconds), else `X-RateLimit-Reset`

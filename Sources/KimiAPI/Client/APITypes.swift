@@ -53,11 +53,28 @@ public struct ErrorBody: Sendable, Hashable, Codable {
     public struct Detail: Sendable, Hashable, Codable {
         public var type: String?
         public var message: String?
+        /// A string in the documented shape; a number is read as its digits (a numeric `code` must
+        /// not make the whole error unreadable).
         public var code: String?
         public init(type: String?, message: String?, code: String? = nil) {
             self.type = type
             self.message = message
             self.code = code
+        }
+
+        private enum CodingKeys: String, CodingKey { case type, message, code }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try? c.decodeIfPresent(String.self, forKey: .type)
+            message = try? c.decodeIfPresent(String.self, forKey: .message)
+            if let text = try? c.decodeIfPresent(String.self, forKey: .code) {
+                code = text
+            } else if let number = try? c.decodeIfPresent(Double.self, forKey: .code) {
+                code = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            } else {
+                code = nil
+            }
         }
     }
 
@@ -102,10 +119,42 @@ public struct ChatResponse: Sendable, Hashable, Codable {
         public var promptTokens: Int
         public var completionTokens: Int
         public var totalTokens: Int
+        /// Prompt tokens served from the context cache: `prompt_tokens_details.cached_tokens` (the
+        /// OpenAI shape), or a top-level `cached_tokens` as Moonshot has sent it.
         public var cachedTokens: Int?
+
         private enum CodingKeys: String, CodingKey {
             case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
-            case cachedTokens = "cached_tokens"
+            case cachedTokens = "cached_tokens", promptTokensDetails = "prompt_tokens_details"
+        }
+
+        private struct Details: Codable, Hashable {
+            var cachedTokens: Int?
+            private enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+        }
+
+        public init(promptTokens: Int, completionTokens: Int, totalTokens: Int, cachedTokens: Int? = nil) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+            self.totalTokens = totalTokens
+            self.cachedTokens = cachedTokens
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            promptTokens = try c.decode(Int.self, forKey: .promptTokens)
+            completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+            totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
+            let details = try? c.decodeIfPresent(Details.self, forKey: .promptTokensDetails)
+            cachedTokens = details?.cachedTokens ?? (try? c.decodeIfPresent(Int.self, forKey: .cachedTokens))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(promptTokens, forKey: .promptTokens)
+            try c.encode(completionTokens, forKey: .completionTokens)
+            try c.encode(totalTokens, forKey: .totalTokens)
+            try c.encodeIfPresent(cachedTokens.map { Details(cachedTokens: $0) }, forKey: .promptTokensDetails)
         }
     }
 

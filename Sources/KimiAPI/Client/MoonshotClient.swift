@@ -14,11 +14,18 @@ public final class MoonshotClient: Sendable {
     public let retry: RetryPolicy
     public let timeouts: Timeouts
     private let http: HTTPClient
+    private let limiter: RateLimiter
+    private let onWait: (@Sendable (String) -> Void)?
 
-    public init(configuration: APIConfiguration, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts()) {
+    /// `onWait` hears why the client is idle ("waiting 18 s before POST /v1/files: 3 requests a
+    /// minute …"), for progress output. Requests are paced to `configuration.rateLimits`.
+    public init(configuration: APIConfiguration, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts(),
+                onWait: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
         self.retry = retry
         self.timeouts = timeouts
+        self.onWait = onWait
+        limiter = RateLimiter(limits: configuration.rateLimits)
         var config = HTTPClient.Configuration()
         config.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(Int64(timeouts.connect * 1000)))
         config.redirectConfiguration = .disallow
@@ -51,7 +58,7 @@ public final class MoonshotClient: Sendable {
         }
         let body = try encode(request, endpoint: endpoint)
         return try await call(.POST, "chat/completions", body: { .bytes(ByteBuffer(bytes: body)) }, length: body.count,
-                              timeout: timeouts.request)
+                              timeout: timeouts.request, idempotent: false)
     }
 
     /// Posts a request body already written to a file (``RequestBodyWriter``), streamed from disk.
@@ -61,7 +68,7 @@ public final class MoonshotClient: Sendable {
             throw APIError(.io, message: "cannot read the request body \(path)", endpoint: endpoint)
         }
         return try await call(.POST, "chat/completions", body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) },
-                              length: Int(size), timeout: timeouts.upload)
+                              length: Int(size), timeout: timeouts.upload, idempotent: false)
     }
 
     /// `POST /v1/files` (multipart, streamed from disk: the file is never held in memory).
@@ -84,8 +91,25 @@ public final class MoonshotClient: Sendable {
             + "Content-Type: \(mimeType)\r\n\r\n").utf8)
         let tail = Data("\r\n--\(boundary)--\r\n".utf8)
         let total = Int64(head.count) + size + Int64(tail.count)
-        return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path), .bytes(tail)]), length: .known(total)) },
-                              length: Int(total), contentType: "multipart/form-data; boundary=\(boundary)", timeout: timeouts.upload)
+        let started = Date().timeIntervalSince1970
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path), .bytes(tail)]), length: .known(total)) },
+                                      length: Int(total), contentType: "multipart/form-data; boundary=\(boundary)", timeout: timeouts.upload,
+                                      idempotent: false)
+            } catch where (error.kind == .timeout || error.kind == .transport) && attempt < retry.maxAttempts {
+                // The upload may have arrived although its answer did not: look for it before sending
+                // the bytes again, so nothing is stored twice.
+                let name = (path as NSString).lastPathComponent
+                if let files = try? await listFiles(),
+                   let arrived = files.first(where: { $0.filename == name && $0.bytes == size && ($0.createdAt ?? 0) >= Int64(started) - 5 }) {
+                    return arrived
+                }
+                try? await Task.sleep(nanoseconds: UInt64(retry.delay(afterAttempt: attempt, serverAsked: nil) * 1e9))
+            }
+        }
     }
 
     /// `GET /v1/files`.
@@ -120,15 +144,22 @@ public final class MoonshotClient: Sendable {
         }
     }
 
+    /// One request, paced by the rate limiter and retried: 429s (rate limits, overloads) wait what
+    /// the headers or the message ask, or a growing backoff, up to ``RetryPolicy/maxRateLimitAttempts``;
+    /// other failures are retried up to ``RetryPolicy/maxAttempts`` — for a request that is not
+    /// `idempotent` (a chat, an upload) only when the answer proves it was not processed (a 503), never
+    /// after a timeout or a dropped connection, which may have come after the server acted.
     private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: (() -> HTTPClientRequest.Body)? = nil, length: Int = 0,
-                                    contentType: String = "application/json", timeout: Double) async throws(APIError) -> T {
+                                    contentType: String = "application/json", timeout: Double,
+                                    idempotent: Bool = true) async throws(APIError) -> T {
         let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
         guard let key = configuration.apiKey else {
             throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
         }
-        var attempt = 0
+        var attempt = 0, failures = 0, rateLimits = 0
         while true {
             attempt += 1
+            await limiter.acquire(endpoint: endpoint, onWait: onWait)
             var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
             request.method = method
             request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
@@ -160,13 +191,25 @@ public final class MoonshotClient: Sendable {
             } catch {
                 outcome = .failure(APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint))
             }
+            await limiter.release()
             switch outcome {
             case .success(let value):
                 return value
             case .failure(var error):
                 error.attempts = attempt
-                guard error.isRetryable, attempt < retry.maxAttempts else { throw error }
-                let delay = retry.delay(afterAttempt: attempt, serverAsked: serverDelay)
+                if Task.isCancelled { throw error }
+                if error.isRateLimit {
+                    rateLimits += 1
+                    guard rateLimits < retry.maxRateLimitAttempts else { throw error }
+                    let asked = serverDelay ?? RetryPolicy.messageDelay(error.message)
+                    let wait = min(retry.maxRateLimitDelay, asked ?? retry.delay(afterAttempt: rateLimits, serverAsked: nil))
+                    await limiter.rateLimited(wait: wait)  // every task of this client waits it out
+                    continue
+                }
+                failures += 1
+                let provenUnprocessed = error.kind == .http && error.status == 503
+                guard error.isRetryable, failures < retry.maxAttempts, idempotent || provenUnprocessed else { throw error }
+                let delay = retry.delay(afterAttempt: failures, serverAsked: serverDelay)
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 if Task.isCancelled { throw error }
             }

@@ -55,16 +55,24 @@ public struct PayloadPlanner: Sendable {
     public var thinking: Bool
     public var limit: Int64
     public var mode: PayloadMode
+    /// `max_completion_tokens` of the request (`nil`: not sent, the server's default applies).
+    public var maxCompletionTokens: Int?
 
     /// Moonshot file ids seen are about 20 characters; used for the reference until the id is known.
     public static let assumedFileIDLength = 20
 
+    /// The output budget sent by default: K2.6's documented default (the quickstart's 32,768), sent
+    /// explicitly because sources disagree on what the server assumes (another copy of the docs says
+    /// "such as 1024"), and a thinking answer cut at a small budget comes back with no content.
+    public static let defaultMaxCompletionTokens = 32_768
+
     public init(model: String = "kimi-k2.6", thinking: Bool = true, limit: Int64 = APILimits.default.maxRequestBodyBytes,
-                mode: PayloadMode = .auto) {
+                mode: PayloadMode = .auto, maxCompletionTokens: Int? = PayloadPlanner.defaultMaxCompletionTokens) {
         self.model = model
         self.thinking = thinking
         self.limit = limit
         self.mode = mode
+        self.maxCompletionTokens = maxCompletionTokens
     }
 
     /// The placeholder URL of item `index` in a skeleton body: plain ASCII, nothing JSON escapes.
@@ -84,7 +92,7 @@ public struct PayloadPlanner: Sendable {
         var messages: [ChatMessage] = []
         if let system { messages.append(.system(system)) }
         messages.append(.user(parts))
-        return ChatRequest(model: model, messages: messages, thinking: thinking ? nil : .disabled)
+        return ChatRequest(model: model, messages: messages, thinking: thinking ? nil : .disabled, maxCompletionTokens: maxCompletionTokens)
     }
 
     /// Exact body bytes of `request` once its placeholders are replaced by the items' data URLs.
