@@ -10,7 +10,8 @@ public struct KimiMediaCommand: AsyncParsableCommand {
             still reported), 2 on a usage error.
             """,
         version: "0.1.0",
-        subcommands: [ProbeCommand.self, PrepareCommand.self, EstimateCommand.self, RequestCommand.self, FilesCommand.self, MergeCommand.self]
+        subcommands: [ProbeCommand.self, PrepareCommand.self, EstimateCommand.self, RequestCommand.self, FilesCommand.self, ModelsCommand.self,
+                      BalanceCommand.self, MergeCommand.self]
     )
 
     public init() {}

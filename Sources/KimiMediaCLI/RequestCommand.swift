@@ -24,6 +24,7 @@ struct RequestCommand: AsyncParsableCommand {
     @Flag(help: "Disable thinking (temperature then fixed at 0.6).") var noThinking = false
     @Option(help: "Where to write the request body.", completion: .file()) var out: String = "request.json"
     @Flag(help: "Post the request and print the answer.") var send = false
+    @Flag(help: "With --send: print the answer as it arrives (server-sent events); reasoning goes to standard error.") var stream = false
     @Flag(help: "Put every item inline (fails if the body would pass the limit).") var inlineOnly = false
     @Flag(help: "Upload every item and reference it as ms://ID.") var uploadAll = false
     @Option(help: "The request body limit in bytes.") var maxBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes
@@ -39,6 +40,7 @@ struct RequestCommand: AsyncParsableCommand {
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
         guard maxCompletionTokens >= 0 else { throw ValidationError("--max-completion-tokens must be 0 or more") }
+        guard !stream || send else { throw ValidationError("--stream needs --send") }
     }
 
     func run() async throws {
@@ -46,6 +48,14 @@ struct RequestCommand: AsyncParsableCommand {
         let client = configuration.apiKey == nil ? nil : try api.client()
         defer { if let client { Task { await client.shutdown() } } }
         if send && client == nil { throw ValidationError("--send needs an API key: set MOONSHOT_API_KEY or pass --api-key-file") }
+        // A model other than the default is checked against GET /v1/models before anything is
+        // prepared or uploaded (one request: on the entry tier, one of its three a minute).
+        if send, let client, model != PayloadPlanner().model {
+            do { _ = try await client.checkModel(model) } catch {
+                Output.printError("error: \(error)")
+                throw ExitCode(1)
+            }
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-request-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let items: [PayloadItem]
@@ -57,7 +67,7 @@ struct RequestCommand: AsyncParsableCommand {
         }
         let mode: PayloadMode = inlineOnly ? .inlineOnly : uploadAll ? .uploadAll : .auto
         let planner = PayloadPlanner(model: model, thinking: !noThinking, limit: maxBodyBytes, mode: mode,
-                                     maxCompletionTokens: maxCompletionTokens > 0 ? maxCompletionTokens : nil)
+                                     maxCompletionTokens: maxCompletionTokens > 0 ? maxCompletionTokens : nil, stream: stream)
         let builder = RequestBuilder(planner: planner,
                                      client: client, cache: api.cache)
         let built: BuiltRequest
@@ -70,27 +80,65 @@ struct RequestCommand: AsyncParsableCommand {
         report(built, originals: paths)
         guard send, let client else { return }
         do throws(APIError) {
-            let answer = try await client.chat(bodyFile: built.bodyPath)
-            let reasoning = answer.choices.first?.message.reasoningContent ?? ""
-            if let text = answer.text, !text.isEmpty {
+            let answer = stream ? try await streamAnswer(client, bodyPath: built.bodyPath) : try await client.chat(bodyFile: built.bodyPath)
+            report(answer, built: built, printed: stream)
+        } catch {
+            Output.printError("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Prints the answer's text as it arrives (reasoning on standard error, apart), and returns the
+    /// assembled answer.
+    func streamAnswer(_ client: MoonshotClient, bodyPath: String) async throws(APIError) -> ChatResponse {
+        var thinking = false
+        do {
+            for try await event in client.chatStream(bodyFile: bodyPath) {
+                switch event {
+                case .reasoning(let text):
+                    if !thinking { Output.current.standardError("[thinking] ") }
+                    thinking = true
+                    Output.current.standardError(text)
+                case .content(let text):
+                    if thinking { Output.current.standardError("\n") }
+                    thinking = false
+                    Output.current.standardOutput(text)
+                case .finished(let answer):
+                    if thinking { Output.current.standardError("\n") }
+                    Output.current.standardOutput("\n")
+                    return answer
+                }
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.transport, message: "\(error)", endpoint: "POST /v1/chat/completions")
+        }
+        throw APIError(.invalidResponse, message: "the stream ended without an answer", endpoint: "POST /v1/chat/completions")
+    }
+
+    /// The answer (unless already printed), a warning when it was cut, and the usage.
+    func report(_ answer: ChatResponse, built: BuiltRequest, printed: Bool) {
+        let reasoning = answer.choices.first?.message.reasoningContent ?? ""
+        let text = answer.text ?? ""
+        if !printed {
+            if !text.isEmpty {
                 Output.print(text)
             } else if !reasoning.isEmpty {
                 Output.print("(no answer text; the reasoning so far:)\n" + reasoning)
             } else {
                 Output.print("(no text in the answer)")
             }
-            if answer.choices.first?.finishReason == "length" {
-                Output.printError("warning: the answer was cut at the output budget (finish_reason \"length\"); "
-                    + "raise --max-completion-tokens (now \(maxCompletionTokens > 0 ? String(maxCompletionTokens) : "the server's default"))")
-            }
-            if let usage = answer.usage {
-                let cached = usage.cachedTokens.map { ", \($0) of them cached" } ?? ""
-                Output.printError("usage: \(usage.promptTokens) prompt\(cached) + \(usage.completionTokens) completion tokens "
-                    + "(offline estimate of the prompt: \(built.tokens), difference \(usage.promptTokens - built.tokens))")
-            }
-        } catch {
-            Output.printError("error: \(error)")
-            throw ExitCode(1)
+        }
+        if answer.choices.first?.finishReason == "length" {
+            Output.printError("warning: the answer was cut at the output budget (finish_reason \"length\")"
+                + (text.isEmpty ? ", before any answer text" : "") + "; raise --max-completion-tokens (now "
+                + (maxCompletionTokens > 0 ? String(maxCompletionTokens) : "the server's default") + ")")
+        }
+        if let usage = answer.usage {
+            let cached = usage.cachedTokens.map { ", \($0) of them cached" } ?? ""
+            Output.printError("usage: \(usage.promptTokens) prompt\(cached) + \(usage.completionTokens) completion tokens "
+                + "(offline estimate of the prompt: \(built.tokens), difference \(usage.promptTokens - built.tokens))")
         }
     }
 

@@ -27,14 +27,17 @@ public final class MoonshotStandIn: Sendable {
         /// `rate_limit_reached_error` with **no** `Retry-After` or `X-RateLimit-*` header, the wait only
         /// in the message ("request reached max request: 3, please try again after 1 seconds").
         public var tier: Tier?
+        /// What `GET /v1/users/me/balance` reports as available.
+        public var balance: Double = 10
         public init(apiKey: String = "sk-stand-in-0123456789abcdef", maxBodyBytes: Int = 100_000_000, maxUploadBytes: Int = 100_000_000,
-                    maxFiles: Int = 1000, maxTotalBytes: Int = 10_000_000_000, tier: Tier? = nil) {
+                    maxFiles: Int = 1000, maxTotalBytes: Int = 10_000_000_000, tier: Tier? = nil, balance: Double = 10) {
             self.apiKey = apiKey
             self.maxBodyBytes = maxBodyBytes
             self.maxUploadBytes = maxUploadBytes
             self.maxFiles = maxFiles
             self.maxTotalBytes = maxTotalBytes
             self.tier = tier
+            self.balance = balance
         }
     }
 
@@ -212,6 +215,10 @@ public final class MoonshotStandIn: Sendable {
         case ("POST", ["tokenizers", "estimate-token-count"]): return estimate(body)
         case ("POST", ["chat", "completions"]): return chat(body)
         case ("POST", ["files"]): return upload(headers: headers, body: body)
+        case ("GET", ["models"]): return Self.json(200, ModelList(data: Self.catalogue))
+        case ("GET", ["users", "me", "balance"]):
+            let money = options.balance
+            return Self.json(200, BalanceResponse(balance: Balance(availableBalance: money, voucherBalance: 0, cashBalance: money)))
         case ("GET", ["files"]):
             let files = state.withLockedValue { s in s.order.compactMap { s.files[$0]?.object } }
             return Self.json(200, FileListBody(object: "list", data: files))
@@ -235,9 +242,19 @@ public final class MoonshotStandIn: Sendable {
     struct FileListBody: Encodable { var object: String; var data: [FileObject] }
     struct DeletionBody: Encodable { var id: String; var object: String; var deleted: Bool }
 
-    static let models: Set<String> = ["kimi-k2.6", "kimi-k2.5", "kimi-k2-0905-preview", "kimi-k2-0711-preview", "kimi-k2-turbo-preview",
-                                      "moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k", "moonshot-v1-auto",
-                                      "moonshot-v1-8k-vision-preview", "moonshot-v1-32k-vision-preview", "moonshot-v1-128k-vision-preview"]
+    /// What `GET /v1/models` lists (the shape of kimi-api-spec.md §4.6). `kimi-k2.5` is not among
+    /// them: it was retired (a real 404 "Not found the model kimi-k2.5 or Permission denied").
+    static let catalogue: [ModelInfo] = [
+        ModelInfo(id: "kimi-k2.6", contextLength: 262_144, supportsImageIn: true, supportsVideoIn: true, supportsReasoning: true),
+        ModelInfo(id: "kimi-k2-turbo-preview", contextLength: 262_144, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
+        ModelInfo(id: "kimi-k2-0905-preview", contextLength: 262_144, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
+        ModelInfo(id: "moonshot-v1-8k", contextLength: 8_192, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
+        ModelInfo(id: "moonshot-v1-32k", contextLength: 32_768, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
+        ModelInfo(id: "moonshot-v1-128k", contextLength: 131_072, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
+        ModelInfo(id: "moonshot-v1-8k-vision-preview", contextLength: 8_192, supportsImageIn: true, supportsVideoIn: false,
+                  supportsReasoning: false),
+    ]
+    static let models = Set(catalogue.map(\.id))
 
     /// Prompt tokens of `messages`: ``RequestTokens`` with each media part's bytes probed for its size.
     func tokens(_ messages: [ChatMessage]) -> Result<Int, Refusal> {
@@ -330,12 +347,47 @@ public final class MoonshotStandIn: Sendable {
             }
             let images = media.filter { if case .imageURL = $0 { true } else { false } }.count
             let videos = media.filter { if case .videoURL = $0 { true } else { false } }.count
-            let text = "stand-in answer: \(images) image(s), \(videos) video(s), \(prompt) prompt tokens"
-            let reply = ChatMessage(role: .assistant, content: .text(text))
+            // The model thinks first (reasoning_content), then answers; a budget too small for both
+            // ends inside the thinking with no answer text, as third parties saw K2.6 do.
+            let reasoning = "The user sent \(images + videos) item(s); describe them."
+            var text = "stand-in answer: \(images) image(s), \(videos) video(s), \(prompt) prompt tokens"
+            var finish = "stop", completion = 12
+            if let budget = request.maxCompletionTokens, budget < completion {
+                (text, finish, completion) = ("", "length", budget)
+            }
+            if request.stream == true { return Self.events(model: request.model, reasoning: reasoning, text: text, finish: finish,
+                                                           prompt: prompt, completion: completion) }
+            let reply = ChatMessage(role: .assistant, content: .text(text), reasoningContent: reasoning)
             return Self.json(200, Completion(id: "chatcmpl-stand-in", model: request.model,
-                                             choices: [.init(index: 0, message: reply, finish_reason: "stop")],
-                                             usage: .init(prompt_tokens: prompt, completion_tokens: 12, total_tokens: prompt + 12)))
+                                             choices: [.init(index: 0, message: reply, finish_reason: finish)],
+                                             usage: .init(prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion)))
         }
+    }
+
+    /// A streamed answer as server-sent events (`text/event-stream`): a role event, the reasoning
+    /// and the text in pieces (`choices[0].delta`), a last event with `finish_reason` and the usage
+    /// inside the choice (where Moonshot puts it), then `data: [DONE]`.
+    static func events(model: String, reasoning: String, text: String, finish: String, prompt: Int, completion: Int) -> Answer {
+        func event(_ delta: [String: String], finish: String? = nil, usage: Bool = false) -> String {
+            var choice: [String: Any] = ["index": 0, "delta": delta]
+            choice["finish_reason"] = finish ?? NSNull()
+            if usage {
+                choice["usage"] = ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+            }
+            let chunk: [String: Any] = ["id": "chatcmpl-stand-in", "object": "chat.completion.chunk", "created": 0, "model": model,
+                                        "choices": [choice]]
+            let data = (try? JSONSerialization.data(withJSONObject: chunk, options: [.sortedKeys])) ?? Data()
+            return "data: " + String(decoding: data, as: UTF8.self) + "\n\n"
+        }
+        func pieces(_ text: String) -> [String] {
+            let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            return words.enumerated().map { i, word in i == words.count - 1 ? word : word + " " }.filter { !$0.isEmpty }
+        }
+        var body = event(["role": "assistant"])
+        for piece in pieces(reasoning) { body += event(["reasoning_content": piece]) }
+        for piece in pieces(text) { body += event(["content": piece]) }
+        body += event([:], finish: finish, usage: true) + "data: [DONE]\n\n"
+        return Answer(status: 200, body: Array(body.utf8), headers: ["Content-Type": "text/event-stream"])
     }
 
     func upload(headers: HTTPHeaders, body: [UInt8]) -> Answer {
@@ -421,10 +473,10 @@ public final class MoonshotStandIn: Sendable {
                     // (as a server's would), so a client that read the answer can start the next.
                     if answer.holdsSlot { server.release() }
                     var headers = HTTPHeaders()
-                    headers.add(name: "Content-Type", value: "application/json")
+                    headers.add(name: "Content-Type", value: answer.headers["Content-Type"] ?? "application/json")
                     headers.add(name: "Content-Length", value: "\(answer.body.count)")
                     headers.add(name: "Connection", value: "close")
-                    for (name, value) in answer.headers { headers.add(name: name, value: value) }
+                    for (name, value) in answer.headers where name != "Content-Type" { headers.add(name: name, value: value) }
                     context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status),
                                                                           headers: headers))), promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer.body)))), promise: nil)

@@ -109,6 +109,11 @@ public struct ChatResponse: Sendable, Hashable, Codable {
         public var index: Int
         public var message: ChatMessage
         public var finishReason: String?
+        public init(index: Int, message: ChatMessage, finishReason: String?) {
+            self.index = index
+            self.message = message
+            self.finishReason = finishReason
+        }
         private enum CodingKeys: String, CodingKey {
             case index, message
             case finishReason = "finish_reason"
@@ -163,9 +168,83 @@ public struct ChatResponse: Sendable, Hashable, Codable {
     public var choices: [Choice]
     public var usage: Usage?
 
+    public init(id: String, model: String?, choices: [Choice], usage: Usage?) {
+        self.id = id
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+
     /// The first choice's text.
     public var text: String? {
         guard case .text(let text) = choices.first?.message.content else { return nil }
         return text
+    }
+}
+
+/// One model of `GET /v1/models` (kimi-api-spec.md §4.6): what it takes and how much context.
+public struct ModelInfo: Sendable, Hashable, Codable {
+    public var id: String
+    public var object: String?
+    public var created: Int64?
+    public var ownedBy: String?
+    public var contextLength: Int?
+    public var supportsImageIn: Bool?
+    public var supportsVideoIn: Bool?
+    public var supportsReasoning: Bool?
+
+    public init(id: String, contextLength: Int? = nil, supportsImageIn: Bool? = nil, supportsVideoIn: Bool? = nil,
+                supportsReasoning: Bool? = nil, ownedBy: String? = "moonshot", created: Int64? = nil) {
+        self.id = id
+        self.object = "model"
+        self.created = created
+        self.ownedBy = ownedBy
+        self.contextLength = contextLength
+        self.supportsImageIn = supportsImageIn
+        self.supportsVideoIn = supportsVideoIn
+        self.supportsReasoning = supportsReasoning
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, object, created
+        case ownedBy = "owned_by", contextLength = "context_length", supportsImageIn = "supports_image_in"
+        case supportsVideoIn = "supports_video_in", supportsReasoning = "supports_reasoning"
+    }
+}
+
+public struct ModelList: Sendable, Hashable, Codable {
+    public var object: String?
+    public var data: [ModelInfo]
+    public init(data: [ModelInfo]) {
+        object = "list"
+        self.data = data
+    }
+}
+
+/// `GET /v1/users/me/balance` → `{"code":0,"data":{…},"status":true}`: what the account can spend.
+public struct Balance: Sendable, Hashable, Codable {
+    public var availableBalance: Double
+    public var voucherBalance: Double?
+    public var cashBalance: Double?
+
+    public init(availableBalance: Double, voucherBalance: Double? = nil, cashBalance: Double? = nil) {
+        self.availableBalance = availableBalance
+        self.voucherBalance = voucherBalance
+        self.cashBalance = cashBalance
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case availableBalance = "available_balance", voucherBalance = "voucher_balance", cashBalance = "cash_balance"
+    }
+}
+
+public struct BalanceResponse: Sendable, Hashable, Codable {
+    public var code: Int?
+    public var data: Balance
+    public var status: Bool?
+    public init(balance: Balance) {
+        code = 0
+        data = balance
+        status = true
     }
 }

@@ -13,8 +13,8 @@ public final class MoonshotClient: Sendable {
     public let configuration: APIConfiguration
     public let retry: RetryPolicy
     public let timeouts: Timeouts
-    private let http: HTTPClient
-    private let limiter: RateLimiter
+    let http: HTTPClient
+    let limiter: RateLimiter
     private let onWait: (@Sendable (String) -> Void)?
 
     /// `onWait` hears why the client is idle ("waiting 18 s before POST /v1/files: 3 requests a
@@ -129,6 +129,38 @@ public final class MoonshotClient: Sendable {
         return answer.deleted
     }
 
+    /// `GET /v1/models`: the models the key may use, with their context length and media support.
+    public func models() async throws(APIError) -> [ModelInfo] {
+        let list: ModelList = try await call(.GET, "models", timeout: timeouts.request)
+        return list.data
+    }
+
+    /// `GET /v1/users/me/balance`.
+    public func balance() async throws(APIError) -> Balance {
+        let answer: BalanceResponse = try await call(.GET, "users/me/balance", timeout: timeouts.request)
+        return answer.data
+    }
+
+    /// Checks that `model` is offered to this key (`GET /v1/models`) and, when `media` names what
+    /// the request carries, that the model takes it: a clear error before any upload or spending,
+    /// instead of a 404 "Not found the model … or Permission denied" after them.
+    public func checkModel(_ model: String, images: Bool = false, videos: Bool = false) async throws(APIError) -> ModelInfo {
+        let endpoint = "GET \(configuration.baseURL.path)/models"
+        let offered = try await models()
+        guard let info = offered.first(where: { $0.id == model }) else {
+            let names = offered.map(\.id).sorted().joined(separator: ", ")
+            throw APIError(.invalidRequest, message: "the model \(model) is not offered to this key (retired, or not in its tier); "
+                + "offered: \(names.isEmpty ? "none" : names)", endpoint: endpoint)
+        }
+        if images && info.supportsImageIn == false {
+            throw APIError(.invalidRequest, message: "the model \(model) does not take images", endpoint: endpoint)
+        }
+        if videos && info.supportsVideoIn == false {
+            throw APIError(.invalidRequest, message: "the model \(model) does not take videos", endpoint: endpoint)
+        }
+        return info
+    }
+
     // MARK: Transport
 
     /// Limits the client checks before an upload.
@@ -160,15 +192,7 @@ public final class MoonshotClient: Sendable {
         while true {
             attempt += 1
             await limiter.acquire(endpoint: endpoint, onWait: onWait)
-            var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
-            request.method = method
-            request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
-            request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "kimi-media")
-            if let body {
-                request.headers.add(name: "Content-Type", value: contentType)
-                request.body = body()
-            }
+            let request = makeRequest(method, path, key: key, body: body, contentType: contentType, accept: "application/json")
             let outcome: Result<T, APIError>
             var serverDelay: Double?
             do {
@@ -215,6 +239,65 @@ public final class MoonshotClient: Sendable {
             }
         }
     }
+
+    func makeRequest(_ method: HTTPMethod, _ path: String, key: APIKey, body: (() -> HTTPClientRequest.Body)?, contentType: String,
+                     accept: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
+        request.method = method
+        request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
+        request.headers.add(name: "Accept", value: accept)
+        request.headers.add(name: "User-Agent", value: "kimi-media")
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = body()
+        }
+        return request
+    }
+
+    /// Sends a request whose answer is read as it arrives (a stream): paced like ``call``, its 429s
+    /// waited out, any other failure thrown at once (the request is not idempotent). On success
+    /// the caller holds a rate-limit slot until the answer has been read: release it with
+    /// ``finishStream()``.
+    func send(_ method: HTTPMethod, _ path: String, body: @escaping @Sendable () -> HTTPClientRequest.Body, accept: String,
+              timeout: Double, idempotent: Bool) async throws(APIError) -> (response: HTTPClientResponse, endpoint: String) {
+        let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
+        guard let key = configuration.apiKey else {
+            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
+        }
+        var rateLimits = 0
+        while true {
+            await limiter.acquire(endpoint: endpoint, onWait: onWait)
+            let request = makeRequest(method, path, key: key, body: body, contentType: "application/json", accept: accept)
+            let failure: APIError
+            var serverDelay: Double?
+            do {
+                let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                if (200..<300).contains(Int(response.status.code)) { return (response, endpoint) }
+                let data = (try? await response.body.collect(upTo: timeouts.maxResponseBytes)) ?? ByteBuffer()
+                serverDelay = RetryPolicy.serverDelay(retryAfter: response.headers.first(name: "Retry-After"),
+                                                      rateLimitReset: response.headers.first(name: "X-RateLimit-Reset"),
+                                                      now: Date().timeIntervalSince1970)
+                let decoded: Result<ErrorBody, APIError> = Self.decode(ErrorBody.self, status: Int(response.status.code),
+                                                                     body: Data(data.readableBytesView), endpoint: endpoint, key: key)
+                switch decoded {
+                case .failure(let error): failure = error
+                case .success: failure = APIError(.http, status: Int(response.status.code), message: "no error body", endpoint: endpoint)
+                }
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
+                failure = APIError(.timeout, message: "no answer in time (\(error))", endpoint: endpoint)
+            } catch {
+                failure = APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint)
+            }
+            await limiter.release()
+            guard failure.isRateLimit, rateLimits + 1 < retry.maxRateLimitAttempts, !Task.isCancelled else { throw failure }
+            rateLimits += 1
+            let asked = serverDelay ?? RetryPolicy.messageDelay(failure.message)
+            await limiter.rateLimited(wait: min(retry.maxRateLimitDelay, asked ?? retry.delay(afterAttempt: rateLimits, serverAsked: nil)))
+        }
+    }
+
+    /// Releases the rate-limit slot a successful ``send`` left held.
+    func finishStream() async { await limiter.release() }
 
     /// An answer's JSON: the `error` body wins whatever the status; otherwise a 2xx decodes as `T`.
     static func decode<T: Decodable>(_ type: T.Type, status: Int, body: Data, endpoint: String, key: APIKey) -> Result<T, APIError> {

@@ -57,6 +57,8 @@ public struct PayloadPlanner: Sendable {
     public var mode: PayloadMode
     /// `max_completion_tokens` of the request (`nil`: not sent, the server's default applies).
     public var maxCompletionTokens: Int?
+    /// Ask for the answer as server-sent events (`"stream": true`).
+    public var stream: Bool
 
     /// Moonshot file ids seen are about 20 characters; used for the reference until the id is known.
     public static let assumedFileIDLength = 20
@@ -67,12 +69,13 @@ public struct PayloadPlanner: Sendable {
     public static let defaultMaxCompletionTokens = 32_768
 
     public init(model: String = "kimi-k2.6", thinking: Bool = true, limit: Int64 = APILimits.default.maxRequestBodyBytes,
-                mode: PayloadMode = .auto, maxCompletionTokens: Int? = PayloadPlanner.defaultMaxCompletionTokens) {
+                mode: PayloadMode = .auto, maxCompletionTokens: Int? = PayloadPlanner.defaultMaxCompletionTokens, stream: Bool = false) {
         self.model = model
         self.thinking = thinking
         self.limit = limit
         self.mode = mode
         self.maxCompletionTokens = maxCompletionTokens
+        self.stream = stream
     }
 
     /// The placeholder URL of item `index` in a skeleton body: plain ASCII, nothing JSON escapes.
@@ -92,7 +95,8 @@ public struct PayloadPlanner: Sendable {
         var messages: [ChatMessage] = []
         if let system { messages.append(.system(system)) }
         messages.append(.user(parts))
-        return ChatRequest(model: model, messages: messages, thinking: thinking ? nil : .disabled, maxCompletionTokens: maxCompletionTokens)
+        return ChatRequest(model: model, messages: messages, thinking: thinking ? nil : .disabled, maxCompletionTokens: maxCompletionTokens,
+                           stream: stream ? true : nil)
     }
 
     /// Exact body bytes of `request` once its placeholders are replaced by the items' data URLs.
