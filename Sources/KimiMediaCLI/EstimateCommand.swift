@@ -40,6 +40,10 @@ struct EstimateCommand: AsyncParsableCommand {
     @Flag(help: "Also ask the API (POST /v1/tokenizers/estimate-token-count) and print both counts and their difference.")
     var remote = false
 
+    @Option(help: "With --remote: write the calibration report (every item, and the differences by kind) to this JSON file.",
+            completion: .file())
+    var report: String?
+
     @OptionGroup var limits: LimitOptions
     @OptionGroup var api: APIOptions
 
@@ -48,6 +52,7 @@ struct EstimateCommand: AsyncParsableCommand {
             throw ValidationError("give either files/folders or --dimensions, not both")
         }
         if remote && !dimensions.isEmpty { throw ValidationError("--remote needs files: the API counts real content") }
+        if report != nil && !remote { throw ValidationError("--report needs --remote") }
         if frames != nil || fps != nil {
             guard !dimensions.isEmpty, let frames, let fps, frames > 0, fps > 0 else {
                 throw ValidationError("--frames and --fps go together, with --dimensions, and must be positive")
@@ -86,6 +91,7 @@ struct EstimateCommand: AsyncParsableCommand {
         let client = remote ? try api.client() : nil
         defer { if let client { Task { await client.shutdown() } } }
         var total = 0, failed = 0
+        var calibration = Calibration()
         for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
             do throws(MediaError) {
                 guard let info = result.info else {
@@ -96,7 +102,9 @@ struct EstimateCommand: AsyncParsableCommand {
                 var line = EstimateLine(path: result.path, estimate: estimate)
                 if let client {
                     do {
-                        line.remote = try await remoteCount(info, estimate: estimate, client: client)
+                        let count = try await remoteCount(info, estimate: estimate, client: client)
+                        line.remote = count
+                        calibration.add(path: result.path, kind: info.kind, count)
                     } catch {
                         failed += 1
                         Output.printError("error  remote estimate of \(result.path): \(error)")
@@ -114,6 +122,16 @@ struct EstimateCommand: AsyncParsableCommand {
             }
         }
         if !json { Output.print("\(total) tokens in all (\(model), offline estimate)") }
+        if remote, !calibration.items.isEmpty {
+            // The calibration report: how far the offline arithmetic is from the service's count.
+            for line in calibration.summary(model: model) { Output.printError(line) }
+            if let report, let data = try? JSONEncoder.canonical().encode(calibration.report(model: model)) {
+                do { try data.write(to: URL(fileURLWithPath: report), options: .atomic) } catch {
+                    Output.printError("error: cannot write the report \(report): \(error.localizedDescription)")
+                    failed += 1
+                }
+            }
+        }
         if failed > 0 {
             Output.printError("\(failed) input\(failed == 1 ? "" : "s") failed")
             throw ExitCode(1)
@@ -196,4 +214,59 @@ struct RemoteCount {
 struct EstimateFailure: Encodable {
     var path: String
     var error: MediaError.Summary
+}
+
+/// Offline against remote counts over the files of one `estimate --remote` run: per item and by
+/// kind (mean and largest difference), so the first user with a key can tell whether the offline
+/// arithmetic matches the service.
+struct Calibration {
+    struct Item: Encodable {
+        var path: String
+        var kind: MediaKind
+        var offline: Int
+        var remote: Int
+        var difference: Int
+    }
+
+    struct Aggregate: Encodable {
+        var kind: String
+        var items: Int
+        var exact: Int
+        var meanDifference: Double
+        var maxAbsDifference: Int
+        var meanRelativeDifference: Double
+    }
+
+    struct Report: Encodable {
+        var model: String
+        var items: [Item]
+        var aggregates: [Aggregate]
+    }
+
+    private(set) var items: [Item] = []
+
+    mutating func add(path: String, kind: MediaKind, _ count: RemoteCount) {
+        items.append(Item(path: path, kind: kind, offline: count.offlineRequestTokens, remote: count.remoteTokens, difference: count.difference))
+    }
+
+    func aggregates() -> [Aggregate] {
+        let groups: [(String, [Item])] = [("all", items)] + MediaKind.allCases.map { kind in (kind.rawValue, items.filter { $0.kind == kind }) }
+        return groups.compactMap { name, group in
+            guard !group.isEmpty else { return nil }
+            let relative = group.map { Double($0.difference) / Double(max(1, $0.remote)) }
+            return Aggregate(kind: name, items: group.count, exact: group.filter { $0.difference == 0 }.count,
+                             meanDifference: Double(group.map(\.difference).reduce(0, +)) / Double(group.count),
+                             maxAbsDifference: group.map { abs($0.difference) }.max() ?? 0,
+                             meanRelativeDifference: relative.reduce(0, +) / Double(relative.count))
+        }
+    }
+
+    func summary(model: String) -> [String] {
+        ["calibration against \(model) (remote − offline, per request):"] + aggregates().map { a in
+            String(format: "  %@: %d item(s), %d exact, mean %+.1f tokens (%+.2f %%), largest |difference| %d",
+                   a.kind, a.items, a.exact, a.meanDifference, a.meanRelativeDifference * 100, a.maxAbsDifference)
+        }
+    }
+
+    func report(model: String) -> Report { Report(model: model, items: items, aggregates: aggregates()) }
 }

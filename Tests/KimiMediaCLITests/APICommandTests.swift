@@ -25,8 +25,17 @@ struct APICommandTests {
         let setup = try await Setup()
         defer { Task { await setup.server.stop() } }
         let paths = [Fixture.image("jpeg-baseline.jpg"), Fixture.image("png-rgba.png"), Fixture.video("with-audio.mp4")]
-        let result = await run(["estimate", "--remote", "--json"] + setup.api + paths)
+        let reportPath = setup.folder.path + "/calibration.json"
+        let result = await run(["estimate", "--remote", "--json", "--report", reportPath] + setup.api + paths)
         #expect(result.status == 0, "\(result.err)")
+        // The calibration report: per item and by kind (the stand-in counts as we do: all exact).
+        #expect(result.err.contains("image: 2 item(s), 2 exact, mean +0.0 tokens"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        let aggregates = report?["aggregates"] as? [[String: Any]] ?? []
+        #expect(aggregates.map { $0["kind"] as? String } == ["all", "image", "video"])
+        #expect(aggregates.first?["items"] as? Int == 3 && aggregates.first?["exact"] as? Int == 3)
+        #expect((report?["items"] as? [Any])?.count == 3)
+        #expect(await run(["estimate", "--report", reportPath] + setup.api + paths).status == 2)  // --report needs --remote
         let lines = try jsonLines(result.out)
         #expect(lines.count == 3)
         for line in lines {
