@@ -120,10 +120,13 @@ public struct BatchResult: Sendable {
 public struct BatchPreparer: Sendable {
     public var preparer: Preparer
     public var jobs: Int
+    /// Cores the batch may use; each file's thread budget is its share among the files running.
+    public var cores: Int
 
-    public init(preparer: Preparer, jobs: Int) {
+    public init(preparer: Preparer, jobs: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.preparer = preparer
         self.jobs = max(1, jobs)
+        self.cores = max(1, cores)
     }
 
     public static let manifestName = "manifest.jsonl"
@@ -175,8 +178,10 @@ public struct BatchPreparer: Sendable {
         var interrupted = false
         let tag = Self.tag(options.shard)
 
+        let cores = self.cores
+        let jobs = self.jobs
         await withTaskGroup(of: (Int, Outcome, Result<Int, any Error>?).self) { group in
-            var next = 0
+            var next = 0, running = 0
             var done: [Int: (Outcome, Result<Int, any Error>?)] = [:]
             func start() -> Bool {
                 guard next < todo.count else { return false }
@@ -185,10 +190,17 @@ public struct BatchPreparer: Sendable {
                     return false
                 }
                 let index = todo[next], input = all[index]
+                // Threads follow the work: the cores are shared by the files that will run beside
+                // this one, so a single file, a batch smaller than --jobs, or the tail of a batch
+                // gets the idle cores (decoder threads, resize bands) instead of one each.
+                var filePreparer = preparer
+                filePreparer.threadsPerImage = Self.threads(cores: cores, jobs: jobs, running: running, waiting: todo.count - next,
+                                                            atLeast: preparer.threadsPerImage)
                 next += 1
+                running += 1
                 let remote = options.remoteTokens
                 group.addTask {
-                    let outcome = await Self.prepare(input, preparer, outputFolder: outputFolder, tag: tag)
+                    let outcome = await Self.prepare(input, filePreparer, outputFolder: outputFolder, tag: tag)
                     return (index, outcome, await Self.remoteCount(outcome, remote))
                 }
                 return true
@@ -196,6 +208,7 @@ public struct BatchPreparer: Sendable {
             for _ in 0..<jobs { _ = start() }
             var emitted = 0
             for await (index, outcome, remote) in group {
+                running -= 1
                 done[index] = (outcome, remote)
                 while emitted < todo.count, let ready = done[todo[emitted]] {
                     let i = todo[emitted]
@@ -220,6 +233,14 @@ public struct BatchPreparer: Sendable {
         }
         if let writeError { throw writeError }
         return BatchResult(entries: entries, resumed: resumed, total: mine.count, interrupted: interrupted, manifestPath: manifestPath)
+    }
+
+    /// Threads for the file about to start: its share of `cores` among the files that will run
+    /// beside it (those `running`, and as many of the `waiting` ones — itself included — as `jobs`
+    /// leaves room for), never fewer than `atLeast`.
+    static func threads(cores: Int, jobs: Int, running: Int, waiting: Int, atLeast: Int) -> Int {
+        let beside = max(1, min(jobs, running + waiting))
+        return max(atLeast, max(1, cores / beside))
     }
 
     /// The remote count of a prepared output, when asked.

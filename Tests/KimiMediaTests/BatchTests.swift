@@ -1,10 +1,20 @@
 import Foundation
-import KimiMedia
+@testable import KimiMedia
 import Testing
 import TestSupport
 
 @Suite("Batch preparation")
 struct BatchTests {
+    /// Threads follow the work: one file (or the tail of a batch) gets every core; a full batch
+    /// shares them; a caller's floor is kept.
+    @Test func threadsFollowTheWork() {
+        #expect(BatchPreparer.threads(cores: 2, jobs: 2, running: 0, waiting: 1, atLeast: 1) == 2)    // a single video
+        #expect(BatchPreparer.threads(cores: 2, jobs: 2, running: 0, waiting: 40, atLeast: 1) == 1)   // a folder
+        #expect(BatchPreparer.threads(cores: 8, jobs: 8, running: 1, waiting: 1, atLeast: 1) == 4)    // the tail: two left
+        #expect(BatchPreparer.threads(cores: 8, jobs: 2, running: 1, waiting: 5, atLeast: 1) == 4)    // --jobs 2 on 8 cores
+        #expect(BatchPreparer.threads(cores: 2, jobs: 2, running: 1, waiting: 3, atLeast: 2) == 2)    // the caller's floor
+    }
+
     @Test func namesAreSafeDeterministicAndUnique() {
         var names = OutputNames()
         #expect(names.name(for: "trip/IMG_1.HEIC", format: .jpeg) == "trip/IMG_1.jpg")
