@@ -124,6 +124,26 @@ struct RateLimitTests {
         #expect(server.requests.filter { $0 == "POST /v1/files" }.count == 1)
     }
 
+    /// A chat body over the limit is refused before anything is sent (three 40 MB images inline
+    /// would make a ~160 MB body); streamed or not.
+    @Test func oversizedBodiesAreNotSent() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
+        let api = MoonshotClient(configuration: configuration, maxRequestBodyBytes: 1_000)
+        defer { Task { await api.shutdown() } }
+        let big = ChatRequest(messages: [.user([.text(String(repeating: "many words ", count: 200))])])
+        do {
+            _ = try await api.chat(big)
+            Issue.record("an oversized body was sent")
+        } catch {
+            #expect(error.kind == .invalidRequest && error.message.contains("over the limit of 1000"))
+        }
+        await #expect(throws: APIError.self) { for try await _ in api.chatStream(big) {} }
+        #expect(server.requests.isEmpty)
+        #expect(try await api.chat(ChatRequest(messages: [.user([.text("short")])])).text?.isEmpty == false)
+    }
+
     @Test func quotaIsNeverRetried() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }

@@ -86,6 +86,9 @@ extension MoonshotClient {
         guard let body = try? ChatRequest.encoder.encode(request) else {
             return AsyncThrowingStream { $0.finish(throwing: APIError(.invalidRequest, message: "cannot encode the request", endpoint: endpoint)) }
         }
+        do throws(APIError) { try checkBodySize(Int64(body.count), endpoint: endpoint) } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
         return stream(body: { .bytes(ByteBuffer(bytes: body)) }, length: body.count)
     }
 
@@ -96,6 +99,9 @@ extension MoonshotClient {
     public func chatStream(bodyFile path: String) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
             let error = APIError(.io, message: "cannot read the request body \(path)", endpoint: "POST /v1/chat/completions")
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        do throws(APIError) { try checkBodySize(size, endpoint: "POST /v1/chat/completions") } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
         return stream(body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) }, length: Int(size))

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import MediaCore
 import NIOHTTP1
 
 /// The Moonshot API over AsyncHTTPClient: the token estimate endpoint, the Files API and chat
@@ -16,12 +17,16 @@ public final class MoonshotClient: Sendable {
     let http: HTTPClient
     let limiter: RateLimiter
     private let onWait: (@Sendable (String) -> Void)?
+    /// The largest chat body sent (the API's 100,000,000 bytes): a larger one is refused before
+    /// sending — upload its media instead (``PayloadPlanner`` decides which).
+    public let maxRequestBodyBytes: Int64
 
     /// `onWait` hears why the client is idle ("waiting 18 s before POST /v1/files: 3 requests a
     /// minute …"), for progress output. Requests are paced to `configuration.rateLimits`.
     public init(configuration: APIConfiguration, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts(),
-                onWait: (@Sendable (String) -> Void)? = nil) {
+                maxRequestBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes, onWait: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
+        self.maxRequestBodyBytes = maxRequestBodyBytes
         self.retry = retry
         self.timeouts = timeouts
         self.onWait = onWait
@@ -57,6 +62,7 @@ public final class MoonshotClient: Sendable {
                            violations: violations)
         }
         let body = try encode(request, endpoint: endpoint)
+        try checkBodySize(Int64(body.count), endpoint: endpoint)
         return try await call(.POST, "chat/completions", body: { .bytes(ByteBuffer(bytes: body)) }, length: body.count,
                               timeout: timeouts.request, idempotent: false)
     }
@@ -67,8 +73,16 @@ public final class MoonshotClient: Sendable {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
             throw APIError(.io, message: "cannot read the request body \(path)", endpoint: endpoint)
         }
+        try checkBodySize(size, endpoint: endpoint)
         return try await call(.POST, "chat/completions", body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) },
                               length: Int(size), timeout: timeouts.upload, idempotent: false)
+    }
+
+    /// Refuses, before anything is sent, a chat body the API would refuse for its size.
+    func checkBodySize(_ bytes: Int64, endpoint: String) throws(APIError) {
+        guard bytes > maxRequestBodyBytes else { return }
+        throw APIError(.invalidRequest, message: "the request body is \(bytes) bytes, over the limit of \(maxRequestBodyBytes): "
+            + "upload the large media (ms:// references; PayloadPlanner decides) instead of sending them inline", endpoint: endpoint)
     }
 
     /// `POST /v1/files` (multipart, streamed from disk: the file is never held in memory).
