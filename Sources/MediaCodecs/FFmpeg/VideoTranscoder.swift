@@ -144,9 +144,11 @@ private final class TranscodeJob {
         } else {
             // One decoder thread up to ~1080p (x264 keeps both cores busy; a second decoding thread
             // only held more frames: 312 → 306 MiB for 1080p VP9, same time), two above it (4K
-            // decoding alone then bounds the pipeline: 11.8 s with one thread against 10.4 s).
+            // decoding alone then bounds the pipeline: 11.8 s with one thread against 10.4 s), and
+            // one again above 4K: each frame thread holds its own reference frames, and an 8K 10-bit
+            // HEVC clip peaked at 1.09 GB with two.
             let pixels = Int(parameters.pointee.width) * Int(parameters.pointee.height)
-            videoDecoder = try VideoDecoder(stream: inVideo, threads: pixels > 2_500_000 ? 2 : 1)
+            videoDecoder = try VideoDecoder(stream: inVideo, threads: pixels > 2_500_000 && pixels <= 9_000_000 ? 2 : 1)
             guard let codec = kimi_avcodec_find_encoder_by_name("libx264") ?? kimi_avcodec_find_encoder(AV_CODEC_ID_H264) else {
                 throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(h264)")
             }
