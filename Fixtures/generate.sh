@@ -279,6 +279,11 @@ open("invalid/damaged-moov.mp4", "wb").write(mp4)
 bomb = b"GIF89a" + struct.pack("<HHBBB", 32, 32, 0xF1, 0, 0) + bytes(12)
 bomb += b"\x2c" + struct.pack("<HHHHB", 0, 0xFF00, 0xFFFF, 0x0529, 0) + b"\x08\x01\x00"
 open("invalid/gif-bomb.gif", "wb").write(bomb)
+# An icon whose directory says 16×16 but whose bitmap declares 16×838,860,816 (found by mutation:
+# the bitmap's own header is what a decoder allocates for).
+bitmap = struct.pack("<IiiHHIIiiII", 40, 16, 2 * 838_860_816, 1, 24, 0, 0, 0, 0, 0, 0) + bytes(64)
+icon = struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 24, len(bitmap), 22) + bitmap
+open("invalid/icon-bomb.ico", "wb").write(icon)
 PY
 
 python3 - "$tmp" <<'PY'

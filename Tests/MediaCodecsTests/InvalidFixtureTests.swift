@@ -20,6 +20,7 @@ let invalidExpectations: [String: MediaError.Code] = [
     "gif-bomb.gif": .limitExceeded,
     "bad-crc.png": .corruptInput,
     "bad-zlib.png": .corruptInput,
+    "icon-bomb.ico": .limitExceeded,
     "huge-dimensions.png": .limitExceeded,
     "huge-dimensions.jpg": .limitExceeded,
     "huge-screen.gif": .limitExceeded,
@@ -27,7 +28,7 @@ let invalidExpectations: [String: MediaError.Code] = [
 
 /// Invalid fixtures whose headers are sound: the probe passes them, and the damage is found when
 /// the image is decoded (or, for a pass-through, verified).
-let damagedBeyondHeaders: Set<String> = ["bad-crc.png", "bad-zlib.png"]
+let damagedBeyondHeaders: Set<String> = ["bad-crc.png", "bad-zlib.png", "icon-bomb.ico"]
 
 @Suite("Probe: invalid and hostile fixtures")
 struct InvalidFixtureTests {
@@ -41,18 +42,19 @@ struct InvalidFixtureTests {
         #expect(error?.description.hasPrefix("\(path): probe: ") == true)
     }
 
-    /// A PNG inside the box would be passed through byte for byte: the pass-through must prove it
-    /// decodes (CRCs, inflate), and these do not.
+    /// Damage the headers do not show: a PNG inside the box would be passed through byte for byte,
+    /// so the pass-through must prove it decodes (CRCs, inflate); an icon whose bitmap declares a
+    /// size its directory does not is refused before the bitmap is allocated.
     @Test(arguments: damagedBeyondHeaders.sorted())
     func damageFoundWhenPassingThrough(_ name: String) throws {
         let path = Fixture.invalid(name)
         let info = try MediaProber.probe(path: path)
         let plan = ImagePlan.make(for: info, options: ImageOptions())
-        #expect(plan.passthrough)
+        #expect(plan.passthrough == (info.format == .png))  // the PNGs are inside the box and accepted
         let error = #expect(throws: MediaError.self) { try ImagePipeline.run(path: path, info: info, plan: plan, resampler: Resampler()) }
         #expect(error?.code == invalidExpectations[name])
         #expect(error?.stage == .decode)
-        // Re-encoding finds it too (libpng reads the same data).
+        // Re-encoding finds it too (libpng reads the same data; the icon's bitmap is checked again).
         var resized = plan
         resized.passthrough = false
         #expect(throws: MediaError.self) { try ImagePipeline.run(path: path, info: info, plan: resized, resampler: Resampler()) }

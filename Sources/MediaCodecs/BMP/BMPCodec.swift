@@ -123,12 +123,12 @@ enum BMPCodec {
 
     /// An icon's DIB (ICO/CUR): its header gives twice the height (the colour rows, then a 1-bit
     /// AND mask in which 1 is transparent); 32-bit icons carry their own alpha instead.
-    static func decodeIconDIB(_ v: ByteView, path: String) throws(MediaError) -> PixelImage {
+    static func decodeIconDIB(_ v: ByteView, path: String, maxPixels: Int) throws(MediaError) -> PixelImage {
         guard case .success(var h) = header(v, dib: true), h.height >= 2 else {
             throw MediaError(.corruptInput, path: path, stage: .decode, "the icon's bitmap header is unreadable")
         }
         h.height /= 2
-        let image = try decode(v, header: h, path: path)
+        let image = try decode(v, header: h, path: path, maxPixels: maxPixels)
         guard h.bitsPerPixel < 32 else { return image }
         let maskOffset = h.pixelOffset + h.rowBytes * h.height, maskRow = (h.width + 31) / 32 * 4
         let rgba = Plane(width: h.width, height: h.height, channels: 4)
@@ -153,10 +153,17 @@ enum BMPCodec {
         case .failure(.truncated(let why)): throw MediaError(.truncatedInput, path: path, stage: .decode, "file is truncated: \(why)")
         case .failure(.invalid(let why)): throw MediaError(.corruptInput, path: path, stage: .decode, "invalid bitmap: \(why)")
         }
-        return try decode(v, header: h, path: path)
+        return try decode(v, header: h, path: path, maxPixels: limits.maxPixels)
     }
 
-    private static func decode(_ v: ByteView, header h: Header, path: String) throws(MediaError) -> PixelImage {
+    /// Decodes with `h`, refusing (before allocating) a size over `maxPixels`: the probe checked the
+    /// file's header, but an icon's bitmap carries a header of its own.
+    private static func decode(_ v: ByteView, header h: Header, path: String, maxPixels: Int) throws(MediaError) -> PixelImage {
+        let (pixels, overflow) = h.width.multipliedReportingOverflow(by: h.height)
+        guard !overflow, pixels <= maxPixels else {
+            throw MediaError(.limitExceeded, path: path, stage: .decode,
+                             "the bitmap declares \(h.width)×\(h.height) pixels, more than the limit of \(maxPixels)")
+        }
         let palette: [(UInt8, UInt8, UInt8)] = (0..<h.paletteCount).map { i in
             let at = h.paletteOffset + i * h.paletteEntryBytes
             return (v.u8(at + 2) ?? 0, v.u8(at + 1) ?? 0, v.u8(at) ?? 0)

@@ -68,7 +68,16 @@ enum IconCodec {
     static func decode(_ v: ByteView, path: String, limits: MediaLimits) throws(MediaError) -> PixelImage {
         guard let entry = largest(v) else { throw MediaError(.corruptInput, path: path, stage: .decode, "the icon directory is unreadable") }
         let data = v.slice(entry.offset, entry.length)
-        if entry.png { return try PNGCodec.decode(data, path: path) }
-        return try BMPCodec.decodeIconDIB(data, path: path)
+        if entry.png {
+            // The PNG's own IHDR, not the directory's size, is what libpng allocates for.
+            let (width, height) = (Int(data.u32be(16) ?? 0), Int(data.u32be(20) ?? 0))
+            let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+            guard !overflow, pixels <= limits.maxPixels else {
+                throw MediaError(.limitExceeded, path: path, stage: .decode,
+                                 "the icon's PNG declares \(width)×\(height) pixels, more than the limit of \(limits.maxPixels)")
+            }
+            return try PNGCodec.decode(data, path: path)
+        }
+        return try BMPCodec.decodeIconDIB(data, path: path, maxPixels: limits.maxPixels)
     }
 }
