@@ -142,7 +142,7 @@ enum BMPCodec {
                 d[x * 4 + 3] = transparent ? 0 : (source.channels == 4 ? s[x * 4 + 3] : 255)
             }
         }
-        return FFmpegImage.opaqueAsRGB(rgba)
+        return PixelImage(rgbaDroppingOpaqueAlpha: rgba)
     }
 
     static func decode(_ v: ByteView, path: String, limits: MediaLimits) throws(MediaError) -> PixelImage {
@@ -213,7 +213,7 @@ enum BMPCodec {
             for x in 0..<h.width where row[x * 4 + 3] != 0 { anyOpaque = true; break }
         }
         if !anyOpaque { for y in 0..<h.height { let row = plane.row(y); for x in 0..<h.width { row[x * 4 + 3] = 255 } } }
-        return FFmpegImage.opaqueAsRGB(plane)
+        return PixelImage(rgbaDroppingOpaqueAlpha: plane)
     }
 
     /// RLE8/RLE4: runs and absolute runs of palette indices, with end-of-line, end-of-bitmap and

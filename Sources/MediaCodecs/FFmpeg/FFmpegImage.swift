@@ -118,26 +118,7 @@ enum FFmpegImage {
         let sourceStrides = withUnsafeBytes(of: &frame.pointee.linesize) { Array($0.bindMemory(to: Int32.self).prefix(4)) }
         let rows = kimi_sws_scale(context, sourcePlanes, sourceStrides, 0, frame.pointee.height, &targets, &strides)
         guard rows > 0 else { throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot convert the picture to RGB") }
-        return opaqueAsRGB(rgba)
-    }
-
-    /// RGBA whose every alpha is 255 becomes RGB (a JPEG output then needs no flattening, and the
-    /// plan's alpha decision holds); otherwise the RGBA plane as it is.
-    static func opaqueAsRGB(_ rgba: Plane) -> PixelImage {
-        for y in 0..<rgba.height {
-            let row = rgba.row(y)
-            for x in 0..<rgba.width where row[x * 4 + 3] != 255 { return PixelImage(layout: .rgba, planes: [rgba]) }
-        }
-        let rgb = Plane(width: rgba.width, height: rgba.height, channels: 3)
-        for y in 0..<rgba.height {
-            let s = rgba.row(y), d = rgb.row(y)
-            for x in 0..<rgba.width {
-                d[x * 3] = s[x * 4]
-                d[x * 3 + 1] = s[x * 4 + 1]
-                d[x * 3 + 2] = s[x * 4 + 2]
-            }
-        }
-        return PixelImage(layout: .rgb, planes: [rgb])
+        return PixelImage(rgbaDroppingOpaqueAlpha: rgba)
     }
 
     /// What FFmpeg takes the content for, when our own sniff does not know it: a video container

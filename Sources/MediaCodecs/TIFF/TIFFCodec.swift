@@ -80,7 +80,7 @@ enum TIFFCodec {
             guard let image = try? FFmpegImage.decode(path: path, format: .tiff, limits: limits) else { throw failure }
             return image
         }
-        return FFmpegImage.opaqueAsRGB(rgba)
+        return PixelImage(rgbaDroppingOpaqueAlpha: rgba)
     }
 }
 

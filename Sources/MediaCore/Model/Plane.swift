@@ -91,6 +91,29 @@ public struct PixelImage: Sendable {
         self.planes = planes
     }
 
+    /// An RGBA plane as an image: RGB when every alpha is 255 (a JPEG output then needs no
+    /// flattening, and the plan's alpha decision holds), otherwise the RGBA plane as it is. What
+    /// decoders that always produce RGBA (FFmpeg's, libtiff's, our BMP reader) hand back.
+    public init(rgbaDroppingOpaqueAlpha rgba: Plane) {
+        for y in 0..<rgba.height {
+            let row = rgba.row(y)
+            for x in 0..<rgba.width where row[x * 4 + 3] != 255 {
+                self.init(layout: .rgba, planes: [rgba])
+                return
+            }
+        }
+        let rgb = Plane(width: rgba.width, height: rgba.height, channels: 3)
+        for y in 0..<rgba.height {
+            let s = rgba.row(y), d = rgb.row(y)
+            for x in 0..<rgba.width {
+                d[x * 3] = s[x * 4]
+                d[x * 3 + 1] = s[x * 4 + 1]
+                d[x * 3 + 2] = s[x * 4 + 2]
+            }
+        }
+        self.init(layout: .rgb, planes: [rgb])
+    }
+
     /// Size of the picture (the first plane: luma or the interleaved plane).
     public var width: Int { planes[0].width }
     public var height: Int { planes[0].height }
