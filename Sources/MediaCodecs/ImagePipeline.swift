@@ -8,7 +8,7 @@ public enum ImagePipeline {
         let file = try MappedFile(path: path)
         let v = file.view
         if plan.passthrough {
-            try verify(v, format: info.format, path: path)
+            try verify(v, info: info, plan: plan, path: path, limits: limits)
             return EncodedImage(bytes: Array(v.bytes), format: info.format, width: info.width, height: info.height,
                                 passthrough: true, diagnostics: plan.diagnostics)
         }
@@ -23,13 +23,14 @@ public enum ImagePipeline {
     /// Proves that a file passed through byte for byte decodes, cheaply and without keeping pixels:
     /// a JPEG at 1/8 DCT scale (warnings pass: every decoder takes them), a PNG by its CRCs and
     /// inflated IDAT size (``PNGVerifier``), a WebP by a decode to a small size, a GIF by its first
-    /// frame. Damage is `corruptInput` (or `truncatedInput` where the data ends early).
-    static func verify(_ v: ByteView, format: MediaFormat, path: String) throws(MediaError) {
+    /// frame (as ``decode`` reads it, FFmpeg's decoder included). Damage is `corruptInput` (or
+    /// `truncatedInput` where the data ends early).
+    static func verify(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String, limits: MediaLimits) throws(MediaError) {
         func damaged(_ error: MediaError) -> MediaError {
             error.code == .truncatedInput ? error
                 : MediaError(.corruptInput, path: path, stage: .decode, "the file does not decode: \(error.message)", cause: error)
         }
-        switch format {
+        switch info.format {
         case .jpeg:
             do { _ = try JPEGCodec.decode(v, scale: 8, output: .interleaved, path: path) } catch { throw damaged(error) }
         case .png:
@@ -37,9 +38,7 @@ public enum ImagePipeline {
         case .webp:
             do { _ = try WebPCodec.decode(v, scaledTo: (16, 16), path: path) } catch { throw damaged(error) }
         case .gif:
-            do { _ = try GIFDecoder.firstFrame(v, path: path) } catch {
-                do { _ = try FFmpegImage.decode(path: path, format: .gif, limits: MediaLimits()) } catch { throw damaged(error) }
-            }
+            do { _ = try decode(v, info: info, plan: plan, path: path, limits: limits) } catch { throw damaged(error) }
         default:
             break
         }

@@ -9,13 +9,7 @@ public enum MediaProber {
         let file = try MappedFile(path: path)
         var context = ProbeContext(path: path, options: options)
         guard file.size > 0 else { throw context.error(.corruptInput, "file is empty (0 bytes)") }
-        var sniffed = Sniffer.sniff(file.view)
-        let ownSniff = sniffed
-        var byName = false
-        if sniffed.format == .unsupported, !Sniffer.isKnownOther(sniffed), let guess = FFmpegImage.sniff(file.view, path: path) {
-            sniffed = Sniffer.Result(format: guess.format, detail: guess.demuxer)
-            byName = guess.byName
-        }
+        let (sniffed, ownSniff, byName) = identify(file.view, path: path)
         var info: MediaInfo
         switch sniffed.format {
         case .png, .jpeg, .webp, .gif:
@@ -76,8 +70,17 @@ extension MediaProber {
     /// file's name. Reads at most 64 KiB; a file that cannot be read is not media.
     public static func looksLikeMedia(path: String) -> Bool {
         guard let file = try? MappedFile(path: path), file.size > 0 else { return false }
-        let sniffed = Sniffer.sniff(file.view)
-        if sniffed.format != .unsupported { return true }
-        return !Sniffer.isKnownOther(sniffed) && FFmpegImage.sniff(file.view, path: path) != nil
+        return identify(file.view, path: path).format.format != .unsupported
+    }
+
+    /// What the content is: our own sniff, then — for what it does not know and cannot name as
+    /// something else — FFmpeg's guess (by content, then with the file name). `own` is our sniff's
+    /// verdict; `byName` says the format came from the file's extension alone.
+    static func identify(_ v: ByteView, path: String) -> (format: Sniffer.Result, own: Sniffer.Result, byName: Bool) {
+        let own = Sniffer.sniff(v)
+        guard own.format == .unsupported, !Sniffer.isKnownOther(own), let guess = FFmpegImage.sniff(v, path: path) else {
+            return (own, own, false)
+        }
+        return (Sniffer.Result(format: guess.format, detail: guess.demuxer), own, guess.byName)
     }
 }

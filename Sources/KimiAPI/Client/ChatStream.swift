@@ -76,20 +76,12 @@ extension MoonshotClient {
     public func chatStream(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         var request = request
         request.stream = true
-        let endpoint = "POST /v1/chat/completions"
-        let violations = request.violations()
-        guard violations.isEmpty else {
-            let error = APIError(.invalidRequest, message: "the request breaks \(violations.count) rule(s) of the API", endpoint: endpoint,
-                                 violations: violations)
+        do throws(APIError) {
+            let body = try chatBody(request)
+            return stream(body: { .bytes(ByteBuffer(bytes: body)) })
+        } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
-        guard let body = try? ChatRequest.encoder.encode(request) else {
-            return AsyncThrowingStream { $0.finish(throwing: APIError(.invalidRequest, message: "cannot encode the request", endpoint: endpoint)) }
-        }
-        do throws(APIError) { try checkBodySize(Int64(body.count), endpoint: endpoint) } catch {
-            return AsyncThrowingStream { $0.finish(throwing: error) }
-        }
-        return stream(body: { .bytes(ByteBuffer(bytes: body)) }, length: body.count)
     }
 
     /// Posts a request body already written to a file whose `"stream"` is `true`, and yields the
@@ -97,17 +89,15 @@ extension MoonshotClient {
     /// connection. A 429 before any event is waited out like any call; nothing is retried once the
     /// answer has begun.
     public func chatStream(bodyFile path: String) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
-            let error = APIError(.io, message: "cannot read the request body \(path)", endpoint: "POST /v1/chat/completions")
+        do throws(APIError) {
+            let size = try chatBodySize(file: path)
+            return stream(body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) })
+        } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
-        do throws(APIError) { try checkBodySize(size, endpoint: "POST /v1/chat/completions") } catch {
-            return AsyncThrowingStream { $0.finish(throwing: error) }
-        }
-        return stream(body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) }, length: Int(size))
     }
 
-    private func stream(body: @escaping @Sendable () -> HTTPClientRequest.Body, length: Int) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+    private func stream(body: @escaping @Sendable () -> HTTPClientRequest.Body) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do throws(APIError) {
@@ -124,7 +114,7 @@ extension MoonshotClient {
     private func readStream(body: @escaping @Sendable () -> HTTPClientRequest.Body,
                             into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(APIError) {
         let (response, endpoint) = try await send(.POST, "chat/completions", body: body, accept: "text/event-stream",
-                                                  timeout: timeouts.upload, idempotent: false)
+                                                  timeout: timeouts.upload)
         do throws(APIError) {
             try await readEvents(response, endpoint: endpoint, into: continuation)
             await finishStream()

@@ -55,34 +55,47 @@ public final class MoonshotClient: Sendable {
 
     /// `POST /v1/chat/completions`, after validation.
     public func chat(_ request: ChatRequest) async throws(APIError) -> ChatResponse {
-        let endpoint = "POST /v1/chat/completions"
-        let violations = request.violations()
-        guard violations.isEmpty else {
-            throw APIError(.invalidRequest, message: "the request breaks \(violations.count) rule(s) of the API", endpoint: endpoint,
-                           violations: violations)
-        }
-        let body = try encode(request, endpoint: endpoint)
-        try checkBodySize(Int64(body.count), endpoint: endpoint)
+        let body = try chatBody(request)
         return try await call(.POST, "chat/completions", body: { .bytes(ByteBuffer(bytes: body)) }, length: body.count,
                               timeout: timeouts.request, idempotent: false)
     }
 
     /// Posts a request body already written to a file (``RequestBodyWriter``), streamed from disk.
     public func chat(bodyFile path: String) async throws(APIError) -> ChatResponse {
-        let endpoint = "POST /v1/chat/completions"
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
-            throw APIError(.io, message: "cannot read the request body \(path)", endpoint: endpoint)
-        }
-        try checkBodySize(size, endpoint: endpoint)
+        let size = try chatBodySize(file: path)
         return try await call(.POST, "chat/completions", body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) },
                               length: Int(size), timeout: timeouts.upload, idempotent: false)
     }
 
+    static let chatEndpoint = "POST /v1/chat/completions"
+
+    /// The body of a chat request, refused before anything is sent when it breaks a rule of the API
+    /// (``ChatRequest/violations()``) or is larger than ``maxRequestBodyBytes``.
+    func chatBody(_ request: ChatRequest) throws(APIError) -> Data {
+        let violations = request.violations()
+        guard violations.isEmpty else {
+            throw APIError(.invalidRequest, message: "the request breaks \(violations.count) rule(s) of the API",
+                           endpoint: Self.chatEndpoint, violations: violations)
+        }
+        let body = try encode(request, endpoint: Self.chatEndpoint)
+        try checkBodySize(Int64(body.count))
+        return body
+    }
+
+    /// The size of a chat body already written to a file, checked against ``maxRequestBodyBytes``.
+    func chatBodySize(file path: String) throws(APIError) -> Int64 {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
+            throw APIError(.io, message: "cannot read the request body \(path)", endpoint: Self.chatEndpoint)
+        }
+        try checkBodySize(size)
+        return size
+    }
+
     /// Refuses, before anything is sent, a chat body the API would refuse for its size.
-    func checkBodySize(_ bytes: Int64, endpoint: String) throws(APIError) {
+    private func checkBodySize(_ bytes: Int64) throws(APIError) {
         guard bytes > maxRequestBodyBytes else { return }
         throw APIError(.invalidRequest, message: "the request body is \(bytes) bytes, over the limit of \(maxRequestBodyBytes): "
-            + "upload the large media (ms:// references; PayloadPlanner decides) instead of sending them inline", endpoint: endpoint)
+            + "upload the large media (ms:// references; PayloadPlanner decides) instead of sending them inline", endpoint: Self.chatEndpoint)
     }
 
     /// `POST /v1/files` (multipart, streamed from disk: the file is never held in memory).
@@ -105,7 +118,7 @@ public final class MoonshotClient: Sendable {
             + "Content-Type: \(mimeType)\r\n\r\n").utf8)
         let tail = Data("\r\n--\(boundary)--\r\n".utf8)
         let total = Int64(head.count) + size + Int64(tail.count)
-        let started = Date().timeIntervalSince1970
+        let started = Date().timeIntervalSince1970, name = (path as NSString).lastPathComponent
         var attempt = 0
         while true {
             attempt += 1
@@ -116,7 +129,6 @@ public final class MoonshotClient: Sendable {
             } catch where (error.kind == .timeout || error.kind == .transport) && attempt < retry.maxAttempts {
                 // The upload may have arrived although its answer did not: look for it before sending
                 // the bytes again, so nothing is stored twice.
-                let name = (path as NSString).lastPathComponent
                 if let files = try? await listFiles(),
                    let arrived = files.first(where: { $0.filename == name && $0.bytes == size && ($0.createdAt ?? 0) >= Int64(started) - 5 }) {
                     return arrived
@@ -190,72 +202,90 @@ public final class MoonshotClient: Sendable {
         }
     }
 
-    /// One request, paced by the rate limiter and retried: 429s (rate limits, overloads) wait what
-    /// the headers or the message ask, or a growing backoff, up to ``RetryPolicy/maxRateLimitAttempts``;
-    /// other failures are retried up to ``RetryPolicy/maxAttempts`` — for a request that is not
-    /// `idempotent` (a chat, an upload) only when the answer proves it was not processed (a 503), never
-    /// after a timeout or a dropped connection, which may have come after the server acted.
+    /// One request, paced by the rate limiter and retried (``retryAfter(_:idempotent:otherFailures:failures:rateLimits:)``).
     private func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: (() -> HTTPClientRequest.Body)? = nil, length: Int = 0,
                                     contentType: String = "application/json", timeout: Double,
                                     idempotent: Bool = true) async throws(APIError) -> T {
-        let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
-        guard let key = configuration.apiKey else {
-            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
-        }
+        let (endpoint, key) = try target(method, path)
         var attempt = 0, failures = 0, rateLimits = 0
         while true {
             attempt += 1
-            await limiter.acquire(endpoint: endpoint, onWait: onWait)
-            let request = makeRequest(method, path, key: key, body: body, contentType: contentType, accept: "application/json")
-            let outcome: Result<T, APIError>
-            var serverDelay: Double?
-            do {
-                let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-                let data: ByteBuffer
+            var failure: Failure
+            switch await exchange(method, path, endpoint: endpoint, key: key, body: body, contentType: contentType,
+                                  accept: "application/json", timeout: timeout) {
+            case .success(let response):
+                let collected: Result<ByteBuffer, APIError>
                 do {
-                    data = try await response.body.collect(upTo: timeouts.maxResponseBytes)
+                    collected = .success(try await response.body.collect(upTo: timeouts.maxResponseBytes))
                 } catch is NIOTooManyBytesError {
-                    throw APIError(.invalidResponse, status: Int(response.status.code),
-                                   message: "the answer is larger than \(timeouts.maxResponseBytes) bytes", endpoint: endpoint)
+                    collected = .failure(APIError(.invalidResponse, status: Int(response.status.code),
+                                                  message: "the answer is larger than \(timeouts.maxResponseBytes) bytes", endpoint: endpoint))
+                } catch {
+                    collected = .failure(Self.transportError(error, endpoint: endpoint, key: key))
                 }
-                serverDelay = RetryPolicy.serverDelay(retryAfter: response.headers.first(name: "Retry-After"),
-                                                      rateLimitReset: response.headers.first(name: "X-RateLimit-Reset"),
-                                                      now: Date().timeIntervalSince1970)
-                outcome = Self.decode(T.self, status: Int(response.status.code), body: Data(data.readableBytesView), endpoint: endpoint, key: key)
-            } catch let error as APIError {
-                outcome = .failure(error)
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
-                outcome = .failure(APIError(.timeout, message: "no answer in time (\(error))", endpoint: endpoint))
-            } catch {
-                outcome = .failure(APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint))
+                await limiter.release()
+                let decoded = collected.flatMap { data in
+                    Self.decode(T.self, status: Int(response.status.code), body: Data(data.readableBytesView), endpoint: endpoint, key: key)
+                }
+                switch decoded {
+                case .success(let value): return value
+                case .failure(let error): failure = Failure(error: error)
+                }
+            case .failure(let f):
+                failure = f
             }
-            await limiter.release()
-            switch outcome {
-            case .success(let value):
-                return value
-            case .failure(var error):
-                error.attempts = attempt
-                if Task.isCancelled { throw error }
-                if error.isRateLimit {
-                    rateLimits += 1
-                    guard rateLimits < retry.maxRateLimitAttempts else { throw error }
-                    let asked = serverDelay ?? RetryPolicy.messageDelay(error.message)
-                    let wait = min(retry.maxRateLimitDelay, asked ?? retry.delay(afterAttempt: rateLimits, serverAsked: nil))
-                    await limiter.rateLimited(wait: wait)  // every task of this client waits it out
-                    continue
+            failure.error.attempts = attempt
+            guard await retryAfter(failure, idempotent: idempotent, failures: &failures, rateLimits: &rateLimits) else { throw failure.error }
+        }
+    }
+
+    /// Sends a request whose answer is read as it arrives (a stream): paced like ``call``, its 429s
+    /// waited out, any other failure thrown at once (the request is not idempotent). On success
+    /// the caller holds a rate-limit slot until the answer has been read: release it with
+    /// ``finishStream()``.
+    func send(_ method: HTTPMethod, _ path: String, body: @escaping @Sendable () -> HTTPClientRequest.Body, accept: String,
+              timeout: Double) async throws(APIError) -> (response: HTTPClientResponse, endpoint: String) {
+        let (endpoint, key) = try target(method, path)
+        var attempt = 0, failures = 0, rateLimits = 0
+        while true {
+            attempt += 1
+            switch await exchange(method, path, endpoint: endpoint, key: key, body: body, contentType: "application/json", accept: accept,
+                                  timeout: timeout) {
+            case .success(let response):
+                return (response, endpoint)
+            case .failure(var failure):
+                failure.error.attempts = attempt
+                guard await retryAfter(failure, idempotent: false, otherFailures: false, failures: &failures, rateLimits: &rateLimits) else {
+                    throw failure.error
                 }
-                failures += 1
-                let provenUnprocessed = error.kind == .http && error.status == 503
-                guard error.isRetryable, failures < retry.maxAttempts, idempotent || provenUnprocessed else { throw error }
-                let delay = retry.delay(afterAttempt: failures, serverAsked: serverDelay)
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                if Task.isCancelled { throw error }
             }
         }
     }
 
-    func makeRequest(_ method: HTTPMethod, _ path: String, key: APIKey, body: (() -> HTTPClientRequest.Body)?, contentType: String,
-                     accept: String) -> HTTPClientRequest {
+    /// Releases the rate-limit slot a successful ``send`` left held.
+    func finishStream() async { await limiter.release() }
+
+    /// A failed attempt and the wait its answer asked for (`Retry-After`, `X-RateLimit-Reset`).
+    struct Failure: Error {
+        var error: APIError
+        var serverDelay: Double?
+    }
+
+    /// The endpoint's name for messages and the key, or `missingKey` before anything is sent.
+    private func target(_ method: HTTPMethod, _ path: String) throws(APIError) -> (endpoint: String, key: APIKey) {
+        let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
+        guard let key = configuration.apiKey else {
+            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
+        }
+        return (endpoint, key)
+    }
+
+    /// One attempt: waits for a rate-limit slot, sends, and reads a non-2xx answer as its error. A
+    /// 2xx answer comes back unread with the slot still held (the caller releases it); a failure has
+    /// released it.
+    private func exchange(_ method: HTTPMethod, _ path: String, endpoint: String, key: APIKey, body: (() -> HTTPClientRequest.Body)?,
+                          contentType: String, accept: String, timeout: Double) async -> Result<HTTPClientResponse, Failure> {
+        await limiter.acquire(endpoint: endpoint, onWait: onWait)
         var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
         request.method = method
         request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
@@ -265,53 +295,61 @@ public final class MoonshotClient: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = body()
         }
-        return request
-    }
-
-    /// Sends a request whose answer is read as it arrives (a stream): paced like ``call``, its 429s
-    /// waited out, any other failure thrown at once (the request is not idempotent). On success
-    /// the caller holds a rate-limit slot until the answer has been read: release it with
-    /// ``finishStream()``.
-    func send(_ method: HTTPMethod, _ path: String, body: @escaping @Sendable () -> HTTPClientRequest.Body, accept: String,
-              timeout: Double, idempotent: Bool) async throws(APIError) -> (response: HTTPClientResponse, endpoint: String) {
-        let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
-        guard let key = configuration.apiKey else {
-            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
-        }
-        var rateLimits = 0
-        while true {
-            await limiter.acquire(endpoint: endpoint, onWait: onWait)
-            let request = makeRequest(method, path, key: key, body: body, contentType: "application/json", accept: accept)
-            let failure: APIError
-            var serverDelay: Double?
-            do {
-                let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-                if (200..<300).contains(Int(response.status.code)) { return (response, endpoint) }
-                let data = (try? await response.body.collect(upTo: timeouts.maxResponseBytes)) ?? ByteBuffer()
-                serverDelay = RetryPolicy.serverDelay(retryAfter: response.headers.first(name: "Retry-After"),
-                                                      rateLimitReset: response.headers.first(name: "X-RateLimit-Reset"),
-                                                      now: Date().timeIntervalSince1970)
-                let decoded: Result<ErrorBody, APIError> = Self.decode(ErrorBody.self, status: Int(response.status.code),
-                                                                     body: Data(data.readableBytesView), endpoint: endpoint, key: key)
-                switch decoded {
-                case .failure(let error): failure = error
-                case .success: failure = APIError(.http, status: Int(response.status.code), message: "no error body", endpoint: endpoint)
-                }
-            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
-                failure = APIError(.timeout, message: "no answer in time (\(error))", endpoint: endpoint)
-            } catch {
-                failure = APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint)
+        let failure: Failure
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let status = Int(response.status.code)
+            if (200..<300).contains(status) { return .success(response) }
+            let data = (try? await response.body.collect(upTo: timeouts.maxResponseBytes)) ?? ByteBuffer()
+            let delay = RetryPolicy.serverDelay(retryAfter: response.headers.first(name: "Retry-After"),
+                                                rateLimitReset: response.headers.first(name: "X-RateLimit-Reset"),
+                                                now: Date().timeIntervalSince1970)
+            // A non-2xx answer is an error: `decode` reads its error body, or its text.
+            var error = APIError(.http, status: status, message: "no error body", endpoint: endpoint)
+            if case .failure(let answered) = Self.decode(ErrorBody.self, status: status, body: Data(data.readableBytesView),
+                                                         endpoint: endpoint, key: key) {
+                error = answered
             }
-            await limiter.release()
-            guard failure.isRateLimit, rateLimits + 1 < retry.maxRateLimitAttempts, !Task.isCancelled else { throw failure }
-            rateLimits += 1
-            let asked = serverDelay ?? RetryPolicy.messageDelay(failure.message)
-            await limiter.rateLimited(wait: min(retry.maxRateLimitDelay, asked ?? retry.delay(afterAttempt: rateLimits, serverAsked: nil)))
+            failure = Failure(error: error, serverDelay: delay)
+        } catch {
+            failure = Failure(error: Self.transportError(error, endpoint: endpoint, key: key))
         }
+        await limiter.release()
+        return .failure(failure)
     }
 
-    /// Releases the rate-limit slot a successful ``send`` left held.
-    func finishStream() async { await limiter.release() }
+    /// A thrown transport error as an ``APIError``: a timeout, or a transport failure (key redacted).
+    private static func transportError(_ error: any Error, endpoint: String, key: APIKey) -> APIError {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
+            return APIError(.timeout, message: "no answer in time (\(error))", endpoint: endpoint)
+        }
+        return APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint)
+    }
+
+    /// After a failed attempt: waits and says to try again, or says to give up. A 429 (a rate limit
+    /// or an overload) waits what its headers or its message ask, else a growing backoff, up to
+    /// ``RetryPolicy/maxRateLimitAttempts`` — and every task of this client waits with it. Other
+    /// failures (when `otherFailures`) back off up to ``RetryPolicy/maxAttempts`` — for a request
+    /// that is not `idempotent` (a chat, an upload) only when the answer proves it was not processed
+    /// (a 503), never after a timeout or a dropped connection, which may have come after the server acted.
+    private func retryAfter(_ failure: Failure, idempotent: Bool, otherFailures: Bool = true, failures: inout Int,
+                            rateLimits: inout Int) async -> Bool {
+        let error = failure.error
+        if Task.isCancelled { return false }
+        if error.isRateLimit {
+            rateLimits += 1
+            guard rateLimits < retry.maxRateLimitAttempts else { return false }
+            let asked = failure.serverDelay ?? RetryPolicy.messageDelay(error.message)
+            await limiter.rateLimited(wait: min(retry.maxRateLimitDelay, asked ?? retry.delay(afterAttempt: rateLimits, serverAsked: nil)))
+            return true
+        }
+        guard otherFailures else { return false }
+        failures += 1
+        let provenUnprocessed = error.kind == .http && error.status == 503
+        guard error.isRetryable, failures < retry.maxAttempts, idempotent || provenUnprocessed else { return false }
+        try? await Task.sleep(nanoseconds: UInt64(retry.delay(afterAttempt: failures, serverAsked: failure.serverDelay) * 1e9))
+        return !Task.isCancelled
+    }
 
     /// An answer's JSON: the `error` body wins whatever the status; otherwise a 2xx decodes as `T`.
     static func decode<T: Decodable>(_ type: T.Type, status: Int, body: Data, endpoint: String, key: APIKey) -> Result<T, APIError> {

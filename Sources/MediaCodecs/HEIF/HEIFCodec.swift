@@ -67,13 +67,15 @@ enum HEIFCodec {
         }
         let depth = Int(kimi_heif_image_handle_get_luma_bits_per_pixel(primary.handle))
         let images = Int(kimi_heif_context_get_number_of_top_level_images(primary.context))
-        return MediaInfo(
+        var info = MediaInfo(
             path: context.path, kind: .image, format: format,
             storedWidth: ispeWidth > 0 ? ispeWidth : width, storedHeight: ispeHeight > 0 ? ispeHeight : height,
             orientation: 1, swapsDimensions: false, hasAlpha: kimi_heif_image_handle_has_alpha_channel(primary.handle) != 0,
             frameCount: max(1, images), bitDepth: depth > 0 ? depth : nil, colorModel: "rgb",
             bytes: Int64(v.count), accepted: false, diagnostics: context.diagnostics
-        ).withDisplaySize(width, height)
+        )
+        (info.width, info.height) = (width, height)  // libheif's size is after its transformations
+        return info
     }
 
     /// Decodes the primary image, transformations applied, to 8-bit RGB or RGBA.
@@ -130,16 +132,6 @@ struct HEIFError: Error, Sendable, CustomStringConvertible {
         case -1: .decodeFailed
         default: .corruptInput
         }
-    }
-}
-
-extension MediaInfo {
-    /// The same facts with the displayed size set directly (HEIF reports it after its transformations).
-    func withDisplaySize(_ width: Int, _ height: Int) -> MediaInfo {
-        var info = self
-        info.width = width
-        info.height = height
-        return info
     }
 }
 
