@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "MediaCore", "MediaCodecs", "KimiAPI",
+                "MediaCore", "MediaCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "kimi-media-stand-in", dependencies: ["TestSupport"], path: "Tests/StandInServer"),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
-        .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "TestSupport"]),
+        .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "TestSupport"]),
         .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "KimiMedia", "MediaCodecs", "TestSupport"]),
     ]

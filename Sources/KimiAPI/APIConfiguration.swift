@@ -3,7 +3,8 @@ import Foundation
 /// Where and how to reach the Moonshot API.
 ///
 /// Resolution order: explicit values, then the environment (`MOONSHOT_API_KEY`,
-/// `MOONSHOT_BASE_URL`, `MOONSHOT_MAX_CONCURRENCY`, `MOONSHOT_RPM`), then the default host
+/// `MOONSHOT_BASE_URL`, `MOONSHOT_MAX_CONCURRENCY`, `MOONSHOT_RPM`), then the config file
+/// (``ConfigFile``: base URL and rate limits, never the key), then the default host
 /// `https://api.moonshot.ai/v1` and the entry tier's rate limits. `https://api.moonshot.cn/v1`
 /// works the same (keys are not interchangeable between the two). Plain `http` is refused except
 /// for loopback hosts, which is how the tests' stand-in server is reached.
@@ -29,7 +30,8 @@ public struct APIConfiguration: Sendable, Hashable {
         baseURL: String? = nil, apiKeyFile: String? = nil, concurrency: String? = nil, requestsPerMinute: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> APIConfiguration {
-        let urlText = baseURL ?? environment["MOONSHOT_BASE_URL"]
+        let file = try ConfigFile.load(environment: environment)
+        let urlText = baseURL ?? environment["MOONSHOT_BASE_URL"] ?? file.baseURL
         var url = defaultBaseURL
         if let urlText {
             guard let parsed = URL(string: urlText), parsed.host != nil else { throw .invalidBaseURL(urlText) }
@@ -45,8 +47,11 @@ public struct APIConfiguration: Sendable, Hashable {
         } else if let value = environment["MOONSHOT_API_KEY"] {
             key = APIKey(value)
         }
+        var settings = environment
+        if settings["MOONSHOT_MAX_CONCURRENCY"] == nil, let value = file.maxConcurrency { settings["MOONSHOT_MAX_CONCURRENCY"] = value }
+        if settings["MOONSHOT_RPM"] == nil, let value = file.rpm { settings["MOONSHOT_RPM"] = value }
         let limits = try RateLimits.resolve(concurrency: concurrency, requestsPerMinute: requestsPerMinute, baseURL: url,
-                                            environment: environment)
+                                            environment: settings)
         return try APIConfiguration(baseURL: url, apiKey: key, rateLimits: limits)
     }
 
@@ -73,6 +78,39 @@ public struct APIConfiguration: Sendable, Hashable {
     }
 }
 
+/// The settings file for a tier above the entry one, so every command and library call picks it up
+/// without options: `$KIMI_MEDIA_CONFIG`, else `$XDG_CONFIG_HOME/kimi-media/config.json`, else
+/// `~/.config/kimi-media/config.json`; absent is fine. JSON with any of `base_url`,
+/// `max_concurrency` and `rpm` (a number or `"unlimited"`). The key is not read from it: keys
+/// stay in `MOONSHOT_API_KEY` or a key file.
+public struct ConfigFile: Sendable, Hashable {
+    public var baseURL: String?
+    public var maxConcurrency: String?
+    public var rpm: String?
+
+    public static func path(environment: [String: String]) -> String {
+        if let explicit = environment["KIMI_MEDIA_CONFIG"], !explicit.isEmpty { return explicit }
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        return base + "/kimi-media/config.json"
+    }
+
+    public static func load(environment: [String: String]) throws(ConfigurationError) -> ConfigFile {
+        let path = path(environment: environment)
+        guard let data = FileManager.default.contents(atPath: path) else { return ConfigFile() }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw .invalidConfigFile(path) }
+        func text(_ key: String) throws(ConfigurationError) -> String? {
+            switch json[key] {
+            case nil, is NSNull: return nil
+            case let string as String: return string
+            case let number as NSNumber: return number.stringValue
+            default: throw .invalidConfigFile(path)
+            }
+        }
+        return ConfigFile(baseURL: try text("base_url"), maxConcurrency: try text("max_concurrency"), rpm: try text("rpm"))
+    }
+}
+
 /// Why an ``APIConfiguration`` could not be made. Never contains a key.
 public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidBaseURL(String)
@@ -80,6 +118,7 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
     case unreadableKeyFile(String)
     case emptyKeyFile(String)
     case invalidLimit(String, String)
+    case invalidConfigFile(String)
 
     public var description: String {
         switch self {
@@ -88,6 +127,7 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
         case .unreadableKeyFile(let path): "cannot read the API key file '\(path)'"
         case .emptyKeyFile(let path): "the API key file '\(path)' is empty"
         case .invalidLimit(let what, let text): "invalid \(what) limit '\(text)': expected a positive number or 'unlimited'"
+        case .invalidConfigFile(let path): "the config file '\(path)' is not a JSON object of base_url, max_concurrency and rpm"
         }
     }
 }

@@ -55,6 +55,10 @@ public struct RequestBuilder: Sendable {
         var uploads: [Int: FileObject] = [:]
         var reused: Set<Int> = []
         let needed = deliveries.indices.filter { deliveries[$0] == .upload }
+        if planner.mode == .inlineOnly, let video = needed.first {
+            throw RequestBuildError("\(items[video].path) is a \(items[video].format.rawValue) video, which the API takes inline only as MP4: "
+                + "upload it (drop --inline-only) or prepare it as MP4")
+        }
         if !needed.isEmpty {
             guard let client else {
                 throw RequestBuildError("\(needed.count) item(s) must be uploaded (Files API): set MOONSHOT_API_KEY (or --api-key-file), "

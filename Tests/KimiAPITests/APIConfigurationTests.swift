@@ -25,6 +25,22 @@ struct APIConfigurationTests {
         #expect(explicit.apiKey?.authorizationHeaderValue == "Bearer sk-file")
     }
 
+    /// The config file raises the tier for every command; the environment and options still win; a
+    /// broken file is an error naming it, an absent one is fine.
+    @Test func configFileSitsBelowTheEnvironment() throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.write("config.json", Array(#"{"base_url": "https://api.moonshot.cn/v1", "max_concurrency": 4, "rpm": "unlimited"}"#.utf8))
+        let fromFile = try APIConfiguration.resolve(environment: ["KIMI_MEDIA_CONFIG": file])
+        #expect(fromFile.baseURL.host == "api.moonshot.cn")
+        #expect(fromFile.rateLimits.concurrency == 4 && fromFile.rateLimits.requestsPerMinute == nil)
+        let overridden = try APIConfiguration.resolve(requestsPerMinute: "20", environment: ["KIMI_MEDIA_CONFIG": file, "MOONSHOT_MAX_CONCURRENCY": "2"])
+        #expect(overridden.rateLimits.concurrency == 2 && overridden.rateLimits.requestsPerMinute == 20)
+        let xdg = try APIConfiguration.resolve(environment: ["XDG_CONFIG_HOME": folder.path + "/nothing-here"])
+        #expect(xdg.rateLimits == .entryTier)
+        let broken = try folder.write("broken.json", Array("[1, 2]".utf8))
+        #expect(throws: ConfigurationError.invalidConfigFile(broken)) { try APIConfiguration.resolve(environment: ["KIMI_MEDIA_CONFIG": broken]) }
+    }
+
     @Test func plainHTTPOnlyForLoopback() throws {
         for url in ["http://127.0.0.1:1/v1", "http://localhost/v1", "http://[::1]:9/v1", "https://example.org/v1"] {
             #expect(throws: Never.self) { try APIConfiguration.resolve(baseURL: url, environment: [:]) }

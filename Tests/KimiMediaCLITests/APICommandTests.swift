@@ -40,7 +40,8 @@ struct APICommandTests {
         #expect(lines.count == 3)
         for line in lines {
             #expect(line["difference"] as? Int == 0)
-            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? 0) + 4)  // one message: 4 template tokens
+            // One message: 4 template tokens, and 4 of the generation prompt, counted by the stand-in's own rules.
+            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? 0) + 8)
         }
         #expect(setup.server.fileCount == 1)  // the video went up once
         _ = await run(["estimate", "--remote"] + setup.api + [Fixture.video("with-audio.mp4")])
@@ -96,11 +97,13 @@ struct APICommandTests {
         let inlineOnly = await run(["request", "--prompt", "x", "--inline-only", "--out", body, "--max-body-bytes", "60000"] + setup.api + media)
         #expect(inlineOnly.status == 1 && inlineOnly.err.contains("over the limit"))
 
-        // Sent: the stand-in's answer, and its prompt count equals the offline estimate.
+        // Sent: the stand-in's answer; its prompt count differs from the offline estimate only by
+        // how the two text rules split the prompt (media and template tokens agree exactly).
         let sent = await run(["request", "--prompt", "What happens?", "--send", "--out", body] + setup.api + media)
         #expect(sent.status == 0, "\(sent.err)")
         #expect(sent.out.contains("stand-in answer: 1 image(s), 1 video(s)"))
-        #expect(sent.err.contains("difference 0"))
+        let textDifference = StandInTokens.text("What happens?") - TextTokens.count("What happens?")
+        #expect(sent.err.contains("difference \(textDifference))"), "\(sent.err)")
 
         // No key and uploads needed: a clear error.
         let noKey = await run(["request", "--prompt", "x", "--upload-all", "--out", body, "--base-url", setup.server.baseURL,
@@ -156,7 +159,7 @@ struct PrepareRemoteTests {
         let lines = try jsonLines(result.out)
         #expect(lines.count == 2)
         for line in lines {
-            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? -100) + 4)
+            #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? -100) + 8)
         }
         #expect(setup.server.fileCount == 1)
         // A failing API leaves the count out and says why; the file is still prepared.

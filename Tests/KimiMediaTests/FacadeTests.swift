@@ -35,7 +35,8 @@ struct FacadeTests {
         let request = ChatRequest(messages: [.user(parts + [.text("What do these show?")])])
         let answer = try await client.chat(request)
         #expect(answer.text?.hasPrefix("stand-in answer: 2 image(s), 1 video(s)") == true)
-        #expect(answer.usage?.promptTokens == RequestTokens.messageOverhead + tokens + TextTokens.count("What do these show?"))
+        // The stand-in's count (its own arithmetic): one message, the generation prompt, its text rule.
+        #expect(answer.usage?.promptTokens == 4 + 4 + tokens + StandInTokens.text("What do these show?"))
         #expect(server.fileCount == 1)  // the video, uploaded once (its re-encoded MP4)
 
         // A failure is a result in the stream; the others go on.

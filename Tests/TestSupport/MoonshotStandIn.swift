@@ -1,21 +1,27 @@
 import Foundation
-import KimiAPI
 import MediaCodecs
-import MediaCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A stand-in for the Moonshot API on 127.0.0.1, for tests: it enforces the documented contract
-/// (kimi-api-spec.md §4) — the bearer key, the JSON shapes, the request-body cap, the Files API's
-/// multipart rules and quotas, the K2.5/K2.6 parameter rules — and answers with the documented error
-/// bodies. Its token counts come from kimi-media's own offline arithmetic (``RequestTokens``), so
-/// round trips can be asserted exactly. Faults can be queued: statuses with rate-limit headers,
-/// slow answers, dropped connections, an `error` body inside a 200.
+/// A stand-in for the Moonshot API on 127.0.0.1, for tests, written from the documented contract
+/// (kimi-api-spec.md §4, api-fidelity.md) and **independent of kimi-media's client**: it parses
+/// requests with its own code (``StandInRequest``), counts tokens with its own transcription of the
+/// spec (``StandInTokens``) and writes its answers as plain JSON dictionaries, so a client that
+/// misreads the contract meets a refusal or a different count here. It imports no `KimiAPI` type.
 ///
-/// Where the real API's behaviour is undocumented the stand-in chooses, and says so: an oversized
-/// body is answered 400 `invalid_request_error` (no 413 is documented).
+/// It enforces the bearer key, the JSON shapes, the request-body cap, the Files API's multipart
+/// rules and quotas, the K2.5/K2.6 parameter rules and the model list, and answers with the
+/// documented shapes: error bodies, estimate, file objects, models, balance, chat completions with
+/// `reasoning_content` and usage, server-sent event streams, `finish_reason: length` under a small
+/// output budget. A ``Tier`` makes it behave as the entry tier was seen to: 1 request at a time,
+/// N a window, 429s with no rate-limit header and the wait only in the message. ``Fault``s can be
+/// queued: statuses, an overloaded engine, numeric error codes, slow answers, dropped connections.
+///
+/// What the real API leaves undocumented the stand-in chooses, and says so: an oversized body is
+/// answered 400 `invalid_request_error` (no 413 is documented); the estimate endpoint counts the
+/// generation prompt as chat does; text is counted by an approximate tokenizer (``StandInTokens``).
 public final class MoonshotStandIn: Sendable {
     public struct Options: Sendable {
         public var apiKey: String
@@ -64,11 +70,26 @@ public final class MoonshotStandIn: Sendable {
         case errorIn200
         /// A 429 as the real API sends it: no rate-limit header, the wait in the message only.
         case rateLimitedInMessage(wait: Double)
+        /// A 429 `engine_overloaded_error` with no header and no wait (the type the real API sends
+        /// under load; it is not a 503).
+        case overloaded
+        /// An error whose `code` is a number (`{"error": {"code": 1301, …}}`), with this status and type.
+        case numericCode(Int, type: String)
+        /// The account is out of money: 429 `exceeded_current_quota_error`, as several clients observed.
+        case quotaExhausted
     }
 
     struct StoredFile {
-        var object: FileObject
+        var id: String
+        var filename: String
+        var purpose: String
+        var createdAt: Int
         var content: [UInt8]
+        /// The documented FileObject (C20; `status` "ready" as the docs' example).
+        var object: [String: Any] {
+            ["id": id, "object": "file", "bytes": content.count, "created_at": createdAt, "filename": filename, "purpose": purpose,
+             "status": "ready", "status_details": ""]
+        }
     }
 
     struct State {
@@ -76,6 +97,7 @@ public final class MoonshotStandIn: Sendable {
         var order: [String] = []
         var faults: [Fault] = []
         var log: [String] = []
+        var bodies: [String: [UInt8]] = [:]
         var nextID = 1
         var inFlight = 0
         var starts: [Double] = []
@@ -94,11 +116,15 @@ public final class MoonshotStandIn: Sendable {
     public var fileCount: Int { state.withLockedValue { $0.files.count } }
     /// Requests answered 429 by the tier.
     public var rateLimitedCount: Int { state.withLockedValue { $0.rateLimited } }
+    /// The last body received on `path` (e.g. `/v1/chat/completions`), as JSON.
+    public func lastBody(_ path: String) -> [String: Any]? {
+        state.withLockedValue { $0.bodies[path] }.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+    }
 
     public static func start(_ options: Options = Options()) async throws -> MoonshotStandIn {
         let holder = NIOLockedValueBox<MoonshotStandIn?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
@@ -162,19 +188,25 @@ public final class MoonshotStandIn: Sendable {
     /// A request that held a tier slot has been answered.
     func release() { state.withLockedValue { $0.inFlight -= 1 } }
 
-    static func json(_ status: Int, _ value: some Encodable) -> Answer {
-        let encoder = JSONEncoder.canonical()
-        return Answer(status: status, body: Array((try? encoder.encode(value)) ?? Data()))
+    static func json(_ status: Int, _ value: Any) -> Answer {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Answer(status: status, body: Array(data))
     }
 
-    static func error(_ status: Int, _ type: String, _ message: String) -> Answer {
-        json(status, ErrorBody(type: type, message: message))
+    /// The documented error body: `{"error": {"type", "message"}}` (errors page, D6).
+    static func error(_ status: Int, _ type: String, _ message: String, code: Any? = nil) -> Answer {
+        var detail: [String: Any] = ["type": type, "message": message]
+        if let code { detail["code"] = code }
+        return json(status, ["error": detail])
     }
+
+    static func refused(_ refusal: StandInRequest.Refusal) -> Answer { error(refusal.status, refusal.type, refusal.message) }
 
     func answer(method: String, uri: String, headers: HTTPHeaders, body: [UInt8], tooLarge: Bool) -> Answer {
         let path = uri.split(separator: "?").first.map(String.init) ?? uri
         let fault: Fault? = state.withLockedValue { s in
             s.log.append("\(method) \(path)")
+            if method == "POST", !tooLarge, !path.hasSuffix("/files") { s.bodies[path] = body }
             return s.faults.isEmpty ? nil : s.faults.removeFirst()
         }
         if fault == nil, let refused = admit() { return refused }
@@ -191,6 +223,13 @@ public final class MoonshotStandIn: Sendable {
         case .rateLimitedInMessage(let wait)?:
             return Self.error(429, "rate_limit_reached_error",
                               "request reached max request: 3, please try again after \(String(format: "%.3f", wait)) seconds")
+        case .overloaded?:
+            return Self.error(429, "engine_overloaded_error", "The engine is currently overloaded, please try again later")
+        case .numericCode(let status, let type)?:
+            return Self.error(status, type, "stand-in fault with a numeric code", code: 1301)
+        case .quotaExhausted?:
+            return Self.error(429, "exceeded_current_quota_error",
+                              "Your account is suspended due to insufficient balance, please recharge your account or check your plan and billing details")
         case .delay(let seconds)?:
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
             answer.delay = seconds
@@ -215,13 +254,15 @@ public final class MoonshotStandIn: Sendable {
         case ("POST", ["tokenizers", "estimate-token-count"]): return estimate(body)
         case ("POST", ["chat", "completions"]): return chat(body)
         case ("POST", ["files"]): return upload(headers: headers, body: body)
-        case ("GET", ["models"]): return Self.json(200, ModelList(data: Self.catalogue))
+        case ("GET", ["models"]): return Self.json(200, ["object": "list", "data": Self.catalogue])
         case ("GET", ["users", "me", "balance"]):
+            // The documented envelope (C20): code 0, data, scode, status.
             let money = options.balance
-            return Self.json(200, BalanceResponse(balance: Balance(availableBalance: money, voucherBalance: 0, cashBalance: money)))
+            return Self.json(200, ["code": 0, "scode": "0x0", "status": true,
+                                   "data": ["available_balance": money, "voucher_balance": 0, "cash_balance": money]])
         case ("GET", ["files"]):
             let files = state.withLockedValue { s in s.order.compactMap { s.files[$0]?.object } }
-            return Self.json(200, FileListBody(object: "list", data: files))
+            return Self.json(200, ["object": "list", "data": files])
         case ("GET", let p) where p.count == 2 && p[0] == "files":
             guard let file = state.withLockedValue({ $0.files[p[1]]?.object }) else { return Self.error(404, "resource_not_found_error", "file not found") }
             return Self.json(200, file)
@@ -231,55 +272,74 @@ public final class MoonshotStandIn: Sendable {
                 return s.files.removeValue(forKey: p[1]) != nil
             }
             guard removed else { return Self.error(404, "resource_not_found_error", "file not found") }
-            return Self.json(200, DeletionBody(id: p[1], object: "file", deleted: true))
+            return Self.json(200, ["id": p[1], "object": "file", "deleted": true])
         default:
             return Self.error(404, "resource_not_found_error", "not found: \(method) \(path)")
         }
     }
 
-    struct Refusal: Error { var message: String }
-
-    struct FileListBody: Encodable { var object: String; var data: [FileObject] }
-    struct DeletionBody: Encodable { var id: String; var object: String; var deleted: Bool }
-
     /// What `GET /v1/models` lists (the shape of kimi-api-spec.md §4.6). `kimi-k2.5` is not among
     /// them: it was retired (a real 404 "Not found the model kimi-k2.5 or Permission denied").
-    static let catalogue: [ModelInfo] = [
-        ModelInfo(id: "kimi-k2.6", contextLength: 262_144, supportsImageIn: true, supportsVideoIn: true, supportsReasoning: true),
-        ModelInfo(id: "kimi-k2-turbo-preview", contextLength: 262_144, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
-        ModelInfo(id: "kimi-k2-0905-preview", contextLength: 262_144, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
-        ModelInfo(id: "moonshot-v1-8k", contextLength: 8_192, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
-        ModelInfo(id: "moonshot-v1-32k", contextLength: 32_768, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
-        ModelInfo(id: "moonshot-v1-128k", contextLength: 131_072, supportsImageIn: false, supportsVideoIn: false, supportsReasoning: false),
-        ModelInfo(id: "moonshot-v1-8k-vision-preview", contextLength: 8_192, supportsImageIn: true, supportsVideoIn: false,
-                  supportsReasoning: false),
-    ]
-    static let models = Set(catalogue.map(\.id))
+    static var catalogue: [[String: Any]] { [
+        model("kimi-k2.6", 262_144, image: true, video: true, reasoning: true),
+        model("kimi-k2-turbo-preview", 262_144),
+        model("kimi-k2-0905-preview", 262_144),
+        model("moonshot-v1-8k", 8_192),
+        model("moonshot-v1-32k", 32_768),
+        model("moonshot-v1-128k", 131_072),
+        model("moonshot-v1-8k-vision-preview", 8_192, image: true),
+    ] }
+    static let models = Set(catalogue.compactMap { $0["id"] as? String })
 
-    /// Prompt tokens of `messages`: ``RequestTokens`` with each media part's bytes probed for its size.
-    func tokens(_ messages: [ChatMessage]) -> Result<Int, Refusal> {
-        var failure: String?
-        let count = RequestTokens.count(messages) { part in
-            let url: String
-            switch part {
-            case .imageURL(let u), .videoURL(let u): url = u
-            case .text: return 0
+    static func model(_ id: String, _ context: Int, image: Bool = false, video: Bool = false, reasoning: Bool = false) -> [String: Any] {
+        ["id": id, "object": "model", "created": 1_767_225_600, "owned_by": "moonshot", "context_length": context,
+         "supports_image_in": image, "supports_video_in": video, "supports_reasoning": reasoning]
+    }
+
+    /// Prompt tokens of a request (``StandInTokens``): each message's markers, text and media, the
+    /// generation prompt; historical `reasoning_content` only with `thinking.keep: "all"` (spec §4.4).
+    func promptTokens(_ request: StandInRequest) throws(StandInRequest.Refusal) -> Int {
+        var total = StandInTokens.generationPrompt
+        for message in request.messages {
+            total += StandInTokens.message(role: message["role"] as? String ?? "user")
+            if let text = message["content"] as? String { total += StandInTokens.text(text) }
+            for part in message["content"] as? [[String: Any]] ?? [] {
+                switch part["type"] as? String {
+                case "text": total += StandInTokens.text(part["text"] as? String ?? "")
+                case let type?: total += try mediaTokens(StandInRequest.mediaURL(part[type]) ?? "", video: type == "video_url")
+                case nil: break
+                }
             }
-            guard let bytes = content(of: url) else {
-                failure = "Invalid request: cannot read the media at \(url.prefix(40))"
-                return nil
+            if request.keepsReasoning, let reasoning = message["reasoning_content"] as? String { total += StandInTokens.text(reasoning) }
+            for call in message["tool_calls"] as? [[String: Any]] ?? [] {
+                let function = call["function"] as? [String: Any] ?? [:]
+                total += StandInTokens.text(function["name"] as? String ?? "") + StandInTokens.text(function["arguments"] as? String ?? "")
             }
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("stand-in-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: file) }
-            guard (try? Data(bytes).write(to: file)) != nil, let info = try? MediaProber.probe(path: file.path),
-                  let estimate = try? TokenEstimate.of(info) else {
-                failure = "Invalid request: unsupported media"
-                return nil
-            }
-            return estimate.tokens
         }
-        if let failure { return .failure(Refusal(message: failure)) }
-        return .success(count)
+        return total
+    }
+
+    /// The tokens of one media URL: its bytes read as the server's own reader would (size, frame
+    /// count, rate; the stored orientation, as PIL reads it, spec §2.3), counted by ``StandInTokens``.
+    func mediaTokens(_ url: String, video: Bool) throws(StandInRequest.Refusal) -> Int {
+        guard let bytes = content(of: url) else { throw .invalid("cannot read the media at \(url.prefix(40))") }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("stand-in-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard (try? Data(bytes).write(to: file)) != nil, let info = try? MediaProber.probe(path: file.path) else {
+            throw .invalid("the \(video ? "video" : "image") cannot be decoded")
+        }
+        if !video {
+            // The documented image types (the MIME type in the URL is not looked at, spec §2.3).
+            guard ["png", "jpeg", "webp", "gif"].contains(info.format.rawValue) else {
+                throw .invalid("unsupported image format \(info.format.rawValue); send png, jpeg, webp or gif")
+            }
+            return StandInTokens.image(width: info.storedWidth, height: info.storedHeight)
+        }
+        guard let fps = info.frameRate, fps > 0,
+              let frames = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), frames > 0 else {
+            throw .invalid("the video has no readable frames")
+        }
+        return StandInTokens.video(frames: frames, fps: fps, width: info.storedWidth, height: info.storedHeight)
     }
 
     func content(of url: String) -> [UInt8]? {
@@ -288,92 +348,59 @@ public final class MoonshotStandIn: Sendable {
         return Data(base64Encoded: String(url[url.index(after: comma)...])).map(Array.init)
     }
 
+    /// `POST /v1/tokenizers/estimate-token-count` → `{"code":0,"data":{"total_tokens":N},"scode","status"}`
+    /// (the data object as D1 documents it; the envelope as the balance's, which C20 documents).
     func estimate(_ body: [UInt8]) -> Answer {
-        guard let request = try? JSONDecoder().decode(EstimateRequest.self, from: Data(body)) else {
-            return Self.error(400, "invalid_request_error", "Invalid request: expected {\"model\", \"messages\"}")
-        }
-        guard Self.models.contains(request.model) else {
-            return Self.error(404, "resource_not_found_error", "Not found the model \(request.model) or Permission denied")
-        }
-        guard !request.messages.isEmpty, request.messages.allSatisfy({ !($0.content?.isEmpty ?? true) }) else {
-            return Self.error(400, "invalid_request_error", "Invalid request: message content must not be empty")
-        }
-        switch tokens(request.messages) {
-        case .success(let count): return Self.json(200, EstimateResponse(totalTokens: count))
-        case .failure(let refusal): return Self.error(400, "invalid_request_error", refusal.message)
-        }
-    }
-
-    struct Completion: Encodable {
-        struct Choice: Encodable {
-            var index: Int
-            var message: ChatMessage
-            var finish_reason: String
-        }
-        struct Usage: Encodable {
-            var prompt_tokens: Int
-            var completion_tokens: Int
-            var total_tokens: Int
-        }
-        var id: String
-        var object = "chat.completion"
-        var model: String
-        var choices: [Choice]
-        var usage: Usage
+        do {
+            let request = try StandInRequest.estimate(body, models: Self.models)
+            return Self.json(200, ["code": 0, "scode": "0x0", "status": true, "data": ["total_tokens": try promptTokens(request)]])
+        } catch { return Self.refused(error) }
     }
 
     func chat(_ body: [UInt8]) -> Answer {
-        let request: ChatRequest
-        do { request = try JSONDecoder().decode(ChatRequest.self, from: Data(body)) } catch {
-            return Self.error(400, "invalid_request_error", "Invalid request: \(error)")
+        let request: StandInRequest, prompt: Int
+        do {
+            request = try StandInRequest.chat(body, models: Self.models)
+            prompt = try promptTokens(request)
+        } catch { return Self.refused(error) }
+        let context = Self.catalogue.first { $0["id"] as? String == request.model }?["context_length"] as? Int ?? 262_144
+        guard prompt <= context else {
+            return Self.error(400, "invalid_request_error", "Your request exceeded model token limit: \(context)")
         }
-        guard Self.models.contains(request.model) else {
-            return Self.error(404, "resource_not_found_error", "Not found the model \(request.model) or Permission denied")
-        }
-        if let violation = request.violations().first {
-            if violation.field.hasSuffix("reasoning_content") {
-                let index = violation.field.dropFirst("messages[".count).prefix { $0 != "]" }
-                return Self.error(400, "invalid_request_error",
-                                  "thinking is enabled but reasoning_content is missing in assistant tool call message at index \(index)")
+        var images = 0, videos = 0
+        for message in request.messages {
+            for part in message["content"] as? [[String: Any]] ?? [] {
+                if part["type"] as? String == "image_url" { images += 1 }
+                if part["type"] as? String == "video_url" { videos += 1 }
             }
-            return Self.error(400, "invalid_request_error", "Invalid request: \(violation.field) \(violation.message)")
         }
-        switch tokens(request.messages) {
-        case .failure(let refusal): return Self.error(400, "invalid_request_error", refusal.message)
-        case .success(let prompt):
-            let media = request.messages.flatMap { m -> [ContentPart] in
-                if case .parts(let parts)? = m.content { return parts }
-                return []
-            }
-            let images = media.filter { if case .imageURL = $0 { true } else { false } }.count
-            let videos = media.filter { if case .videoURL = $0 { true } else { false } }.count
-            // The model thinks first (reasoning_content), then answers; a budget too small for both
-            // ends inside the thinking with no answer text, as third parties saw K2.6 do.
-            let reasoning = "The user sent \(images + videos) item(s); describe them."
-            var text = "stand-in answer: \(images) image(s), \(videos) video(s), \(prompt) prompt tokens"
-            var finish = "stop", completion = 12
-            if let budget = request.maxCompletionTokens, budget < completion {
-                (text, finish, completion) = ("", "length", budget)
-            }
-            if request.stream == true { return Self.events(model: request.model, reasoning: reasoning, text: text, finish: finish,
-                                                           prompt: prompt, completion: completion) }
-            let reply = ChatMessage(role: .assistant, content: .text(text), reasoningContent: reasoning)
-            return Self.json(200, Completion(id: "chatcmpl-stand-in", model: request.model,
-                                             choices: [.init(index: 0, message: reply, finish_reason: finish)],
-                                             usage: .init(prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion)))
+        // The model thinks first (reasoning_content), then answers; a budget too small for both
+        // ends inside the thinking with no answer text, as third parties saw K2.6 do.
+        let reasoning = request.thinking ? "The user sent \(images + videos) item(s); describe them." : ""
+        var text = "stand-in answer: \(images) image(s), \(videos) video(s), \(prompt) prompt tokens"
+        var finish = "stop", completion = 12
+        if let budget = request.maxCompletionTokens, budget < completion {
+            (text, finish, completion) = ("", "length", budget)
         }
+        let usage: [String: Any] = ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+        if request.stream {
+            return Self.events(model: request.model, reasoning: reasoning, text: text, finish: finish, usage: usage)
+        }
+        var message: [String: Any] = ["role": "assistant", "content": text]
+        if !reasoning.isEmpty { message["reasoning_content"] = reasoning }
+        return Self.json(200, ["id": "chatcmpl-stand-in", "object": "chat.completion", "created": Int(Date().timeIntervalSince1970),
+                               "model": request.model, "usage": usage,
+                               "choices": [["index": 0, "message": message, "finish_reason": finish]]])
     }
 
     /// A streamed answer as server-sent events (`text/event-stream`): a role event, the reasoning
     /// and the text in pieces (`choices[0].delta`), a last event with `finish_reason` and the usage
     /// inside the choice (where Moonshot puts it), then `data: [DONE]`.
-    static func events(model: String, reasoning: String, text: String, finish: String, prompt: Int, completion: Int) -> Answer {
-        func event(_ delta: [String: String], finish: String? = nil, usage: Bool = false) -> String {
+    static func events(model: String, reasoning: String, text: String, finish: String, usage: [String: Any]) -> Answer {
+        func event(_ delta: [String: String], finish: String? = nil, last: Bool = false) -> String {
             var choice: [String: Any] = ["index": 0, "delta": delta]
             choice["finish_reason"] = finish ?? NSNull()
-            if usage {
-                choice["usage"] = ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
-            }
+            if last { choice["usage"] = usage }
             let chunk: [String: Any] = ["id": "chatcmpl-stand-in", "object": "chat.completion.chunk", "created": 0, "model": model,
                                         "choices": [choice]]
             let data = (try? JSONSerialization.data(withJSONObject: chunk, options: [.sortedKeys])) ?? Data()
@@ -386,10 +413,12 @@ public final class MoonshotStandIn: Sendable {
         var body = event(["role": "assistant"])
         for piece in pieces(reasoning) { body += event(["reasoning_content": piece]) }
         for piece in pieces(text) { body += event(["content": piece]) }
-        body += event([:], finish: finish, usage: true) + "data: [DONE]\n\n"
+        body += event([:], finish: finish, last: true) + "data: [DONE]\n\n"
         return Answer(status: 200, body: Array(body.utf8), headers: ["Content-Type": "text/event-stream"])
     }
 
+    /// `POST /v1/files` (multipart: `file` with a filename, `purpose`), answered with the documented
+    /// FileObject (`status` "ready", the docs' example value); the errors page's texts for its refusals.
     func upload(headers: HTTPHeaders, body: [UInt8]) -> Answer {
         guard let type = headers.first(name: "content-type"), type.hasPrefix("multipart/form-data"),
               let boundary = type.components(separatedBy: "boundary=").last?.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")),
@@ -410,25 +439,26 @@ public final class MoonshotStandIn: Sendable {
         guard file.content.count <= options.maxUploadBytes else {
             return Self.error(400, "invalid_request_error", "File size is too large, max file size is 100MB, please confirm and re-upload the file")
         }
-        let outcome = state.withLockedValue { s -> Result<FileObject, Refusal> in
+        let outcome = state.withLockedValue { s -> Result<[String: Any], StandInRequest.Refusal> in
             guard s.files.count < options.maxFiles else {
-                return .failure(Refusal(message: "The number of files you have uploaded exceeded the max file count \(options.maxFiles), please delete previous uploaded files"))
+                return .failure(.init(status: 400, type: "invalid_request_error",
+                                      message: "The number of files you have uploaded exceeded the max file count \(options.maxFiles), please delete previous uploaded files"))
             }
             let total = s.files.values.reduce(0) { $0 + $1.content.count }
             guard total + file.content.count <= options.maxTotalBytes else {
-                return .failure(Refusal(message: "The size of files you have uploaded exceeded the max total size \(options.maxTotalBytes), please delete previous uploaded files"))
+                return .failure(.init(status: 400, type: "invalid_request_error",
+                                      message: "The size of files you have uploaded exceeded the max total size \(options.maxTotalBytes), please delete previous uploaded files"))
             }
             let id = String(format: "cstandin%012d", s.nextID)
             s.nextID += 1
-            let object = FileObject(id: id, bytes: Int64(file.content.count), createdAt: Int64(Date().timeIntervalSince1970),
-                                    filename: filename, purpose: purpose, status: "ok")
-            s.files[id] = StoredFile(object: object, content: file.content)
+            let stored = StoredFile(id: id, filename: filename, purpose: purpose, createdAt: Int(Date().timeIntervalSince1970), content: file.content)
+            s.files[id] = stored
             s.order.append(id)
-            return .success(object)
+            return .success(stored.object)
         }
         switch outcome {
         case .success(let object): return Self.json(200, object)
-        case .failure(let refusal): return Self.error(400, "invalid_request_error", refusal.message)
+        case .failure(let refusal): return Self.refused(refusal)
         }
     }
 
@@ -489,47 +519,5 @@ public final class MoonshotStandIn: Sendable {
                 }
             }
         }
-    }
-}
-
-/// A minimal multipart/form-data reader for the stand-in.
-enum Multipart {
-    struct Field {
-        var name: String
-        var filename: String?
-        var content: [UInt8]
-    }
-
-    static func parse(_ body: [UInt8], boundary: String) -> [Field] {
-        let delimiter = Array("--\(boundary)".utf8)
-        var fields: [Field] = []
-        var starts: [Int] = []
-        var i = 0
-        while i + delimiter.count <= body.count {
-            if body[i] == delimiter[0], body[i..<i + delimiter.count].elementsEqual(delimiter) {
-                starts.append(i)
-                i += delimiter.count
-            } else {
-                i += 1
-            }
-        }
-        for (n, start) in starts.enumerated().dropLast() {
-            var partStart = start + delimiter.count
-            if partStart + 1 < body.count, body[partStart] == 13, body[partStart + 1] == 10 { partStart += 2 }
-            var partEnd = starts[n + 1]
-            if partEnd >= 2, body[partEnd - 2] == 13, body[partEnd - 1] == 10 { partEnd -= 2 }
-            guard partStart < partEnd else { continue }
-            let part = Array(body[partStart..<partEnd])
-            guard let split = (0..<max(0, part.count - 3)).first(where: { part[$0] == 13 && part[$0 + 1] == 10 && part[$0 + 2] == 13 && part[$0 + 3] == 10 })
-            else { continue }
-            let headerText = String(decoding: part[..<split], as: UTF8.self)
-            func attribute(_ key: String) -> String? {
-                guard let range = headerText.range(of: "\(key)=\"") else { return nil }
-                return String(headerText[range.upperBound...].prefix { $0 != "\"" })
-            }
-            guard let name = attribute("name") else { continue }
-            fields.append(Field(name: name, filename: attribute("filename"), content: Array(part[(split + 4)...])))
-        }
-        return fields
     }
 }

@@ -76,12 +76,11 @@ extension ChatRequest {
                 case .text(let text) where text.isEmpty:
                     add("\(path).content[\(j)].text", "is empty", "non-empty text")
                 case .imageURL(let url):
-                    if let problem = Self.mediaURLProblem(url, kind: "image", types: ["png", "jpeg", "webp", "gif"]) {
+                    if let problem = Self.mediaURLProblem(url, kind: "image", types: ["png", "jpeg", "jpg", "webp", "gif"]) {
                         add("\(path).content[\(j)].image_url.url", problem, "data:image/(png|jpeg|webp|gif);base64,… or ms://FILE_ID")
                     }
                 case .videoURL(let url):
-                    if let problem = Self.mediaURLProblem(url, kind: "video", types: ["mp4", "mpeg", "quicktime", "x-msvideo", "x-flv", "mpg",
-                                                                                       "webm", "x-ms-wmv", "3gpp"]) {
+                    if let problem = Self.mediaURLProblem(url, kind: "video", types: ["mp4"]) {
                         add("\(path).content[\(j)].video_url.url", problem, "data:video/mp4;base64,… or ms://FILE_ID")
                     }
                 default: break
@@ -102,6 +101,10 @@ extension ChatRequest {
         return found
     }
 
+    /// What is wrong with a media part's URL, if anything. Images: the four documented types (and
+    /// `jpg`, which the model's reader, never looking at the type, takes as well: spec §2.3). Video:
+    /// inline only as `data:video/mp4` (the only prefix the reader strips, spec §3.1); other
+    /// containers are uploaded.
     static func mediaURLProblem(_ url: String, kind: String, types: Set<String>) -> String? {
         if url.hasPrefix("ms://") { return url.count > 5 ? nil : "has no file id" }
         guard url.hasPrefix("data:\(kind)/") else {
@@ -111,6 +114,7 @@ extension ChatRequest {
         guard header.hasSuffix(";base64"), url.count > header.count + 1 else { return "is not a base64 data URL" }
         let type = header.dropFirst("data:\(kind)/".count).dropLast(";base64".count)
         return types.contains(String(type)) ? nil : "has the type \(kind)/\(type)"
+            + (kind == "video" ? "; inline video must be MP4 (upload others)" : "")
     }
 
     static func validFunctionName(_ name: String) -> Bool {

@@ -55,7 +55,8 @@ public struct UploadCache: Sendable {
 
 extension MoonshotClient {
     /// Uploads `path` unless the cache knows a live file with the same content; returns the file
-    /// and whether it was reused.
+    /// and whether it was reused. A cached id the server refuses to show (any 4xx but a rate limit
+    /// or an exhausted balance) is forgotten and the file uploaded again.
     public func uploadOnce(path: String, purpose: FilePurpose, mimeType: String, cache: UploadCache) async throws(APIError) -> (FileObject, reused: Bool) {
         let endpoint = "POST /v1/files"
         let digest: String
@@ -66,7 +67,9 @@ extension MoonshotClient {
             do {
                 let file = try await file(id: known.id)
                 return (file, true)
-            } catch where error.status == 404 {
+            } catch where error.status.map({ (400..<500).contains($0) && $0 != 429 }) ?? false && !error.isQuotaExhausted {
+                // Gone, or not this key's to read (404, 400, …): upload
+                // it again. A rate limit, a 5xx or an empty balance would fail the upload the same way.
                 try? cache.forget(id: known.id)
             }
         }

@@ -48,7 +48,7 @@ public struct PayloadPlan: Sendable, Hashable, Codable {
 /// Builds the chat request for text plus prepared media and decides inline or upload per item by
 /// the exact JSON body size (base64 is 4⌈n/3⌉ bytes, plus the data-URL prefix; the canonical JSON
 /// escapes nothing in either), keeping the body under the limit (100,000,000 bytes by default):
-/// images inline first; when the body would be too large, videos are uploaded first (largest
+/// images and MP4 videos inline first (other video always uploaded, ``mayInline(_:)``); when the body would be too large, videos are uploaded first (largest
 /// first), then images (largest first).
 public struct PayloadPlanner: Sendable {
     public var model: String
@@ -108,8 +108,13 @@ public struct PayloadPlanner: Sendable {
         return total
     }
 
+    /// Whether `item` may travel inline: every image; a video only as MP4 — the model's reader
+    /// takes inline video only as `data:video/mp4` (spec §3.1; a K3-era report says the same), so
+    /// other containers go up through the Files API whatever their size.
+    public static func mayInline(_ item: PayloadItem) -> Bool { item.kind == .image || item.format == .mp4 }
+
     public func plan(prompt: String?, system: String? = nil, items: [PayloadItem], uploads: [Int: String] = [:]) throws -> PayloadPlan {
-        var deliveries: [PayloadPlan.Delivery] = items.map { _ in mode == .uploadAll ? .upload : .inline }
+        var deliveries: [PayloadPlan.Delivery] = items.map { mode == .uploadAll || !Self.mayInline($0) ? .upload : .inline }
         func size() throws -> Int64 {
             try bodyBytes(of: request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads),
                           items: items, deliveries: deliveries)
