@@ -139,6 +139,10 @@ struct PrepareCommand: AsyncParsableCommand {
         let client = remote ? try api.client() : nil
         defer { if let client { Task { await client.shutdown() } } }
         if let client {
+            do { try await client.preflight(model: model, isDefaultModel: model == PayloadPlanner().model) } catch {
+                Output.printError("error: \(error)")
+                throw ExitCode(1)
+            }
             let cache = api.cache, model = model
             batchOptions.remoteTokens = { item in
                 let part: ContentPart = if let bytes = item.bytes {

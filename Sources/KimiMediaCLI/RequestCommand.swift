@@ -48,10 +48,10 @@ struct RequestCommand: AsyncParsableCommand {
         let client = configuration.apiKey == nil ? nil : try api.client()
         defer { if let client { Task { await client.shutdown() } } }
         if send && client == nil { throw ValidationError("--send needs an API key: set MOONSHOT_API_KEY or pass --api-key-file") }
-        // A model other than the default is checked against GET /v1/models before anything is
-        // prepared or uploaded (one request: on the entry tier, one of its three a minute).
-        if send, let client, model != PayloadPlanner().model {
-            do { _ = try await client.checkModel(model) } catch {
+        // Before anything is prepared or uploaded: the model (always when it is not the default) and,
+        // when the tier has requests to spare, the balance (``MoonshotClient/preflight``).
+        if send, let client {
+            do { try await client.preflight(model: model, isDefaultModel: model == PayloadPlanner().model) } catch {
                 Output.printError("error: \(error)")
                 throw ExitCode(1)
             }

@@ -104,6 +104,16 @@ struct AnswerCommandTests {
         let empty = await run(["balance"] + emptyAPI)
         #expect(empty.status == 1, "\(empty.err)")
         #expect(empty.err.contains("nothing available"))
+        // With requests to spare (a loopback stand-in is unlimited), --send checks the balance first:
+        // nothing is uploaded or sent from an empty account.
+        let send = await run(["request", "--prompt", "Describe", "--send", "--upload-all", "--out", folder.path + "/r.json"] + emptyAPI
+                             + [Fixture.image("png-rgb.png")])
+        #expect(send.status == 1 && send.err.contains("available balance is 0"), "\(send.err)")
+        #expect(broke.requests.filter { $0.hasPrefix("POST") }.isEmpty)
+        // On the entry tier (3 a minute) the default model and the balance are not checked: no request is spent on them.
+        let seen = broke.requests.count
+        let paced = await run(["prepare", "--remote", "--quiet", "--rpm", "3", "--out", folder.path + "/p"] + emptyAPI + [Fixture.image("png-rgb.png")])
+        #expect(broke.requests.dropFirst(seen) == ["POST /v1/tokenizers/estimate-token-count"], "\(paced.err)")
         withExtendedLifetime(folder) {}
     }
 }

@@ -187,6 +187,32 @@ public final class MoonshotClient: Sendable {
         return info
     }
 
+    /// The checks worth making before anything is uploaded or billed, as cheap as the tier allows:
+    /// the model is offered (when it is not the default, or when requests are plentiful) and, when
+    /// requests are plentiful (no per-minute limit, or at least 30 a minute), the available balance
+    /// is above zero. On the entry tier each call is one of three a minute, so the default model is
+    /// trusted and the balance left to the first real request (whose quota error stops the run at
+    /// once). Returns the checks made, e.g. `["model", "balance"]`.
+    @discardableResult
+    public func preflight(model: String, isDefaultModel: Bool) async throws(APIError) -> [String] {
+        let plentiful = (configuration.rateLimits.requestsPerMinute ?? .max) >= 30
+        var made: [String] = []
+        if !isDefaultModel || plentiful {
+            _ = try await checkModel(model)
+            made.append("model")
+        }
+        if plentiful {
+            let available = try await balance().availableBalance
+            made.append("balance")
+            guard available > 0 else {
+                throw APIError(.http, type: "exceeded_current_quota_error",
+                               message: "the available balance is \(available): the API refuses every request until the account is topped up",
+                               endpoint: "GET \(configuration.baseURL.path)/users/me/balance")
+            }
+        }
+        return made
+    }
+
     // MARK: Transport
 
     /// Limits the client checks before an upload.
