@@ -195,7 +195,7 @@ public struct BatchPreparer: Sendable {
                 // gets the idle cores (decoder threads, resize bands) instead of one each.
                 var filePreparer = preparer
                 filePreparer.threadsPerImage = Self.threads(cores: cores, jobs: jobs, running: running, waiting: todo.count - next,
-                                                            atLeast: preparer.threadsPerImage)
+                                                            atLeast: preparer.threadsPerImage ?? 1)
                 next += 1
                 running += 1
                 let remote = options.remoteTokens
@@ -382,11 +382,12 @@ public struct BatchPreparer: Sendable {
         }
     }
 
-    /// The planner's decision for one output alone in a request: inline while its data URL fits.
-    static func payload(format: MediaFormat, bytes: Int64, limit: Int64) -> ManifestEntry.Payload {
-        let inline = APILimits.dataURLBytes(contentBytes: bytes, mimeType: format.mimeType)
-        return inline <= limit ? .init(delivery: "inline", bodyBytes: inline)
-            : .init(delivery: "upload", bodyBytes: Int64(5 + PayloadPlanner.assumedFileIDLength))
+    /// The payload planner's decision for one output alone in a request (``PayloadPlanner``: exact
+    /// body bytes against `limit`; video other than MP4 always uploaded).
+    static func payload(format: MediaFormat, bytes: Int64, limit: Int64) -> ManifestEntry.Payload? {
+        let item = PayloadItem(path: "", format: format, bytes: bytes)
+        guard let entry = try? PayloadPlanner(limit: limit).plan(prompt: nil, items: [item]).entries.first else { return nil }
+        return .init(delivery: entry.delivery, bodyBytes: entry.bodyBytes)
     }
 
     /// Writes the prepared file (atomically) and makes the manifest entry.

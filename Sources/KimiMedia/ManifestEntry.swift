@@ -37,9 +37,10 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
     /// What the planner decided for the main output (an image, or the video file): inline as a data
     /// URL (its exact bytes in the body) or uploaded.
     public struct Payload: Sendable, Codable, Hashable {
-        public var delivery: String
+        /// `inline` or `upload`, as ``PayloadPlanner`` decides for the output alone in a request.
+        public var delivery: PayloadPlan.Delivery
         public var bodyBytes: Int64
-        public init(delivery: String, bodyBytes: Int64) {
+        public init(delivery: PayloadPlan.Delivery, bodyBytes: Int64) {
             self.delivery = delivery
             self.bodyBytes = bodyBytes
         }

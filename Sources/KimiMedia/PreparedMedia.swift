@@ -5,7 +5,8 @@ import MediaCore
 
 /// One input made ready for a Kimi request: an image's bytes (in memory), or a video's file (an
 /// H.264 MP4 inside 2048×1080, or the original when it already is one) and its frames, with the
-/// offline token count. ``contentPart(client:cache:delivery:)`` turns it into a message part.
+/// offline token estimate. ``RequestBuilder`` turns a list of them into a chat request, deciding
+/// inline or upload for all of them together by the exact body size (``PayloadPlanner``).
 public struct PreparedMedia: Sendable {
     public enum Payload: Sendable {
         /// An image's encoded bytes.
@@ -14,123 +15,181 @@ public struct PreparedMedia: Sendable {
         case video(path: String)
     }
 
-    /// How the part carries the media.
-    public enum Delivery: Sendable, Hashable {
-        /// Inline when the data URL fits `inlineLimit`, else uploaded; videos are uploaded whenever a
-        /// client is given (as Moonshot's own client does).
-        case auto(inlineLimit: Int64 = APILimits.default.maxRequestBodyBytes)
-        case inline
-        case upload
-    }
-
+    /// The input's path, or the name given with its bytes.
     public var source: String
+    /// What the probe found in the input.
     public var info: MediaInfo
+    /// What is sent: format, upright size and bytes.
     public var format: MediaFormat
     public var width: Int
     public var height: Int
     public var bytes: Int64
     public var payload: Payload
-    /// Video frames written beside the video file (per ``VideoOptions/frames``).
-    public var frames: [String]
-    /// Offline prompt tokens of the part.
-    public var tokens: Int?
+    /// Video frames written to the work folder (per ``VideoOptions/frames``).
+    public var frames: [PreparedFrame]
+    /// Offline tokens of the part: ``TokenEstimate/mediaTokens`` plus ``TokenEstimate/wrapperTokens``
+    /// (`nil` for a video whose frame count is unknown).
+    public var estimate: TokenEstimate?
     public var diagnostics: [Diagnostic]
+    /// The folder holding this input's written files (frames, video); `nil` when nothing was written.
+    /// The caller owns it: remove it when done.
+    public var workFolder: String?
 
     public var kind: MediaKind { info.kind }
 
-    /// The `image_url` / `video_url` part: a base64 data URL, or `ms://ID` after an upload through
-    /// `client` (once per content, per ``UploadCache``).
-    public func contentPart(client: MoonshotClient? = nil, cache: UploadCache = UploadCache(),
-                            delivery: Delivery = .auto()) async throws -> ContentPart {
-        let dataURLBytes = APILimits.dataURLBytes(contentBytes: bytes, mimeType: format.mimeType)
-        let upload: Bool
-        switch delivery {
-        case .inline: upload = false
-        case .upload: upload = true
-        case .auto(let limit): upload = client != nil && (kind == .video || dataURLBytes > limit)
-        }
-        if upload {
-            guard let client else { throw RequestBuildError("uploading \(source) needs a MoonshotClient (an API key)") }
-            switch payload {
-            case .video(let file):
-                return try await client.uploadedPart(path: file, kind: kind, format: format, cache: cache)
-            case .image(let data):
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-\(UUID().uuidString).\(format.fileExtension)").path
-                try AtomicFile.write(data, to: path)
-                defer { try? FileManager.default.removeItem(atPath: path) }
-                return try await client.uploadedPart(path: path, kind: kind, format: format, cache: cache)
-            }
-        }
+    /// The planner's view of this item, without a file for an image held in memory.
+    var payloadItem: PayloadItem {
         switch payload {
-        case .image(let bytes): return .inline(Data(bytes), kind: kind, format: format)
-        case .video(let path): return .inline(try Data(contentsOf: URL(fileURLWithPath: path)), kind: kind, format: format)
+        case .image: PayloadItem(path: "", format: format, bytes: bytes, tokens: estimate?.tokens)
+        case .video(let file): PayloadItem(path: file, format: format, bytes: bytes, tokens: estimate?.tokens)
         }
+    }
+
+    /// The planner's item for this media, for a request body written to disk
+    /// (``RequestBuilder/build(prompt:system:items:to:)`` streams each item from its file): an image's
+    /// bytes are written (atomically) to `base` plus its format's extension first.
+    public func payloadItem(storingImageAs base: String) throws(KimiMediaError) -> PayloadItem {
+        guard case .image(let data) = payload else { return payloadItem }
+        let path = base + "." + format.fileExtension
+        do throws(MediaError) { try AtomicFile.write(data, to: path) } catch { throw .media(error) }
+        var item = payloadItem
+        item.path = path
+        return item
     }
 }
 
+/// A frame taken out of a video, as a value: where it was written, when it is, its size and cost.
+public struct PreparedFrame: Sendable, Hashable {
+    public var path: String
+    /// Presentation time in seconds from the start.
+    public var seconds: Double
+    public var keyframe: Bool
+    public var width: Int
+    public var height: Int
+    public var bytes: Int
+    /// Prompt tokens of the frame sent as an image.
+    public var tokens: Int
+}
+
+/// One result of ``Preparer/prepare(_:jobs:workFolder:)``: the input and what became of it.
+public struct PreparedResult: Sendable {
+    public var url: URL
+    public var result: Result<PreparedMedia, KimiMediaError>
+}
+
 extension Preparer {
-    /// Prepares one file for a request: probe → plan → decode → resize → encode (images, in memory),
-    /// or the ≤ 2K video file and frames (videos, written under `workFolder`, which the caller owns).
-    public func prepare(_ url: URL, workFolder: URL = FileManager.default.temporaryDirectory) async throws -> PreparedMedia {
-        let path = url.path
+    /// Prepares one file: probe → plan → decode → resize → encode (images, in memory), or the ≤ 2K
+    /// video file and its frames (written into a new folder under `workFolder`, named by
+    /// ``PreparedMedia/workFolder``; the caller owns it). Runs off the cooperative pool and honours
+    /// cancellation, also mid-video; nothing is left behind on failure.
+    public func prepare(_ url: URL, workFolder: URL = FileManager.default.temporaryDirectory) async throws(KimiMediaError) -> PreparedMedia {
+        do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
+        let preparer = self, path = url.path, folder = workFolder.path
+        return try await OffPool.run(path: path) { () throws(MediaError) in try preparer.prepareNow(path: path, name: path, workFolder: folder) }
+    }
+
+    /// Prepares media held in memory (`name` is used in messages and for its kind when the content
+    /// does not say). The bytes are written once into the work folder for the decoders.
+    public func prepare(_ data: Data, name: String = "input", workFolder: URL = FileManager.default.temporaryDirectory)
+        async throws(KimiMediaError) -> PreparedMedia {
+        do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
+        let preparer = self, root = workFolder.path
+        return try await OffPool.run(path: name) { () throws(MediaError) in
+            let folder = root + "/kimi-media-input-\(UUID().uuidString)"
+            let file = folder + "/" + (URL(fileURLWithPath: name).lastPathComponent.isEmpty ? "input" : URL(fileURLWithPath: name).lastPathComponent)
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: file))
+            } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw MediaError(.io, path: name, stage: .read, "cannot stage the bytes in \(root): \(error.localizedDescription)")
+            }
+            let prepared: PreparedMedia
+            do throws(MediaError) { prepared = try preparer.prepareNow(path: file, name: name, workFolder: root) } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw error
+            }
+            return Self.keepStaged(file, in: folder, for: prepared)
+        }
+    }
+
+    /// The staged copy of in-memory bytes is removed, unless it is what is sent (a compliant video
+    /// passed through): then it stays, inside the prepared media's own folder.
+    static func keepStaged(_ file: String, in folder: String, for prepared: PreparedMedia) -> PreparedMedia {
+        guard case .video(let sent) = prepared.payload, sent == file else {
+            try? FileManager.default.removeItem(atPath: folder)
+            return prepared
+        }
+        var kept = prepared
+        if let own = prepared.workFolder {
+            let target = own + "/" + URL(fileURLWithPath: file).lastPathComponent
+            if (try? FileManager.default.moveItem(atPath: file, toPath: target)) != nil {
+                kept.payload = .video(path: target)
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+        } else {
+            kept.workFolder = folder
+        }
+        return kept
+    }
+
+    /// Prepares many files, `jobs` at a time (default: one per core, the cores shared among them),
+    /// as an asynchronous sequence of results in input order; at most `jobs` are started ahead of
+    /// the consumer, so one that stops reading stops the work, and cancelling it cancels the files
+    /// in flight. A failure is a result; the others go on.
+    public func prepare(_ urls: [URL], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                        workFolder: URL = FileManager.default.temporaryDirectory) -> OrderedWindow<PreparedResult> {
+        var shared = self
+        shared.threadsPerImage = threads(beside: min(max(1, jobs), max(1, urls.count)))
+        let preparer = shared
+        return OrderedWindow(count: urls.count, window: jobs) { index in
+            do throws(KimiMediaError) {
+                return PreparedResult(url: urls[index], result: .success(try await preparer.prepare(urls[index], workFolder: workFolder)))
+            } catch {
+                return PreparedResult(url: urls[index], result: .failure(error))
+            }
+        }
+    }
+
+    /// The synchronous whole of one file, on the calling thread.
+    func prepareNow(path: String, name: String, workFolder: String) throws(MediaError) -> PreparedMedia {
         let info = try MediaProber.probe(path: path, options: probeOptions)
         if info.kind == .image {
             let prepared = try prepare(image: path, info: info)
-            return PreparedMedia(source: path, info: info, format: prepared.image.format, width: prepared.image.width,
+            return PreparedMedia(source: name, info: info, format: prepared.image.format, width: prepared.image.width,
                                  height: prepared.image.height, bytes: Int64(prepared.image.bytes.count), payload: .image(prepared.image.bytes),
-                                 frames: [], tokens: prepared.tokens, diagnostics: prepared.image.diagnostics)
+                                 frames: [], estimate: prepared.estimate, diagnostics: prepared.image.diagnostics, workFolder: nil)
         }
-        let folder = workFolder.appendingPathComponent("kimi-media-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var frames: [String] = []
-        let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
-            let name = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
-            try AtomicFile.write(frame.image.bytes, to: name)
-            frames.append(name)
+        let folder = workFolder + "/kimi-media-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw MediaError(.io, path: folder, stage: .write, "cannot create the work folder: \(error.localizedDescription)")
         }
-        let target = folder + "/video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
-        guard let written = try writeVideo(path, info: info, plan: plan, to: target) else {
-            return PreparedMedia(source: path, info: info, format: info.format, width: info.width, height: info.height, bytes: info.bytes,
-                                 payload: .video(path: path), frames: frames, tokens: plan.estimate?.tokens, diagnostics: diagnostics)
-        }
-        return PreparedMedia(source: path, info: info, format: written.format, width: written.width, height: written.height,
-                             bytes: written.bytes, payload: .video(path: target), frames: frames, tokens: written.tokens,
-                             diagnostics: diagnostics + written.diagnostics)
-    }
-
-    /// Prepares many files, `jobs` at a time, delivering results in input order as each (and all
-    /// before it) is done; a failure is a result, the others go on.
-    public func prepare(_ urls: [URL], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                        workFolder: URL = FileManager.default.temporaryDirectory) -> AsyncStream<(URL, Result<PreparedMedia, any Error>)> {
-        let preparer = self
-        return AsyncStream { continuation in
-            let task = Task {
-                await withTaskGroup(of: (Int, Result<PreparedMedia, any Error>).self) { group in
-                    var next = 0, emitted = 0
-                    var pending: [Int: Result<PreparedMedia, any Error>] = [:]
-                    func start() {
-                        guard next < urls.count else { return }
-                        let index = next
-                        next += 1
-                        group.addTask {
-                            do { return (index, .success(try await preparer.prepare(urls[index], workFolder: workFolder))) } catch {
-                                return (index, .failure(error))
-                            }
-                        }
-                    }
-                    for _ in 0..<max(1, jobs) { start() }
-                    for await (index, result) in group {
-                        pending[index] = result
-                        while let ready = pending.removeValue(forKey: emitted) {
-                            continuation.yield((urls[emitted], ready))
-                            emitted += 1
-                        }
-                        start()
-                    }
-                }
-                continuation.finish()
+        do throws(MediaError) {
+            var frames: [PreparedFrame] = []
+            let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
+                try OffPool.checkCancellation(path, .decode)
+                let file = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
+                try AtomicFile.write(frame.image.bytes, to: file)
+                let tokens = TokenEstimate.image(width: frame.image.width, height: frame.image.height, profile: profile).tokens
+                frames.append(PreparedFrame(path: file, seconds: frame.timestampSeconds, keyframe: frame.keyframe, width: frame.image.width,
+                                            height: frame.image.height, bytes: frame.image.bytes.count, tokens: tokens))
             }
-            continuation.onTermination = { _ in task.cancel() }
+            try OffPool.checkCancellation(path, .encode)
+            let target = folder + "/video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
+            guard let written = try writeVideo(path, info: info, plan: plan, to: target) else {
+                if frames.isEmpty { try? FileManager.default.removeItem(atPath: folder) }
+                return PreparedMedia(source: name, info: info, format: info.format, width: info.width, height: info.height, bytes: info.bytes,
+                                     payload: .video(path: path), frames: frames, estimate: plan.estimate, diagnostics: diagnostics,
+                                     workFolder: frames.isEmpty ? nil : folder)
+            }
+            return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
+                                 bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
+                                 diagnostics: diagnostics + written.diagnostics, workFolder: folder)
+        } catch {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
         }
     }
 }

@@ -3,23 +3,26 @@ import MediaCodecs
 import MediaCore
 
 /// Prepares media for a Kimi request: probe → plan → decode → resize → encode, with the offline
-/// token count of what will be sent.
+/// token count of what will be sent. One file, from a URL or bytes, or many in input order:
 ///
 /// ```swift
-/// let prepared = try Preparer().prepare(image: "IMG_0001.jpg")
-/// print(prepared.image.width, prepared.image.height, prepared.tokens)   // upright, ≤ 4096×2160
+/// let photo = try await Preparer().prepare(URL(fileURLWithPath: "IMG_0001.HEIC"))
+/// print(photo.width, photo.height, photo.estimate?.tokens ?? 0)   // upright, ≤ 4096×2160, as JPEG
 /// ```
+///
+/// The work runs on threads of its own (not Swift's cooperative pool) and stops promptly when the
+/// calling task is cancelled, also in the middle of a video.
 public struct Preparer: Sendable {
     public var probeOptions: ProbeOptions
     public var imageOptions: ImageOptions
     public var videoOptions: VideoOptions
     public var profile: ModelProfile
-    /// Threads one image's resize may use (row bands). Batch runs that already work on one file
-    /// per core leave this at 1.
-    public var threadsPerImage: Int
+    /// Threads one file may use (decoder threads, the resize's row bands, the encoder). `nil`: the
+    /// machine's cores for a single file, shared evenly when several are prepared at once.
+    public var threadsPerImage: Int?
 
     public init(probeOptions: ProbeOptions = ProbeOptions(), imageOptions: ImageOptions = ImageOptions(),
-                videoOptions: VideoOptions = VideoOptions(), profile: ModelProfile = .kimiK26, threadsPerImage: Int = 1) {
+                videoOptions: VideoOptions = VideoOptions(), profile: ModelProfile = .kimiK26, threadsPerImage: Int? = nil) {
         self.probeOptions = probeOptions
         self.imageOptions = imageOptions
         self.videoOptions = videoOptions
@@ -27,8 +30,14 @@ public struct Preparer: Sendable {
         self.threadsPerImage = threadsPerImage
     }
 
-    /// Prepares one image file. Throws a ``MediaError`` naming the file and the stage.
-    public func prepare(image path: String) throws(MediaError) -> PreparedImage {
+    /// Threads for one file when `beside` files run at once.
+    func threads(beside: Int = 1) -> Int {
+        threadsPerImage ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, beside))
+    }
+
+    /// Prepares one image file (synchronously, on the caller's thread). Throws a ``MediaError``
+    /// naming the file and the stage.
+    func prepare(image path: String) throws(MediaError) -> PreparedImage {
         let info = try MediaProber.probe(path: path, options: probeOptions)
         guard info.kind == .image else {
             throw MediaError(.invalidOptions, path: path, stage: .plan, "is a \(info.format.rawValue) video, not an image")
@@ -37,16 +46,16 @@ public struct Preparer: Sendable {
     }
 
     /// Prepares an image already probed.
-    public func prepare(image path: String, info: MediaInfo) throws(MediaError) -> PreparedImage {
+    func prepare(image path: String, info: MediaInfo) throws(MediaError) -> PreparedImage {
         let plan = ImagePlan.make(for: info, options: imageOptions, profile: profile)
-        let resampler = Resampler(filter: imageOptions.filter, threads: threadsPerImage)
+        let resampler = Resampler(filter: imageOptions.filter, threads: threads())
         let encoded = try ImagePipeline.run(path: path, info: info, plan: plan, resampler: resampler, limits: probeOptions.limits)
         guard Int64(encoded.bytes.count) <= imageOptions.maxBytes else {
             throw MediaError(.encodeFailed, path: path, stage: .encode,
                              "the prepared image is \(encoded.bytes.count) bytes, more than the budget of \(imageOptions.maxBytes)")
         }
-        let tokens = ImageTokens(width: encoded.width, height: encoded.height, profile: profile)
-        return PreparedImage(info: info, plan: plan, image: encoded, tokens: tokens.promptTokens(profile: profile))
+        return PreparedImage(info: info, plan: plan, image: encoded,
+                             estimate: TokenEstimate.image(width: encoded.width, height: encoded.height, profile: profile))
     }
 }
 
@@ -54,14 +63,14 @@ extension Preparer {
     /// Extracts a video's frames as ``VideoOptions`` say, handing each encoded frame to `onFrame` as
     /// soon as it exists (memory stays at a few frames whatever the length). Returns the plan and
     /// the diagnostics (e.g. damage after the start, which keeps the frames before it).
-    public func prepare(video path: String, info: MediaInfo,
-                        onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> (VideoPlan, [Diagnostic]) {
+    func prepare(video path: String, info: MediaInfo,
+                 onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> (VideoPlan, [Diagnostic]) {
         guard info.kind == .video else {
             throw MediaError(.invalidOptions, path: path, stage: .plan, "is a \(info.format.rawValue) image, not a video")
         }
         let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
         let diagnostics = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: probeOptions.limits,
-                                                     threads: threadsPerImage, onFrame: onFrame)
+                                                     threads: threads(), onFrame: onFrame)
         return (plan, plan.diagnostics + diagnostics)
     }
 }
@@ -70,9 +79,9 @@ extension Preparer {
     /// Writes the video file a plan calls for into `output` (an H.264 MP4, or a copy of the
     /// original when it is compliant); `nil` when the plan wants no video file. The caller makes
     /// the file visible atomically (BatchPreparer writes it inside a folder renamed into place).
-    public func writeVideo(_ path: String, info: MediaInfo, plan: VideoPlan, to output: String) throws(MediaError) -> WrittenVideo? {
+    func writeVideo(_ path: String, info: MediaInfo, plan: VideoPlan, to output: String) throws(MediaError) -> WrittenVideo? {
         let encode = plan.encode
-        let upright = { (w: Int, h: Int) in info.orientation % 180 == 90 ? (h, w) : (w, h) }
+        let upright = { (w: Int, h: Int) in info.rotation % 180 == 90 ? (h, w) : (w, h) }
         switch encode.action {
         case .none:
             return nil
@@ -84,16 +93,16 @@ extension Preparer {
                 throw MediaError(.io, path: output, stage: .write, "cannot copy the video: \(error.localizedDescription)")
             }
             return WrittenVideo(format: info.format, width: info.width, height: info.height, bytes: info.bytes,
-                                tokens: plan.estimate?.tokens, passthrough: true, diagnostics: [])
+                                estimate: plan.estimate, passthrough: true, diagnostics: [])
         case .write:
-            let settings = VideoTranscoder.Settings(threads: threadsPerImage > 1 ? 0 : 1)
+            let settings = VideoTranscoder.Settings(threads: threads() > 1 ? 0 : 1)
             let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
                                                        settings: settings)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
             let (width, height) = upright(result.width, result.height)
             let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
-            let tokens = result.frames > 0 && fps > 0
-                ? TokenEstimate.video(frames: result.frames, fps: fps, width: width, height: height, profile: profile).tokens : nil
+            let estimate = result.frames > 0 && fps > 0
+                ? TokenEstimate.video(frames: result.frames, fps: fps, width: width, height: height, profile: profile) : nil
             var diagnostics = result.diagnostics
             diagnostics.append(Diagnostic(code: "video-written", stage: .encode,
                                           message: "H.264 MP4 written (video \(encode.video.rawValue), audio \(encode.audio.rawValue)): "
@@ -102,31 +111,33 @@ extension Preparer {
                 diagnostics.append(Diagnostic(code: "over-budget", stage: .encode,
                                               message: "the written video is still \(bytes) bytes, over the budget of \(videoOptions.maxBytes)"))
             }
-            return WrittenVideo(format: .mp4, width: width, height: height, bytes: bytes, tokens: tokens, passthrough: false,
+            return WrittenVideo(format: .mp4, width: width, height: height, bytes: bytes, estimate: estimate, passthrough: false,
                                 diagnostics: diagnostics)
         }
     }
 }
 
 /// The video file written for a video input.
-public struct WrittenVideo: Sendable {
-    public var format: MediaFormat
+struct WrittenVideo: Sendable {
+    var format: MediaFormat
     /// Upright size.
-    public var width: Int
-    public var height: Int
-    public var bytes: Int64
-    /// Offline prompt tokens of the video part.
-    public var tokens: Int?
+    var width: Int
+    var height: Int
+    var bytes: Int64
+    /// Offline tokens of the video part.
+    var estimate: TokenEstimate?
+    var tokens: Int? { estimate?.tokens }
     /// The original bytes, copied.
-    public var passthrough: Bool
-    public var diagnostics: [Diagnostic]
+    var passthrough: Bool
+    var diagnostics: [Diagnostic]
 }
 
 /// A prepared image: what was found, what was planned, the bytes to send and their cost.
-public struct PreparedImage: Sendable {
-    public var info: MediaInfo
-    public var plan: ImagePlan
-    public var image: EncodedImage
-    /// Offline prompt tokens of the image part: media tokens plus the wrapper (kimi-api-spec.md §2.4).
-    public var tokens: Int
+struct PreparedImage: Sendable {
+    var info: MediaInfo
+    var plan: ImagePlan
+    var image: EncodedImage
+    /// Offline tokens of the image part: media plus wrapper (kimi-api-spec.md §2.4).
+    var estimate: TokenEstimate
+    var tokens: Int { estimate.tokens }
 }

@@ -20,40 +20,13 @@ public struct Prober: Sendable {
         try MediaProber.probe(path: path, options: options)
     }
 
-    /// Probes every input (files, and media files found in folders), `jobs` at a time, delivering
-    /// the results in input order as soon as each one and all before it are done.
-    public func probe(inputs paths: [String], jobs: Int) -> AsyncStream<ProbeResult> {
+    /// Probes every input (files, and media files found in folders) concurrently, delivering the
+    /// results in input order as soon as each one and all before it are done (at most 4 × `jobs`
+    /// started ahead of the consumer: a slow file does not stall the others).
+    public func probe(inputs paths: [String], jobs: Int) -> OrderedWindow<ProbeResult> {
         let inputs = InputWalker.expand(paths)
         let options = options
-        return AsyncStream { continuation in
-            let task = Task {
-                await withTaskGroup(of: (Int, ProbeResult).self) { group in
-                    var next = 0
-                    var pending: [Int: ProbeResult] = [:]
-                    var emitted = 0
-                    func start() {
-                        guard next < inputs.count else { return }
-                        let index = next, input = inputs[index]
-                        next += 1
-                        group.addTask {
-                            (index, Self.probe(input, options: options))
-                        }
-                    }
-                    for _ in 0..<max(1, jobs) { start() }
-                    for await (index, result) in group {
-                        pending[index] = result
-                        while let ready = pending.removeValue(forKey: emitted) {
-                            continuation.yield(ready)
-                            emitted += 1
-                        }
-                        if Task.isCancelled { break }
-                        start()
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return OrderedWindow(count: inputs.count, window: max(1, jobs) * 4) { index in Self.probe(inputs[index], options: options) }
     }
 
     private static func probe(_ input: InputWalker.Input, options: ProbeOptions) -> ProbeResult {

@@ -23,8 +23,8 @@ public struct ReportWriter: Sendable {
     }
 
     func thumbnail(_ relative: String) -> String? {
-        let preparer = Preparer(imageOptions: ImageOptions(maxSide: thumbnailSide, format: .jpeg, quality: 70))
-        guard let prepared = try? preparer.prepare(image: outputFolder + "/" + relative) else { return nil }
+        guard let options = try? ImageOptions(maxSide: thumbnailSide, format: .jpeg, quality: 70),
+              let prepared = try? Preparer(imageOptions: options).prepare(image: outputFolder + "/" + relative) else { return nil }
         return "data:\(prepared.image.format.mimeType);base64," + Data(prepared.image.bytes).base64EncodedString()
     }
 

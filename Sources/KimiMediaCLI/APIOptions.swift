@@ -40,15 +40,30 @@ struct APIOptions: ParsableArguments {
         }
     }
 
-    /// A client, or a usage error naming what is missing.
-    func client(requireKey: Bool = true) throws -> MoonshotClient {
+    /// Runs `body` with a client (shut down when it ends), or fails with a usage error naming what is
+    /// missing.
+    func withClient<Value>(_ body: (MoonshotClient) async throws -> Value) async throws -> Value {
         let configuration = try configuration()
-        if requireKey && configuration.apiKey == nil {
-            throw ValidationError("no API key: set MOONSHOT_API_KEY or pass --api-key-file")
+        guard configuration.apiKey != nil else { throw ValidationError("no API key: set MOONSHOT_API_KEY or pass --api-key-file") }
+        return try await withClient(configuration) { client in try await body(client!) }
+    }
+
+    /// Runs `body` with a client when `wanted` and a key is configured (`nil` otherwise), shut down
+    /// when it ends; `wanted` without a key is a usage error.
+    func withClient<Value>(if wanted: Bool, requireKey: Bool = true, _ body: (MoonshotClient?) async throws -> Value) async throws -> Value {
+        guard wanted else { return try await body(nil) }
+        let configuration = try configuration()
+        if configuration.apiKey == nil {
+            if requireKey { throw ValidationError("no API key: set MOONSHOT_API_KEY or pass --api-key-file") }
+            return try await body(nil)
         }
+        return try await withClient(configuration, body)
+    }
+
+    private func withClient<Value>(_ configuration: APIConfiguration, _ body: (MoonshotClient?) async throws -> Value) async throws -> Value {
         // Waits for the rate limit are said on standard error, so an idle minute is not a mystery.
-        return MoonshotClient(configuration: configuration, retry: RetryPolicy(maxAttempts: attempts),
-                              timeouts: Timeouts(request: timeout), onWait: { Output.printError($0) })
+        try await withMoonshotClient(configuration, retry: RetryPolicy(maxAttempts: attempts), timeouts: Timeouts(request: timeout),
+                                     onWait: { Output.printError($0) }) { client in try await body(client) }
     }
 
     var cache: UploadCache { UploadCache(path: uploadCache ?? UploadCache.defaultPath()) }

@@ -11,9 +11,9 @@ struct BalanceCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object.") var json = false
     @OptionGroup var api: APIOptions
 
-    func run() async throws {
-        let client = try api.client()
-        defer { Task { await client.shutdown() } }
+    func run() async throws { try await api.withClient { client in try await run(client) } }
+
+    func run(_ client: MoonshotClient) async throws {
         let balance: Balance
         do { balance = try await client.balance() } catch { throw FilesCommand.fail(error) }
         if json {

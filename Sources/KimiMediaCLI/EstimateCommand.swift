@@ -69,7 +69,9 @@ struct EstimateCommand: AsyncParsableCommand {
         return (w, h)
     }
 
-    func run() async throws {
+    func run() async throws { try await api.withClient(if: remote) { client in try await run(client) } }
+
+    func run(_ client: MoonshotClient?) async throws {
         let known: ModelProfiles
         do {
             known = try profiles.map { try ModelProfiles.loading(URL(fileURLWithPath: $0)) } ?? .builtIn
@@ -88,8 +90,6 @@ struct EstimateCommand: AsyncParsableCommand {
             }
             return
         }
-        let client = remote ? try api.client() : nil
-        defer { if let client { Task { await client.shutdown() } } }
         var total = 0, failed = 0
         var calibration = Calibration()
         for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
@@ -138,12 +138,11 @@ struct EstimateCommand: AsyncParsableCommand {
         }
     }
 
-    /// Asks the API for the tokens of one user message holding the file: images inline (up to
-    /// 10 MB), videos and larger images uploaded once (upload cache).
+    /// Asks the API for the tokens of one user message holding the file, inline or uploaded (once,
+    /// per the upload cache) as the payload planner decides.
     private func remoteCount(_ info: MediaInfo, estimate: TokenEstimate, client: MoonshotClient) async throws -> RemoteCount {
-        let part: ContentPart = info.kind == .image && info.bytes <= 10_000_000
-            ? .inline(try Data(contentsOf: URL(fileURLWithPath: info.path)), kind: .image, format: info.format)
-            : try await client.uploadedPart(path: info.path, kind: info.kind, format: info.format, cache: api.cache)
+        let part = try await RequestBuilder(planner: PayloadPlanner(model: model), client: client, cache: api.cache)
+            .part(for: PayloadItem(path: info.path, format: info.format, bytes: info.bytes))
         let messages = [ChatMessage.user([part])]
         let offline = RequestTokens.count(messages) { _ in estimate.tokens }
         let remote = try await client.estimateTokens(model: model, messages: messages)

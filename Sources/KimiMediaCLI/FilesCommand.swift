@@ -30,9 +30,9 @@ struct FilesCommand: AsyncParsableCommand {
         @Flag(help: "One JSON object per line.") var json = false
         @OptionGroup var api: APIOptions
 
-        func run() async throws {
-            let client = try api.client()
-            defer { Task { await client.shutdown() } }
+        func run() async throws { try await api.withClient { client in try await run(client) } }
+
+        func run(_ client: MoonshotClient) async throws {
             var failed = 0
             for path in paths {
                 let format = (try? Prober().probe(path: path))?.format
@@ -67,9 +67,9 @@ struct FilesCommand: AsyncParsableCommand {
         @Flag(help: "One JSON object per line.") var json = false
         @OptionGroup var api: APIOptions
 
-        func run() async throws {
-            let client = try api.client()
-            defer { Task { await client.shutdown() } }
+        func run() async throws { try await api.withClient { client in try await run(client) } }
+
+        func run(_ client: MoonshotClient) async throws {
             do throws(APIError) {
                 let files = try await client.listFiles()
                 for file in files {
@@ -92,9 +92,9 @@ struct FilesCommand: AsyncParsableCommand {
         @Argument(help: "The file id (or ms://ID).") var id: String
         @OptionGroup var api: APIOptions
 
-        func run() async throws {
-            let client = try api.client()
-            defer { Task { await client.shutdown() } }
+        func run() async throws { try await api.withClient { client in try await run(client) } }
+
+        func run(_ client: MoonshotClient) async throws {
             do throws(APIError) {
                 let file = try await client.file(id: id.hasPrefix("ms://") ? String(id.dropFirst(5)) : id)
                 if let data = try? JSONEncoder.canonical().encode(file) { Output.print(String(decoding: data, as: UTF8.self)) }
@@ -109,9 +109,9 @@ struct FilesCommand: AsyncParsableCommand {
         @Argument(help: "File ids (or ms://ID).") var ids: [String]
         @OptionGroup var api: APIOptions
 
-        func run() async throws {
-            let client = try api.client()
-            defer { Task { await client.shutdown() } }
+        func run() async throws { try await api.withClient { client in try await run(client) } }
+
+        func run(_ client: MoonshotClient) async throws {
             var failed = 0
             for raw in ids {
                 let id = raw.hasPrefix("ms://") ? String(raw.dropFirst(5)) : raw
@@ -138,9 +138,9 @@ struct FilesCommand: AsyncParsableCommand {
 
         func validate() throws { guard olderThan >= 0 else { throw ValidationError("--older-than must not be negative") } }
 
-        func run() async throws {
-            let client = try api.client()
-            defer { Task { await client.shutdown() } }
+        func run() async throws { try await api.withClient { client in try await run(client) } }
+
+        func run(_ client: MoonshotClient) async throws {
             let cutoff = Date().timeIntervalSince1970 - olderThan * 86_400
             do throws(APIError) {
                 let old = try await client.listFiles()

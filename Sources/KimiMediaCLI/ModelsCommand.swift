@@ -16,9 +16,9 @@ struct ModelsCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per model and line.") var json = false
     @OptionGroup var api: APIOptions
 
-    func run() async throws {
-        let client = try api.client()
-        defer { Task { await client.shutdown() } }
+    func run() async throws { try await api.withClient { client in try await run(client) } }
+
+    func run(_ client: MoonshotClient) async throws {
         let models: [ModelInfo]
         do { models = try await client.models() } catch { throw FilesCommand.fail(error) }
         let known = Set(ModelProfiles.builtIn.models)

@@ -98,12 +98,8 @@ struct PrepareCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100") }
-        if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16") }
-        if fit == .model && maxSide != nil { throw ValidationError("--max-side applies to --fit box only") }
-        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
-        if let minGap, minGap < 0 { throw ValidationError("--min-gap must not be negative") }
-        if let maxFps, !(maxFps > 0 && maxFps.isFinite) { throw ValidationError("--max-fps must be a positive number") }
+        _ = try imageOptions()
+        _ = try videoOptions()
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if shard != nil && shards != nil { throw ValidationError("--shard I/N and --shards N exclude each other") }
         if let pricePerMtok, pricePerMtok < 0 { throw ValidationError("--price-per-mtok must not be negative") }
@@ -117,12 +113,23 @@ struct PrepareCommand: AsyncParsableCommand {
         return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
-    func run() async throws {
-        let options = ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality)
+    func run() async throws { try await api.withClient(if: remote) { client in try await run(client) } }
+
+    /// The library's options from the flags (ranges checked there, named here by flag).
+    func imageOptions() throws -> ImageOptions {
+        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality) }
+    }
+
+    func videoOptions() throws -> VideoOptions {
+        try OptionFlags.make { () throws(OptionsError) in
+            try VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap, output: video,
+                             maxFPS: maxFps, keepAudio: !noAudio)
+        }
+    }
+
+    func run(_ client: MoonshotClient?) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: options,
-                                videoOptions: VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames,
-                                                           minGapSeconds: minGap, output: video, maxFPS: maxFps, keepAudio: !noAudio),
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try imageOptions(), videoOptions: try videoOptions(),
                                 threadsPerImage: max(1, cores / jobs))
         let environment = ProcessInfo.processInfo.environment
         let shard = shard ?? Shard.fromEnvironment(environment, shards: shards)
@@ -136,8 +143,6 @@ struct PrepareCommand: AsyncParsableCommand {
         var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
                                         shouldStop: { stop.requested })
         batchOptions.onPlanned = { toDo, _ in progress.plan(toDo) }
-        let client = remote ? try api.client() : nil
-        defer { if let client { Task { await client.shutdown() } } }
         if let client {
             do { try await client.preflight(model: model, isDefaultModel: model == PayloadPlanner().model) } catch {
                 Output.printError("error: \(error)")
@@ -145,11 +150,10 @@ struct PrepareCommand: AsyncParsableCommand {
             }
             let cache = api.cache, model = model
             batchOptions.remoteTokens = { item in
-                let part: ContentPart = if let bytes = item.bytes {
-                    .inline(Data(bytes), kind: item.kind, format: item.format)
-                } else {
-                    try await client.uploadedPart(path: item.path ?? "", kind: item.kind, format: item.format, cache: cache)
-                }
+                let builder = RequestBuilder(planner: PayloadPlanner(model: model), client: client, cache: cache)
+                let size = item.bytes.map { Int64($0.count) }
+                    ?? ((try? FileManager.default.attributesOfItem(atPath: item.path ?? "")[.size] as? Int64) ?? 0)
+                let part = try await builder.part(for: PayloadItem(path: item.path ?? "", format: item.format, bytes: size), bytes: item.bytes)
                 return try await client.estimateTokens(model: model, messages: [.user([part])])
             }
         }

@@ -23,7 +23,7 @@ struct ProbeTable {
         let cells = [
             info.format.rawValue,
             "\(info.width)x\(info.height)",
-            info.kind == .video ? "\(info.orientation)°" : "\(info.orientation)",
+            info.kind == .video ? "\(info.rotation)°" : "\(info.exifOrientation.rawValue)",
             info.frameCount.map(String.init) ?? "-",
             info.durationSeconds.map { String(format: "%.3f", $0) } ?? "-",
             info.frameRate.map { String(format: "%.2f", $0) } ?? "-",

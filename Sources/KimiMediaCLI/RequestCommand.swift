@@ -43,10 +43,10 @@ struct RequestCommand: AsyncParsableCommand {
         guard !stream || send else { throw ValidationError("--stream needs --send") }
     }
 
-    func run() async throws {
-        let configuration = try api.configuration()
-        let client = configuration.apiKey == nil ? nil : try api.client()
-        defer { if let client { Task { await client.shutdown() } } }
+    func run() async throws { try await api.withClient(if: true, requireKey: false) { client in try await run(client) } }
+
+    /// `client`: `nil` without a key (the request is still written when nothing must be uploaded).
+    func run(_ client: MoonshotClient?) async throws {
         if send && client == nil { throw ValidationError("--send needs an API key: set MOONSHOT_API_KEY or pass --api-key-file") }
         // Before anything is prepared or uploaded: the model (always when it is not the default) and,
         // when the tier has requests to spare, the balance (``MoonshotClient/preflight``).
@@ -59,10 +59,11 @@ struct RequestCommand: AsyncParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-request-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let items: [PayloadItem]
-        do {
-            items = try prepareItems(scratch: scratch)
-        } catch let error as MediaError {
-            Output.printError("error: \(error.description)")
+        do throws(KimiMediaError) {
+            try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            items = try await prepareItems(scratch: scratch)
+        } catch {
+            Output.printError("error: \(error)")
             throw ExitCode(1)
         }
         let mode: PayloadMode = inlineOnly ? .inlineOnly : uploadAll ? .uploadAll : .auto
@@ -142,30 +143,25 @@ struct RequestCommand: AsyncParsableCommand {
         }
     }
 
-    /// Probes (and unless --raw, prepares) each file into `scratch`.
-    func prepareItems(scratch: String) throws -> [PayloadItem] {
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: VideoOptions(frames: .none),
-                                threadsPerImage: ProcessInfo.processInfo.activeProcessorCount)
-        return try paths.enumerated().map { (i, path) throws(MediaError) -> PayloadItem in
-            let info = try Prober(options: limits.probeOptions).probe(path: path)
+    /// Probes (and unless --raw, prepares) each file into `scratch`, one after another (each file
+    /// gets every core).
+    func prepareItems(scratch: String) async throws(KimiMediaError) -> [PayloadItem] {
+        var videoOptions = VideoOptions()
+        videoOptions.frames = .none
+        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: videoOptions)
+        var items: [PayloadItem] = []
+        for (i, path) in paths.enumerated() {
             if raw {
-                let tokens = try TokenEstimate.of(info).tokens
-                return PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: tokens)
+                do throws(MediaError) {
+                    let info = try Prober(options: limits.probeOptions).probe(path: path)
+                    items.append(PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: try TokenEstimate.of(info).tokens))
+                } catch { throw .media(error) }
+                continue
             }
-            if info.kind == .image {
-                let prepared = try preparer.prepare(image: path, info: info)
-                let target = scratch + "/\(i).\(prepared.image.format.fileExtension)"
-                try AtomicFile.write(prepared.image.bytes, to: target)
-                return PayloadItem(path: target, format: prepared.image.format, bytes: Int64(prepared.image.bytes.count), tokens: prepared.tokens)
-            }
-            let plan = VideoPlan.make(for: info, options: preparer.videoOptions)
-            let target = scratch + "/\(i).\(plan.encode.action == .write ? "mp4" : info.format.fileExtension)"
-            guard let written = try preparer.writeVideo(path, info: info, plan: plan, to: target) else {
-                return PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: plan.estimate?.tokens)
-            }
-            return PayloadItem(path: target, format: written.format, bytes: written.bytes, tokens: written.tokens)
+            let prepared = try await preparer.prepare(URL(fileURLWithPath: path), workFolder: URL(fileURLWithPath: scratch))
+            items.append(try prepared.payloadItem(storingImageAs: scratch + "/\(i)"))
         }
+        return items
     }
 
     func report(_ built: BuiltRequest, originals: [String]) {

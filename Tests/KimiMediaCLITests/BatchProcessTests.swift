@@ -25,7 +25,7 @@ func bigJPEGFolder(_ count: Int) throws -> TemporaryFolder {
     let image = PixelImage(layout: .rgb, planes: [plane])
     let info = MediaInfo(path: "x.jpg", kind: .image, format: .jpeg, storedWidth: 1600, storedHeight: 1200, orientation: 1,
                          swapsDimensions: false, bytes: 1, accepted: true)
-    let plan = ImagePlan.make(for: info, options: ImageOptions(format: .jpeg))
+    let plan = ImagePlan.make(for: info, options: try ImageOptions(format: .jpeg))
     let bytes = try ImagePipeline.encode(image, plan: plan, path: "x.jpg")
     for i in 0..<count { try folder.write(String(format: "in/photo-%03d.jpg", i), bytes) }
     return folder

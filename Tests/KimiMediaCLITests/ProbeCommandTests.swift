@@ -44,7 +44,7 @@ struct ProbeCommandTests {
         #expect(failed.allSatisfy { ($0["path"] as? String)?.contains("/invalid/") == true })
         #expect(result.err.contains("\(failed.count) inputs failed"))
         let rotated = try #require(lines.first { ($0["path"] as? String)?.hasSuffix("rotated-90.mp4") == true })
-        #expect(rotated["width"] as? Int == 90 && rotated["height"] as? Int == 160 && rotated["orientation"] as? Int == 90)
+        #expect(rotated["width"] as? Int == 90 && rotated["height"] as? Int == 160 && rotated["rotation"] as? Int == 90)
     }
 
     @Test func successExitsZero() async throws {
@@ -52,7 +52,7 @@ struct ProbeCommandTests {
         #expect(result.status == 0)
         let lines = try jsonLines(result.out)
         #expect(lines.count == 2)
-        #expect(lines[0]["orientation"] as? Int == 6)
+        #expect(lines[0]["exifOrientation"] as? Int == 6 && lines[0]["rotation"] as? Int == 90)
         #expect(lines[0]["width"] as? Int == 96 && lines[0]["storedWidth"] as? Int == 64)
         #expect(lines[1]["videoCodec"] as? String == "h264")
         #expect(result.err.isEmpty)

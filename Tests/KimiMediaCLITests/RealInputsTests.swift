@@ -80,7 +80,7 @@ struct RealInputsTests {
         func decoded(_ name: String) throws -> [Double] {
             let path = Fixture.root.appendingPathComponent("convert/\(name)").path
             let info = try MediaProber.probe(path: path)
-            let image = try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png)))
+            let image = try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: try ImageOptions(format: .png)))
             return Reference.channel(image.planes[0], 0) + Reference.channel(image.planes[0], 2)
         }
         #expect(Reference.psnr(try decoded("lab.tiff"), try decoded("tiff.tiff")) > 30)
@@ -92,7 +92,7 @@ struct RealInputsTests {
         let png = out.path + "/avif-alpha.png"
         let info = try MediaProber.probe(path: png)
         #expect(info.hasAlpha)
-        let pixels = try ImagePipeline.decode(path: png, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png)))
+        let pixels = try ImagePipeline.decode(path: png, info: info, plan: ImagePlan.make(for: info, options: try ImageOptions(format: .png)))
         // The alpha ramp runs left (transparent) to right (opaque).
         let row = pixels.planes[0].row(60)
         #expect(row[3] < 40 && row[159 * 4 + 3] > 215)
@@ -118,7 +118,7 @@ struct RealInputsTests {
         func pixels(_ name: String) throws -> (PixelImage, MediaInfo) {
             let path = Fixture.root.appendingPathComponent("quirks/\(name)").path
             let info = try MediaProber.probe(path: path)
-            return (try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png))), info)
+            return (try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: try ImageOptions(format: .png))), info)
         }
         let (alpha, alphaInfo) = try pixels("bmp-v3-alpha.bmp")
         #expect(alphaInfo.format == .bmp && alphaInfo.hasAlpha && alpha.layout == .rgba)
@@ -151,7 +151,7 @@ struct RealInputsTests {
         _ = await run(["prepare", "--format", "png", "--out", out.path, Fixture.root.appendingPathComponent("quirks/gif-no-palette.gif").path])
         let png = out.path + "/gif-no-palette.png"
         let info = try MediaProber.probe(path: png)
-        let image = try ImagePipeline.decode(path: png, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png)))
+        let image = try ImagePipeline.decode(path: png, info: info, plan: ImagePlan.make(for: info, options: try ImageOptions(format: .png)))
         let row = image.planes[0].row(0), channels = image.planes[0].channels
         #expect((0..<4).map { Int(row[$0 * channels]) } == [0, 1, 2, 3])
     }
@@ -163,7 +163,7 @@ struct RealInputsTests {
         func decoded(_ name: String) throws -> [Double] {
             let path = Fixture.root.appendingPathComponent("quirks/\(name)").path
             let info = try MediaProber.probe(path: path)
-            let image = try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: ImageOptions(format: .png)))
+            let image = try ImagePipeline.decode(path: path, info: info, plan: ImagePlan.make(for: info, options: try ImageOptions(format: .png)))
             return Reference.luma(image.planes[0])
         }
         let unusual = try decoded("jpeg-unusual-sampling.jpg"), ordinary = try decoded("jpeg-ordinary-sampling.jpg")

@@ -38,7 +38,7 @@ struct BatchTests {
         let inputs = Fixture.names(in: "images").map(Fixture.image)
         for jobs in [1, 4] {
             let out = try TemporaryFolder()
-            let entries = try await BatchPreparer(preparer: Preparer(imageOptions: ImageOptions(maxSide: 64)), jobs: jobs)
+            let entries = try await BatchPreparer(preparer: Preparer(imageOptions: try ImageOptions(maxSide: 64)), jobs: jobs)
                 .run(inputs, into: out.path).entries
             #expect(entries.map(\.source) == inputs)
             #expect(entries.allSatisfy { $0.status == .ok }, "\(entries.filter { $0.status != .ok }.map { $0.error?.message ?? "" })")
@@ -46,7 +46,7 @@ struct BatchTests {
     }
 
     @Test func libraryPrepareReturnsBytesAndTokens() throws {
-        let prepared = try Preparer(imageOptions: ImageOptions(maxSide: 64)).prepare(image: Fixture.jpegOrientation(8))
+        let prepared = try Preparer(imageOptions: try ImageOptions(maxSide: 64)).prepare(image: Fixture.jpegOrientation(8))
         #expect(prepared.image.width == 64 && prepared.image.height == 43)
         #expect(prepared.image.format == .jpeg)
         #expect(prepared.tokens == ImageTokens(width: 64, height: 43).tokens + 5)

@@ -3,47 +3,136 @@ import KimiMedia
 import Testing
 import TestSupport
 
-/// The library façade end to end, as the README shows it: two images and a video prepared, turned
-/// into parts (images inline, the video uploaded), sent as a K2.6 chat request to the stand-in.
+/// The library façade end to end, as the README shows it, and its promises: one payload decision,
+/// results in input order with bounded work ahead, real cancellation, typed errors, options checked
+/// when made.
 @Suite("Library façade")
 struct FacadeTests {
+    /// The README's example: two images and a video prepared, one request built by the payload
+    /// planner (here under a small body limit, so the video goes up), sent to the stand-in.
     @Test func twoImagesAndAVideoToAChatRequest() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
         let work = try TemporaryFolder()
         let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
-        let client = MoonshotClient(configuration: configuration)
-        defer { Task { await client.shutdown() } }
-        let cache = UploadCache(path: work.path + "/uploads.json")
-
-        let preparer = Preparer(videoOptions: VideoOptions(frames: .none))
+        var video = VideoOptions()
+        video.frames = .none
+        let preparer = Preparer(videoOptions: video)
         let urls = [Fixture.image("jpeg-orientation-6.jpg"), Fixture.image("png-rgba.png"), Fixture.video("vp9.webm")].map(URL.init(fileURLWithPath:))
-        var parts: [ContentPart] = []
-        var tokens = 0
-        for await (url, result) in preparer.prepare(urls, jobs: 2, workFolder: work.url) {
-            let media = try result.get()
-            #expect(media.source == url.path)
-            parts.append(try await media.contentPart(client: client, cache: cache))
-            tokens += media.tokens ?? 0
+        var media: [PreparedMedia] = []
+        for await prepared in preparer.prepare(urls, jobs: 2, workFolder: work.url) {
+            #expect(try prepared.result.get().source == prepared.url.path)
+            media.append(try prepared.result.get())
         }
-        #expect(parts.count == 3)
-        guard case .imageURL(let first) = parts[0], case .videoURL(let video) = parts[2] else {
-            Issue.record("unexpected parts \(parts.map { "\($0)".prefix(40) })")
-            return
+        #expect(media.map(\.format) == [.jpeg, .png, .mp4])
+        #expect(media[0].estimate?.wrapperTokens == 5 && media[0].estimate.map { $0.mediaTokens + 5 == $0.tokens } == true)
+        let answer = try await withMoonshotClient(configuration) { client in
+            let builder = RequestBuilder(planner: PayloadPlanner(limit: 60_000), client: client,
+                                         cache: UploadCache(path: work.path + "/uploads.json"))
+            let planned = try await builder.build(prompt: "What do these show?", media: media)
+            #expect(planned.plan.entries.map(\.delivery) == [.inline, .inline, .upload])
+            #expect(planned.plan.bodyBytes <= 60_000)
+            return try await client.chat(planned.request)
         }
-        #expect(first.hasPrefix("data:image/jpeg;base64,") && video.hasPrefix("ms://"))
-        let request = ChatRequest(messages: [.user(parts + [.text("What do these show?")])])
-        let answer = try await client.chat(request)
         #expect(answer.text?.hasPrefix("stand-in answer: 2 image(s), 1 video(s)") == true)
         // The stand-in's count (its own arithmetic): one message, the generation prompt, its text rule.
+        let tokens = media.compactMap { $0.estimate?.tokens }.reduce(0, +)
         #expect(answer.usage?.promptTokens == 4 + 4 + tokens + StandInTokens.text("What do these show?"))
         #expect(server.fileCount == 1)  // the video, uploaded once (its re-encoded MP4)
+        for item in media { if let folder = item.workFolder { try? FileManager.default.removeItem(atPath: folder) } }
+    }
 
-        // A failure is a result in the stream; the others go on.
+    /// A failure is a typed result in the sequence; the others go on.
+    @Test func failuresAreResults() async throws {
         var outcomes: [Bool] = []
-        for await (_, result) in preparer.prepare([Fixture.invalid("empty.jpg"), Fixture.image("png-rgb.png")].map(URL.init(fileURLWithPath:))) {
-            outcomes.append((try? result.get()) != nil)
+        for await prepared in Preparer().prepare([Fixture.invalid("empty.jpg"), Fixture.image("png-rgb.png")].map(URL.init(fileURLWithPath:))) {
+            switch prepared.result {
+            case .success: outcomes.append(true)
+            case .failure(.media(let error)):
+                #expect(error.path.hasSuffix("empty.jpg") && error.stage == .probe)
+                outcomes.append(false)
+            case .failure(let other): Issue.record("unexpected \(other)")
+            }
         }
         #expect(outcomes == [false, true])
+    }
+
+    /// Bytes in memory prepare like a file: an image stays in memory, a video's file lands in the
+    /// prepared media's own folder; the staged copy is gone.
+    @Test func preparesData() async throws {
+        let work = try TemporaryFolder()
+        let image = try await Preparer().prepare(Data(contentsOf: URL(fileURLWithPath: Fixture.image("png-rgb.png"))), name: "shot.png",
+                                                 workFolder: work.url)
+        #expect(image.source == "shot.png" && image.format == .png && image.workFolder == nil)
+        let clip = try await Preparer().prepare(Data(contentsOf: URL(fileURLWithPath: Fixture.video("h264.mp4"))), name: "clip.mp4",
+                                                workFolder: work.url)
+        guard case .video(let path) = clip.payload else { Issue.record("not a video"); return }
+        #expect(FileManager.default.fileExists(atPath: path) && path.hasPrefix(clip.workFolder ?? "-"))
+        #expect(!clip.frames.isEmpty && clip.frames.allSatisfy { FileManager.default.fileExists(atPath: $0.path) && $0.tokens > 0 })
+        let left = try FileManager.default.contentsOfDirectory(atPath: work.path)
+        #expect(left == [URL(fileURLWithPath: clip.workFolder ?? "").lastPathComponent])  // only the clip's folder
+    }
+
+    /// Cancelling the task stops a long video in the middle (the one-hour fixture at the model's 2
+    /// frames a second is 7,200 frames), with a typed error and nothing left behind.
+    @Test func cancellationStopsAVideoMidway() async throws {
+        let work = try TemporaryFolder()
+        var options = VideoOptions()
+        options.frames = .model
+        let preparer = Preparer(videoOptions: options)
+        let task = Task { try await preparer.prepare(URL(fileURLWithPath: Fixture.video("one-hour-16x16.mp4")), workFolder: work.url) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let cancelled = Date()
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("the whole hour was prepared")
+        } catch let error as KimiMediaError {
+            guard case .cancelled(let path) = error else { Issue.record("\(error)"); return }
+            #expect(path?.hasSuffix("one-hour-16x16.mp4") == true)
+        }
+        #expect(Date().timeIntervalSince(cancelled) < 1.5)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+
+    /// The window: with 2 jobs, nothing starts past the 2 after the one consumed; a consumer that
+    /// stops reading stops the work.
+    @Test func orderedWindowIsBoundedAndLazy() async throws {
+        final class Counter: @unchecked Sendable {
+            private let lock = NSLock()
+            private var value = 0
+            func add() { lock.withLock { value += 1 } }
+            var count: Int { lock.withLock { value } }
+        }
+        let started = Counter()
+        let window = OrderedWindow(count: 100, window: 2) { index in
+            started.add()
+            try? await Task.sleep(nanoseconds: UInt64((index % 3) * 5_000_000))
+            return index
+        }
+        #expect(started.count == 0)  // lazy
+        var seen: [Int] = []
+        for await index in window {
+            seen.append(index)
+            if seen.count == 5 { break }
+        }
+        #expect(seen == [0, 1, 2, 3, 4])  // in order
+        try await Task.sleep(nanoseconds: 50_000_000)
+        #expect(started.count <= 6)  // 5 consumed and at most one ahead
+    }
+
+    /// Options are checked when made, naming the parameter (not a CLI flag).
+    @Test func optionsAreCheckedWhenMade() async throws {
+        #expect(throws: OptionsError("quality", "is 0; allowed 1–100")) { try ImageOptions(quality: 0) }
+        #expect(throws: OptionsError.self) { try VideoOptions(maxFrames: 0) }
+        var options = ImageOptions()
+        options.quality = 101  // changed after: refused when used
+        do {
+            _ = try await Preparer(imageOptions: options).prepare(URL(fileURLWithPath: Fixture.image("png-rgb.png")))
+            Issue.record("quality 101 was used")
+        } catch {
+            guard case .options(let problem) = error else { Issue.record("\(error)"); return }
+            #expect(problem.parameter == "quality")
+        }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import KimiMedia
+@testable import KimiMedia
 import MediaCodecs
 import Testing
 import TestSupport
@@ -60,29 +60,29 @@ struct VideoOutputTests {
 
     /// Scaled into a custom box with the display rotation kept as metadata.
     @Test func scaledAndStillRotated() throws {
-        let (written, info, _, _) = try write("rotated-90.mp4", VideoOptions(maxSide: 64))
+        let (written, info, _, _) = try write("rotated-90.mp4", try VideoOptions(maxSide: 64))
         let out = try #require(info)
         #expect((out.storedWidth, out.storedHeight) == (64, 36))
-        #expect(out.orientation == 90 && (out.width, out.height) == (36, 64))
+        #expect(out.rotation == 90 && (out.width, out.height) == (36, 64))
         #expect((written?.width, written?.height) == (36, 64))
     }
 
     @Test func audioCopiedReencodedOrDropped() throws {
         let aac = try write("mp2-audio.avi").1
         #expect(aac?.audioCodec == "aac" && aac?.videoCodec == "h264")
-        let copied = try write("with-audio.mp4", VideoOptions(maxSide: 64)).1
+        let copied = try write("with-audio.mp4", try VideoOptions(maxSide: 64)).1
         #expect(copied?.audioCodec == "aac")
-        let dropped = try write("with-audio.mp4", VideoOptions(keepAudio: false)).1
+        let dropped = try write("with-audio.mp4", try VideoOptions(keepAudio: false)).1
         #expect(dropped?.hasAudio == false && dropped?.frameCount == 50)
     }
 
     @Test func maxFPSDropsFrames() throws {
-        let (written, info, _, _) = try write("h264.mp4", VideoOptions(maxFPS: 10))
+        let (written, info, _, _) = try write("h264.mp4", try VideoOptions(maxFPS: 10))
         #expect(info?.frameCount == 20)
         #expect(written?.tokens == TokenEstimate.video(frames: 20, fps: 10, width: 160, height: 90).tokens)
     }
 
     @Test func noneWritesNothing() throws {
-        #expect(try write("vp9.webm", VideoOptions(output: .none)).0 == nil)
+        #expect(try write("vp9.webm", try VideoOptions(output: .none)).0 == nil)
     }
 }

@@ -47,7 +47,7 @@ struct FrameExtractorTests {
     }
 
     @Test func framesFitTheBox() throws {
-        let (plan, frames, _) = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(maxSide: 64))
+        let (plan, frames, _) = try keyframes(Fixture.video("h264.mp4"), options: try VideoOptions(maxSide: 64))
         #expect((plan.width, plan.height) == (64, 36))
         #expect(frames.allSatisfy { $0.image.width == 64 && $0.image.height == 36 })
         #expect(plan.frameTokens == ImageTokens(width: 64, height: 36).tokens + 5)
@@ -82,13 +82,13 @@ struct FrameExtractorTests {
     /// Thinning picks keyframes from their timestamps (a keyframe a minute over an hour).
     @Test func thinning() throws {
         let hour = Fixture.video("one-hour-16x16.mp4")
-        let six = try keyframes(hour, options: VideoOptions(maxFrames: 6)).1.map(\.timestampSeconds)
+        let six = try keyframes(hour, options: try VideoOptions(maxFrames: 6)).1.map(\.timestampSeconds)
         #expect(six == [0, 600, 1200, 1800, 2400, 3000])
-        let gapped = try keyframes(hour, options: VideoOptions(minGapSeconds: 300)).1.map(\.timestampSeconds)
+        let gapped = try keyframes(hour, options: try VideoOptions(minGapSeconds: 300)).1.map(\.timestampSeconds)
         #expect(gapped == stride(from: 0.0, to: 3600, by: 300).map { $0 })
-        let both = try keyframes(hour, options: VideoOptions(maxFrames: 6, minGapSeconds: 900)).1.map(\.timestampSeconds)
+        let both = try keyframes(hour, options: try VideoOptions(maxFrames: 6, minGapSeconds: 900)).1.map(\.timestampSeconds)
         #expect(both == [0, 900, 1800, 2700])  // at most one per 600 s slice, at least 900 s apart
-        #expect(try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(minGapSeconds: 1.5)).1.map(\.timestampSeconds) == [0])
+        #expect(try keyframes(Fixture.video("h264.mp4"), options: try VideoOptions(minGapSeconds: 1.5)).1.map(\.timestampSeconds) == [0])
     }
 
     /// Damaged mid-stream (allowed truncation): the keyframes before the damage are kept.
@@ -105,7 +105,7 @@ struct FrameScheduleTests {
     @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
                       "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4", "h264-bframes.mp4"])
     func modelFramesOfEveryContainer(_ name: String) throws {
-        let (plan, frames, _) = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model))
+        let (plan, frames, _) = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .model))
         let indices = try #require(try plan.targetFrames())
         #expect(indices == VideoTokens(frameCount: 50, fps: 25, width: 160, height: 90).frameIndices)
         #expect(indices == [0, 16, 33, 49])
@@ -117,8 +117,8 @@ struct FrameScheduleTests {
     /// kept: the same frames taken with nothing skipped (every frame decoded) are byte-identical.
     @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm", "mpeg2.mpeg", "mp2-audio.avi"])
     func skippingChangesNoKeptFrame(_ name: String) throws {
-        let model = try keyframes(Fixture.video(name), options: VideoOptions(frames: .model)).1
-        let all = try keyframes(Fixture.video(name), options: VideoOptions(frames: .every(seconds: 0.04))).1
+        let model = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .model)).1
+        let all = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .every(seconds: 0.04))).1
         #expect(all.count == 50)
         for frame in model {
             let same = all.first { abs($0.timestampSeconds - frame.timestampSeconds) < 0.001 }
@@ -129,7 +129,7 @@ struct FrameScheduleTests {
     /// Variable frame rate: frames are counted in presentation order, as the model does.
     @Test func variableFrameRateCountsFrames() throws {
         let path = Fixture.video("vfr.mp4")
-        let (plan, frames, _) = try keyframes(path, options: VideoOptions(frames: .model))
+        let (plan, frames, _) = try keyframes(path, options: try VideoOptions(frames: .model))
         #expect(frames.count == plan.estimate?.video?.sampledFrames)
         #expect(frames.count == 6)
         #expect(frames.map(\.timestampSeconds) == frames.map(\.timestampSeconds).sorted())
@@ -138,11 +138,11 @@ struct FrameScheduleTests {
     /// `every:S` takes the frame nearest each multiple of S; over an hour with a keyframe a minute,
     /// whole GOPs without a target are never decoded and reading stops after the last one.
     @Test func everySeconds() throws {
-        let twoSeconds = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(frames: .every(seconds: 0.5))).1
+        let twoSeconds = try keyframes(Fixture.video("h264.mp4"), options: try VideoOptions(frames: .every(seconds: 0.5))).1
         #expect(twoSeconds.map(\.timestampSeconds) == [0, 0.48, 1, 1.52])  // frames 0, 12 (12.5 half-even), 25, 38
-        let hour = try keyframes(Fixture.video("one-hour-16x16.mp4"), options: VideoOptions(frames: .every(seconds: 600))).1
+        let hour = try keyframes(Fixture.video("one-hour-16x16.mp4"), options: try VideoOptions(frames: .every(seconds: 600))).1
         #expect(hour.map(\.timestampSeconds) == [0, 600, 1200, 1800, 2400, 3000])
-        let thinned = try keyframes(Fixture.video("h264.mp4"), options: VideoOptions(frames: .model, maxFrames: 2)).1
+        let thinned = try keyframes(Fixture.video("h264.mp4"), options: try VideoOptions(frames: .model, maxFrames: 2)).1
         #expect(thinned.map(\.timestampSeconds) == [0, 1.32])
     }
 

@@ -39,7 +39,7 @@ struct ImagePipelineTests {
     func jpegLumaMatchesTheFloatReference(_ name: String, _ maxSide: Int) throws {
         let path = Fixture.image(name)
         let info = try MediaProber.probe(path: path)
-        let plan = ImagePlan.make(for: info, options: ImageOptions(maxSide: maxSide))
+        let plan = ImagePlan.make(for: info, options: try ImageOptions(maxSide: maxSide))
         #expect(plan.jpegScaleDenominator == [300: 1, 150: 1, 80: 2, 40: 4, 20: 8][maxSide])
         let file = try MappedFile(path: path)
         var (resized, _) = try ImagePipeline.decode(file.view, info: info, plan: plan, path: path)
@@ -57,7 +57,7 @@ struct ImagePipelineTests {
     /// catches a wrong colour path or a misplaced plane.
     @Test func encodedOutputStaysCloseToTheReference() throws {
         let path = Fixture.image("jpeg-baseline.jpg")
-        let (_, plan, encoded) = try run(path, ImageOptions(maxSide: 200))
+        let (_, plan, encoded) = try run(path, try ImageOptions(maxSide: 200))
         let output = try decodeRGB(encoded.bytes, .jpeg).planes[0]
         let full = try decodeFixture(path).planes[0]
         let reference = Reference.lanczos3(Reference.luma(full), width: full.width, height: full.height, to: plan.width, plan.height)
@@ -67,7 +67,7 @@ struct ImagePipelineTests {
     /// Every orientation comes out upright: red, green / blue, white quadrants, and no EXIF left.
     @Test(arguments: 1...8)
     func orientationIsAppliedToPixels(_ o: Int) throws {
-        let (_, plan, encoded) = try run(Fixture.jpegOrientation(o), ImageOptions(format: .png))
+        let (_, plan, encoded) = try run(Fixture.jpegOrientation(o), try ImageOptions(format: .png))
         #expect(encoded.width == 96 && encoded.height == 64)
         #expect(plan.passthrough == false)
         let out = try decodeRGB(encoded.bytes, .png).planes[0]
@@ -105,8 +105,8 @@ struct ImagePipelineTests {
         #expect(markers.first == 0xE0)
         #expect(!markers.contains { (0xE1...0xEF).contains($0) })
         for format in [OutputFormatChoice.png, .webp] {
-            let one = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100, format: format)).2.bytes
-            let two = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100, format: format)).2.bytes
+            let one = try run(Fixture.image("png-rgba.png"), try ImageOptions(maxSide: 100, format: format)).2.bytes
+            let two = try run(Fixture.image("png-rgba.png"), try ImageOptions(maxSide: 100, format: format)).2.bytes
             #expect(one == two)
         }
     }
@@ -117,10 +117,10 @@ struct ImagePipelineTests {
         let cmyk = try decodeFixture(Fixture.image("jpeg-cmyk.jpg"))
         #expect(cmyk.layout == .rgb)
         #expect(Reference.psnr(Reference.luma(cmyk.planes[0]), Reference.luma(rgb)) >= 30)
-        let (_, _, encoded) = try run(Fixture.image("jpeg-cmyk.jpg"), ImageOptions(maxSide: 160))
+        let (_, _, encoded) = try run(Fixture.image("jpeg-cmyk.jpg"), try ImageOptions(maxSide: 160))
         let back = try decodeRGB(encoded.bytes, .jpeg)
         #expect(back.layout == .rgb && back.width == 160 && back.height == 120)
-        let gray = try run(Fixture.image("jpeg-gray.jpg"), ImageOptions(maxSide: 160)).2
+        let gray = try run(Fixture.image("jpeg-gray.jpg"), try ImageOptions(maxSide: 160)).2
         #expect(try decodeRGB(gray.bytes, .jpeg).layout == .gray)
     }
 
@@ -138,7 +138,7 @@ struct ImagePipelineTests {
         #expect(rgba.layout == .rgba)
         #expect(rgba.planes[0][0, 0, 3] < 5 && rgba.planes[0][319, 0, 3] > 250)
         // Resized, the alpha ramp survives into the PNG output.
-        let (_, plan, encoded) = try run(Fixture.image("png-rgba.png"), ImageOptions(maxSide: 100))
+        let (_, plan, encoded) = try run(Fixture.image("png-rgba.png"), try ImageOptions(maxSide: 100))
         #expect(plan.format == .png)
         let out = try decodeRGB(encoded.bytes, .png).planes[0]
         #expect(out.channels == 4 && out[0, 10, 3] < 10 && out[99, 10, 3] > 245)
@@ -161,7 +161,7 @@ struct ImagePipelineTests {
     /// libwebp's scaled decode lands on the planned size and stays close to the reference.
     @Test func webpScaledDecode() throws {
         let path = Fixture.image("webp-lossless.webp")
-        let (_, plan, encoded) = try run(path, ImageOptions(maxSide: 160, format: .png))
+        let (_, plan, encoded) = try run(path, try ImageOptions(maxSide: 160, format: .png))
         #expect(encoded.width == 160 && encoded.height == 120 && plan.format == .png)
         let file = try MappedFile(path: path)
         let full = try WebPCodec.decode(file.view, scaledTo: nil, path: path).planes[0]
@@ -173,7 +173,7 @@ struct ImagePipelineTests {
     @Test func truncatedJPEGDecodesOnlyWhenAllowed() throws {
         let path = Fixture.invalid("truncated.jpg")
         #expect(throws: MediaError.self) { try run(path) }
-        let (info, _, encoded) = try run(path, ImageOptions(format: .png), probe: ProbeOptions(allowTruncated: true))
+        let (info, _, encoded) = try run(path, try ImageOptions(format: .png), probe: ProbeOptions(allowTruncated: true))
         #expect(info.diagnostics.map(\.code) == ["truncated"])
         #expect(encoded.diagnostics.contains { $0.code == "decode-warning" })
         #expect(encoded.width == 320)

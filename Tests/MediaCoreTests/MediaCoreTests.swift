@@ -54,7 +54,7 @@ struct MediaCoreTests {
         let info = MediaInfo(path: "a.png", kind: .image, format: .png, storedWidth: 2, storedHeight: 1,
                              orientation: 1, swapsDimensions: false, bytes: 10, accepted: true)
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(info)) as! [String: Any]
-        let contract = ["path", "kind", "format", "width", "height", "storedWidth", "storedHeight", "orientation",
+        let contract = ["path", "kind", "format", "width", "height", "storedWidth", "storedHeight", "exifOrientation", "rotation",
                         "hasAlpha", "animated", "frameCount", "durationSeconds", "frameRate", "videoCodec", "hasAudio",
                         "keyframeInterval", "bytes", "accepted"]
         for key in contract { #expect(object.keys.contains(key), "missing \(key)") }

@@ -35,14 +35,14 @@ struct VideoEncodePlanTests {
 
     /// libx264 refuses odd sides in 4:2:0: a 2.39:1 4K film fits to 2048×871 and is written 2048×870;
     /// an odd screen recording in another codec is written one pixel smaller on each odd side.
-    @Test func encodedSidesAreEven() {
+    @Test func encodedSidesAreEven() throws {
         let film = plan(info(width: 3840, height: 1634))
         #expect(VideoPlan.make(for: info(width: 3840, height: 1634), options: VideoOptions()).height == 871)
         #expect(film.video == .encode && (film.width, film.height) == (2048, 870))
         let screen = plan(info(.webm, codec: "vp9", width: 1279, height: 719))
         #expect(screen.video == .encode && (screen.width, screen.height) == (1278, 718))
         // --max-side that yields an odd side.
-        let boxed = plan(info(width: 478, height: 200), VideoOptions(maxSide: 301))
+        let boxed = plan(info(width: 478, height: 200), try VideoOptions(maxSide: 301))
         #expect((boxed.width, boxed.height) == (300, 126))
         // Copied H.264 keeps its odd size: nothing is encoded.
         #expect(plan(info(.mkv, width: 1279, height: 719)).video == .copy)
@@ -77,23 +77,23 @@ struct VideoEncodePlanTests {
         #expect(p.action == .write && p.video == .copy && p.reasons == ["the container is mov, not MP4"])
     }
 
-    @Test func otherCodecsAndAudio() {
+    @Test func otherCodecsAndAudio() throws {
         let vp9 = plan(info(.webm, codec: "vp9", audio: "opus"))
         #expect(vp9.video == .encode && vp9.audio == .encode)
-        #expect(plan(info(audio: "aac"), VideoOptions(keepAudio: false)).audio == .drop)
-        #expect(plan(info(audio: "aac"), VideoOptions(keepAudio: false)).action == .write)
+        #expect(plan(info(audio: "aac"), try VideoOptions(keepAudio: false)).audio == .drop)
+        #expect(plan(info(audio: "aac"), try VideoOptions(keepAudio: false)).action == .write)
         #expect(plan(info()).audio == .absent)
     }
 
-    @Test func rateAndBudget() {
-        #expect(plan(info(fps: 60), VideoOptions(maxFPS: 30)).video == .encode)
-        #expect(plan(info(fps: 30), VideoOptions(maxFPS: 30)).action == .passthrough)
+    @Test func rateAndBudget() throws {
+        #expect(plan(info(fps: 60), try VideoOptions(maxFPS: 30)).video == .encode)
+        #expect(plan(info(fps: 30), try VideoOptions(maxFPS: 30)).action == .passthrough)
         #expect(plan(info(bytes: 200_000_000)).video == .encode)
     }
 
-    @Test func keepAndNone() {
-        #expect(plan(info(.webm, codec: "vp9"), VideoOptions(output: .keep)).action == .passthrough)
-        let none = plan(info(), VideoOptions(output: .none))
+    @Test func keepAndNone() throws {
+        #expect(plan(info(.webm, codec: "vp9"), try VideoOptions(output: .keep)).action == .passthrough)
+        let none = plan(info(), try VideoOptions(output: .none))
         #expect(none.action == .none && none.video == .absent)
     }
 }

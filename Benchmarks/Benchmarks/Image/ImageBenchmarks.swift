@@ -24,7 +24,7 @@ let source: (path: String, info: MediaInfo, plan: ImagePlan) = {
     let encodePlan = ImagePlan.make(
         for: MediaInfo(path: path, kind: .image, format: .jpeg, storedWidth: width, storedHeight: height, orientation: 1,
                        swapsDimensions: false, bytes: 1, accepted: true),
-        options: ImageOptions(format: .jpeg, quality: 92))
+        options: try! ImageOptions(format: .jpeg, quality: 92))
     let bytes = try! ImageStages.encode(image, plan: encodePlan, path: path)
     try! AtomicFile.write(bytes, to: path)
     let info = try! Prober().probe(path: path)

@@ -38,7 +38,8 @@ public final class MoonshotClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
-    /// Closes connections; call once done.
+    /// Closes connections. ``withMoonshotClient(_:retry:timeouts:onWait:_:)`` calls it for you;
+    /// call it yourself (awaited, once) only for a client you made with `init`.
     public func shutdown() async {
         try? await http.shutdown()
     }
@@ -439,4 +440,23 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(parts: parts) }
+}
+
+/// Runs `body` with a client for `configuration` and shuts the client down afterwards, whether
+/// `body` returns, throws or is cancelled — the scoped form, so no connection pool outlives its use:
+///
+/// ```swift
+/// let tokens = try await withMoonshotClient(try APIConfiguration.resolve()) { client in
+///     try await client.estimateTokens(model: "kimi-k2.6", messages: messages)
+/// }
+/// ```
+public func withMoonshotClient<Value, Failure: Error>(
+    _ configuration: APIConfiguration, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts(),
+    onWait: (@Sendable (String) -> Void)? = nil, _ body: (MoonshotClient) async throws(Failure) -> Value
+) async throws(Failure) -> Value {
+    let client = MoonshotClient(configuration: configuration, retry: retry, timeouts: timeouts, onWait: onWait)
+    let outcome: Result<Value, Failure>
+    do { outcome = .success(try await body(client)) } catch { outcome = .failure(error) }
+    await client.shutdown()
+    return try outcome.get()
 }

@@ -91,12 +91,3 @@ extension ContentPart {
         return kind == .video ? .videoURL(url) : .imageURL(url)
     }
 }
-
-extension MoonshotClient {
-    /// The `image_url` / `video_url` part referencing the file at `path` as `ms://ID`, uploaded
-    /// once per content (``uploadOnce(path:purpose:mimeType:cache:)``).
-    public func uploadedPart(path: String, kind: MediaKind, format: MediaFormat, cache: UploadCache) async throws(APIError) -> ContentPart {
-        let (file, _) = try await uploadOnce(path: path, purpose: kind == .video ? .video : .image, mimeType: format.mimeType, cache: cache)
-        return kind == .video ? .videoURL(file.reference) : .imageURL(file.reference)
-    }
-}

@@ -99,6 +99,24 @@ public struct PayloadPlanner: Sendable {
                            stream: stream ? true : nil)
     }
 
+    /// `request` with each inline item's placeholder replaced by its data URL (`inline[i]`), in memory.
+    public func filling(_ request: ChatRequest, inline: [Int: String]) -> ChatRequest {
+        var urls: [String: String] = [:]
+        for (i, url) in inline { urls[Self.placeholder(i)] = url }
+        var filled = request
+        for m in filled.messages.indices {
+            guard case .parts(let parts)? = filled.messages[m].content else { continue }
+            filled.messages[m].content = .parts(parts.map { part in
+                switch part {
+                case .imageURL(let url): .imageURL(urls[url] ?? url)
+                case .videoURL(let url): .videoURL(urls[url] ?? url)
+                case .text: part
+                }
+            })
+        }
+        return filled
+    }
+
     /// Exact body bytes of `request` once its placeholders are replaced by the items' data URLs.
     public func bodyBytes(of request: ChatRequest, items: [PayloadItem], deliveries: [PayloadPlan.Delivery]) throws -> Int64 {
         var total = Int64(try request.body().count)

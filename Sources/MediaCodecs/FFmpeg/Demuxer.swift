@@ -5,17 +5,28 @@ import CFFmpegLoader
 import MediaCore
 
 /// Owns an opened `AVFormatContext` (`avformat_open_input` … `avformat_close_input`), opened with
-/// bounded stream analysis and a wall-clock deadline enforced by FFmpeg's interrupt callback.
+/// bounded stream analysis and a wall-clock deadline enforced by FFmpeg's interrupt callback, which
+/// also stops reading once the thread's ``MediaCancellation`` is set (a cancelled task's video).
 /// Not `Sendable`: one task owns it.
 final class Demuxer {
     private(set) var context: UnsafeMutablePointer<AVFormatContext>
-    private let deadline: UnsafeMutablePointer<UInt64>
+    private let interruption: UnsafeMutablePointer<Interruption>
 
-    /// Returns non-zero once the monotonic clock passes the deadline: FFmpeg then aborts its I/O
-    /// with `AVERROR_EXIT`.
+    /// What the interrupt callback reads: the deadline, and the cancellation of the work that
+    /// opened the file (kept alive by `cancellation` below).
+    struct Interruption {
+        var deadline: UInt64
+        var cancellation: Unmanaged<MediaCancellation>?
+    }
+
+    private let cancellation: MediaCancellation?
+
+    /// Returns non-zero once the monotonic clock passes the deadline or the work is cancelled:
+    /// FFmpeg then aborts its I/O with `AVERROR_EXIT`.
     private static let interrupt: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in
-        guard let deadline = opaque?.assumingMemoryBound(to: UInt64.self).pointee else { return 0 }
-        return Demuxer.monotonicNanoseconds() > deadline ? 1 : 0
+        guard let state = opaque?.assumingMemoryBound(to: Interruption.self).pointee else { return 0 }
+        if state.cancellation?.takeUnretainedValue().isCancelled == true { return 1 }
+        return Demuxer.monotonicNanoseconds() > state.deadline ? 1 : 0
     }
 
     static func monotonicNanoseconds() -> UInt64 {
@@ -32,20 +43,22 @@ final class Demuxer {
     /// pass opens refuse frames above ``MediaLimits/maxPixels`` (their `max_pixels` option).
     init(path: String, formatName: String?, limits: MediaLimits, analyze: Bool = true) throws(FFmpegError) {
         if let why = FFmpegRuntime.loadError { throw .notLoaded(why) }
-        deadline = .allocate(capacity: 1)
-        deadline.initialize(to: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9))
+        cancellation = MediaCancellation.current
+        interruption = .allocate(capacity: 1)
+        interruption.initialize(to: Interruption(deadline: Self.monotonicNanoseconds() + UInt64(max(0, limits.probeTimeoutSeconds) * 1e9),
+                                                 cancellation: cancellation.map { Unmanaged.passUnretained($0) }))
         guard var context = kimi_avformat_alloc_context() else {
-            deadline.deallocate()
+            interruption.deallocate()
             throw FFmpegError(kimi_averror(ENOMEM), "avformat_alloc_context")
         }
-        context.pointee.interrupt_callback = AVIOInterruptCB(callback: Self.interrupt, opaque: UnsafeMutableRawPointer(deadline))
+        context.pointee.interrupt_callback = AVIOInterruptCB(callback: Self.interrupt, opaque: UnsafeMutableRawPointer(interruption))
         context.pointee.probesize = Int64(limits.probeBytes)
         context.pointee.max_analyze_duration = Int64(limits.analyzeSeconds * Double(KIMI_AV_TIME_BASE))
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
         let status = kimi_avformat_open_input(&optional, path, formatName.flatMap { kimi_av_find_input_format($0) }, nil)
         guard status >= 0, let opened = optional else {
-            let expired = Self.monotonicNanoseconds() > deadline.pointee
-            deadline.deallocate()  // avformat_open_input frees the context on failure
+            let expired = Self.monotonicNanoseconds() > interruption.pointee.deadline
+            interruption.deallocate()  // avformat_open_input frees the context on failure
             throw FFmpegError(expired ? KIMI_AVERROR_EXIT : status, "avformat_open_input")
         }
         context = opened
@@ -60,15 +73,15 @@ final class Demuxer {
     }
 
     /// Lifts the probe's deadline once the file is open: reading a long video may take longer.
-    func clearDeadline() { deadline.pointee = .max }
+    func clearDeadline() { interruption.pointee.deadline = .max }
 
     /// Whether the wall-clock budget is spent.
-    var deadlinePassed: Bool { Self.monotonicNanoseconds() > deadline.pointee }
+    var deadlinePassed: Bool { Self.monotonicNanoseconds() > interruption.pointee.deadline }
 
     deinit {
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
         kimi_avformat_close_input(&optional)
-        deadline.deallocate()
+        interruption.deallocate()
     }
 
     /// The streams, as FFmpeg lists them.

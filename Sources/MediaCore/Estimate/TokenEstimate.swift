@@ -6,6 +6,8 @@ public struct TokenEstimate: Sendable, Hashable, Codable {
     public var tokens: Int
     /// `<|media_pad|>` tokens alone.
     public var mediaTokens: Int
+    /// The tokens around the media: the image wrapper, or each video chunk's timestamp and wrapper.
+    public var wrapperTokens: Int { tokens - mediaTokens }
     /// The size the model sees, and the size it resizes each image or frame to.
     public var width: Int
     public var height: Int

@@ -2,6 +2,8 @@
 ///
 /// The JSON form is a public contract (`kimi-media probe --json`): every key is always present,
 /// `null` when a fact does not apply or is unknown.
+/// - Parameter orientation: (of `init`) the EXIF code 1–8 for an image, the display rotation in
+///   degrees for a video; stored apart as ``exifOrientation`` and ``rotation``.
 public struct MediaInfo: Sendable, Hashable, Codable {
     public var path: String
     public var kind: MediaKind
@@ -14,9 +16,13 @@ public struct MediaInfo: Sendable, Hashable, Codable {
     public var storedWidth: Int
     /// Height of the stored pixels.
     public var storedHeight: Int
-    /// Images: the EXIF orientation, 1–8 (1 when absent). Videos: the clockwise rotation in degrees
-    /// (0, 90, 180, 270) that the display matrix asks for — the convention of phones' `rotate` tag.
-    public var orientation: Int
+    /// Images: the EXIF orientation (``ExifOrientation/up`` when absent; it may also mirror).
+    /// Videos: always ``ExifOrientation/up`` — see ``rotation``.
+    public var exifOrientation: ExifOrientation
+    /// Degrees clockwise (0, 90, 180, 270) the stored pixels are turned to show upright: a video's
+    /// display matrix (phones' `rotate` tag), or the turn in an image's EXIF orientation (a mirror,
+    /// if any, is in ``exifOrientation`` only).
+    public var rotation: Int
     public var hasAlpha: Bool
     /// More than one frame in an image file (animated GIF, WebP or PNG). Always `false` for video.
     public var animated: Bool
@@ -66,7 +72,15 @@ public struct MediaInfo: Sendable, Hashable, Codable {
         self.storedHeight = storedHeight
         self.width = swapsDimensions ? storedHeight : storedWidth
         self.height = swapsDimensions ? storedWidth : storedHeight
-        self.orientation = orientation
+        // `orientation`: the EXIF code for an image, the display rotation in degrees for a video.
+        if kind == .image {
+            let exif = ExifOrientation(rawValue: orientation) ?? .up
+            self.exifOrientation = exif
+            self.rotation = exif.rotationDegrees
+        } else {
+            self.exifOrientation = .up
+            self.rotation = ((orientation % 360) + 360) % 360
+        }
         self.hasAlpha = hasAlpha
         self.animated = animated
         self.frameCount = frameCount
@@ -87,7 +101,7 @@ public struct MediaInfo: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case path, kind, format, width, height, storedWidth, storedHeight, orientation, hasAlpha, animated
+        case path, kind, format, width, height, storedWidth, storedHeight, exifOrientation, rotation, hasAlpha, animated
         case frameCount, durationSeconds, frameRate, videoCodec, audioCodec, hasAudio, keyframeInterval
         case keyframeCount, bitDepth, colorModel, progressive, bytes, accepted, convert, diagnostics
     }
@@ -101,7 +115,8 @@ public struct MediaInfo: Sendable, Hashable, Codable {
         try c.encode(height, forKey: .height)
         try c.encode(storedWidth, forKey: .storedWidth)
         try c.encode(storedHeight, forKey: .storedHeight)
-        try c.encode(orientation, forKey: .orientation)
+        try c.encode(exifOrientation, forKey: .exifOrientation)
+        try c.encode(rotation, forKey: .rotation)
         try c.encode(hasAlpha, forKey: .hasAlpha)
         try c.encode(animated, forKey: .animated)
         try c.encode(frameCount, forKey: .frameCount)

@@ -27,14 +27,37 @@ public struct ImageOptions: Sendable, Codable, Hashable {
     public var maxBytes: Int64
     public var filter: ResampleFilter
 
+    /// The defaults: the 4096×2160 box, JPEG (PNG with alpha) at quality 90, Lanczos-3.
+    public init() {
+        fit = .box
+        maxSide = nil
+        format = .auto
+        quality = 90
+        maxBytes = (APILimits.default.maxRequestBodyBytes - 64) / 4 * 3
+        filter = .lanczos3
+    }
+
+    /// Options checked at once: `quality` 1–100, `maxSide` at least 16 (and only with the box fit),
+    /// `maxBytes` positive.
     public init(fit: FitMode = .box, maxSide: Int? = nil, format: OutputFormatChoice = .auto, quality: Int = 90,
-                maxBytes: Int64 = (APILimits.default.maxRequestBodyBytes - 64) / 4 * 3, filter: ResampleFilter = .lanczos3) {
+                maxBytes: Int64 = (APILimits.default.maxRequestBodyBytes - 64) / 4 * 3, filter: ResampleFilter = .lanczos3) throws(OptionsError) {
         self.fit = fit
         self.maxSide = maxSide
         self.format = format
         self.quality = quality
         self.maxBytes = maxBytes
         self.filter = filter
+        try validate()
+    }
+
+    /// Checks the ranges (properties may have been changed since `init`).
+    public func validate() throws(OptionsError) {
+        try OptionsError.check((1...100).contains(quality), "quality", "is \(quality); allowed 1–100")
+        if let maxSide {
+            try OptionsError.check(maxSide >= 16, "maxSide", "is \(maxSide); allowed 16 or more")
+            try OptionsError.check(fit == .box, "maxSide", "applies to the box fit only (fit is \(fit.rawValue))")
+        }
+        try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
     }
 
     /// The long and short side limits of the fit box.

@@ -21,7 +21,7 @@ public struct ImagePlan: Sendable, Codable, Hashable {
 
     /// Plans the preparation of `info` (an image) under `options`.
     public static func make(for info: MediaInfo, options: ImageOptions, profile: ModelProfile = .kimiK26) -> ImagePlan {
-        let orientation = info.kind == .image ? ExifOrientation(rawValue: info.orientation) ?? .up : .up
+        let orientation = info.exifOrientation
         let (width, height) = targetSize(info.width, info.height, options: options, profile: profile)
         let resized = width != info.width || height != info.height
         var format = outputFormat(info, options)

@@ -67,9 +67,24 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     /// A video over this many bytes is re-encoded (the upload limit).
     public var maxBytes: Int64
 
+    /// The defaults: keyframes inside 2048×1080 at JPEG quality 90, the video file fitted, audio kept.
+    public init() {
+        frames = .keyframes
+        maxSide = nil
+        quality = 90
+        maxFrames = nil
+        minGapSeconds = nil
+        output = .fit
+        maxFPS = nil
+        keepAudio = true
+        maxBytes = APILimits.default.maxUploadBytes
+    }
+
+    /// Options checked at once: `quality` 1–100, `maxSide` at least 16, `maxFrames` at least 1,
+    /// `minGapSeconds` not negative, `maxFPS` positive and finite, `maxBytes` positive.
     public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
                 minGapSeconds: Double? = nil, output: VideoOutput = .fit, maxFPS: Double? = nil, keepAudio: Bool = true,
-                maxBytes: Int64 = APILimits.default.maxUploadBytes) {
+                maxBytes: Int64 = APILimits.default.maxUploadBytes) throws(OptionsError) {
         self.output = output
         self.maxFPS = maxFPS
         self.keepAudio = keepAudio
@@ -79,6 +94,20 @@ public struct VideoOptions: Sendable, Codable, Hashable {
         self.quality = quality
         self.maxFrames = maxFrames
         self.minGapSeconds = minGapSeconds
+        try validate()
+    }
+
+    /// Checks the ranges (properties may have been changed since `init`).
+    public func validate() throws(OptionsError) {
+        try OptionsError.check((1...100).contains(quality), "quality", "is \(quality); allowed 1–100")
+        if let maxSide { try OptionsError.check(maxSide >= 16, "maxSide", "is \(maxSide); allowed 16 or more") }
+        if let maxFrames { try OptionsError.check(maxFrames >= 1, "maxFrames", "is \(maxFrames); allowed 1 or more") }
+        if let minGapSeconds { try OptionsError.check(minGapSeconds >= 0, "minGapSeconds", "is \(minGapSeconds); allowed 0 or more") }
+        if let maxFPS { try OptionsError.check(maxFPS > 0 && maxFPS.isFinite, "maxFPS", "is \(maxFPS); allowed a positive number") }
+        if case .every(let seconds) = frames {
+            try OptionsError.check(seconds > 0 && seconds.isFinite, "frames", "every \(seconds) s; allowed a positive interval")
+        }
+        try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
     }
 
     public var box: (long: Int, short: Int) { maxSide.map { ($0, $0) } ?? (2048, 1080) }
@@ -112,7 +141,7 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     public var diagnostics: [Diagnostic]
 
     public static func make(for info: MediaInfo, options: VideoOptions, profile: ModelProfile = .kimiK26) -> VideoPlan {
-        let orientation: ExifOrientation = switch info.orientation {
+        let orientation: ExifOrientation = switch info.rotation {
         case 90: .right
         case 180: .down
         case 270: .left
@@ -124,7 +153,7 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         var diagnostics = estimate?.diagnostics ?? []
         if orientation != .up {
             diagnostics.append(Diagnostic(code: "rotation-applied", stage: .plan,
-                                          message: "display rotation of \(info.orientation)° applied to the frames"))
+                                          message: "display rotation of \(info.rotation)° applied to the frames"))
         }
         return VideoPlan(frames: options.frames, width: width, height: height, resizeWidth: rw, resizeHeight: rh,
                          orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,

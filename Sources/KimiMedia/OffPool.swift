@@ -1,0 +1,45 @@
+import Foundation
+import MediaCore
+
+/// Runs synchronous decode/encode work on a thread of its own, never on Swift's cooperative pool
+/// (whose few threads a 2-second video decode, with its semaphore and group waits, would block).
+/// The calling task's cancellation reaches the work through a ``MediaCancellation`` bound to that
+/// thread: FFmpeg's reads stop within a packet, frame loops between frames; the call then throws
+/// ``KimiMediaError/cancelled(path:)``.
+enum OffPool {
+    /// Stack for decoder threads: libjpeg, libpng and FFmpeg's frame threads want more than the
+    /// 512 KiB default of secondary threads.
+    static let stackSize = 8 << 20
+
+    static func run<Value: Sendable>(path: String?, _ work: @escaping @Sendable () throws(MediaError) -> Value) async throws(KimiMediaError) -> Value {
+        let cancellation = MediaCancellation()
+        let outcome: Result<Value, MediaError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, MediaError>, Never>) in
+                let thread = Thread {
+                    let result = cancellation.bind { () -> Result<Value, MediaError> in
+                        do throws(MediaError) { return .success(try work()) } catch { return .failure(error) }
+                    }
+                    continuation.resume(returning: result)
+                }
+                thread.stackSize = stackSize
+                thread.name = "kimi-media-work"
+                if Task.isCancelled { cancellation.cancel() }
+                thread.start()
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        switch outcome {
+        case .success(let value):
+            if cancellation.isCancelled { throw .cancelled(path: path) }
+            return value
+        case .failure(let error):
+            throw cancellation.isCancelled || error.code == .cancelled ? .cancelled(path: path) : .media(error)
+        }
+    }
+
+    /// Throws `.cancelled` inside the work when its task was cancelled (for loops between frames).
+    static func checkCancellation(_ path: String, _ stage: PipelineStage) throws(MediaError) {
+        if MediaCancellation.current?.isCancelled == true { throw MediaError(.cancelled, path: path, stage: stage, "cancelled") }
+    }
+}
