@@ -295,14 +295,15 @@ public struct BatchPreparer: Sendable {
         var modified: Double?
     }
 
-    static func source(_ path: String) async -> Source? {
+    static func source(_ path: String) -> Source? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let sha = try? SHA256.hex(ofFile: path) else { return nil }
         return Source(sha256: sha, bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
                       modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970)
     }
 
     /// The input's hash is computed beside its preparation (it reads the whole file: 150 MB of 4K
-    /// video is ~80 ms with SHA extensions), not before it.
+    /// video is ~80 ms with SHA extensions), not before it. Both run on threads of their own
+    /// (``OffPool``): no decode blocks one of Swift's few cooperative threads.
     static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String) async -> Outcome {
         switch input {
         case .unreadable(_, let summary):
@@ -312,22 +313,26 @@ public struct BatchPreparer: Sendable {
             return .skipped(ext.isEmpty ? "not an image or video (by content; no file extension)"
                                 : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
-            async let hashed = Self.source(path)
-            let info: MediaInfo
-            do throws(MediaError) {
-                info = try MediaProber.probe(path: path, options: preparer.probeOptions)
-            } catch {
-                return .failed(error.summary, nil, await hashed, nil)
-            }
-            let outcome: Outcome
-            if info.kind == .image {
+            async let hashed = OffPool.detached { Self.source(path) }
+            let (outcome, info) = await OffPool.detached { () -> (Outcome, MediaInfo?) in
+                let info: MediaInfo
                 do throws(MediaError) {
-                    outcome = .image(try preparer.prepare(image: path, info: info), Source(sha256: "", bytes: 0))
+                    info = try MediaProber.probe(path: path, options: preparer.probeOptions)
                 } catch {
-                    outcome = .failed(error.summary, info.kind, nil, info)
+                    return (.failed(error.summary, nil, nil, nil), nil)
                 }
-            } else {
-                outcome = prepareVideo(path, info, Source(sha256: "", bytes: 0), preparer, outputFolder: outputFolder, tag: tag)
+                if info.kind == .image {
+                    do throws(MediaError) {
+                        return (.image(try preparer.prepare(image: path, info: info), Source(sha256: "", bytes: 0)), info)
+                    } catch {
+                        return (.failed(error.summary, info.kind, nil, info), info)
+                    }
+                }
+                return (prepareVideo(path, info, Source(sha256: "", bytes: 0), preparer, outputFolder: outputFolder, tag: tag), info)
+            }
+            guard let info else {
+                if case .failed(let summary, _, _, _) = outcome { return .failed(summary, nil, await hashed, nil) }
+                return outcome
             }
             guard let source = await hashed else {
                 if case .video(let video, _) = outcome { try? FileManager.default.removeItem(atPath: video.folder) }

@@ -13,6 +13,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     /// Failures by error code, most frequent first.
     public var errors: [ErrorCount] = []
 
+    /// How many inputs failed with one error code.
     public struct ErrorCount: Sendable, Hashable, Codable {
         public var code: String
         public var count: Int
@@ -49,7 +50,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
 
     /// The summary as text lines.
     public func lines(pricePerMillion: Double? = nil, resumed: Int = 0) -> [String] {
-        var lines = ["\(ok) prepared (\(unchanged) unchanged), \(failed) failed, \(skipped) skipped"
+        var lines = ["\(ok) prepared (\(unchanged) sent as they were), \(failed) failed, \(skipped) skipped"
             + (resumed > 0 ? "; \(resumed) of these were already done (resumed)" : "")
             + "; \(Self.bytes(bytesIn)) in → \(Self.bytes(bytesOut)) out"]
         var tokenLine = "tokens (offline): \(imageTokens) image + \(videoTokens) video = \(tokens)"

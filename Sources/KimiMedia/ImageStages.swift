@@ -17,6 +17,12 @@ public enum ImageStages {
         return image.oriented(plan.orientation)
     }
 
+    /// The whole pipeline for one probed image, on the caller's thread (what ``Preparer`` runs for
+    /// an image, without its thread or cancellation handling).
+    public static func prepare(path: String, info: MediaInfo, options: ImageOptions = ImageOptions(), threads: Int = 1) throws(MediaError) -> EncodedImage {
+        try Preparer(imageOptions: options, threadsPerImage: threads).prepare(image: path, info: info).image
+    }
+
     /// Encodes upright pixels in the plan's format and quality.
     public static func encode(_ image: PixelImage, plan: ImagePlan, path: String) throws(MediaError) -> [UInt8] {
         try ImagePipeline.encode(image, plan: plan, path: path)

@@ -3,6 +3,7 @@ import MediaCore
 
 /// One line of `manifest.jsonl`: what happened to one input. The field names are a contract.
 public struct ManifestEntry: Sendable, Codable, Hashable {
+    /// `ok` (prepared), `skipped` (not media) or `error` (see the entry's `error`).
     public enum Status: String, Sendable, Codable, Hashable {
         case ok, error, skipped
     }

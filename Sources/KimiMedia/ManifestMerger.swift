@@ -5,6 +5,7 @@ import MediaCore
 /// output folders into one manifest: one line per source (a completed line wins over a failed one),
 /// sorted by source. Output paths from other folders are rewritten relative to the first folder.
 public enum ManifestMerger {
+    /// What a merge produced: the merged entries, the manifests read and the merged file's path.
     public struct Result: Sendable {
         public var entries: [ManifestEntry]
         public var manifests: [String]

@@ -38,6 +38,17 @@ enum OffPool {
         }
     }
 
+    /// Runs `work` on a thread of its own and returns what it returns (work that reports its own
+    /// failures, e.g. the batch's per-file outcome).
+    static func detached<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.stackSize = stackSize
+            thread.name = "kimi-media-work"
+            thread.start()
+        }
+    }
+
     /// Throws `.cancelled` inside the work when its task was cancelled (for loops between frames).
     static func checkCancellation(_ path: String, _ stage: PipelineStage) throws(MediaError) {
         if MediaCancellation.current?.isCancelled == true { throw MediaError(.cancelled, path: path, stage: stage, "cancelled") }

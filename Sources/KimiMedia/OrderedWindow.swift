@@ -16,6 +16,7 @@ public struct OrderedWindow<Element: Sendable>: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator { Iterator(self) }
 
+    /// Starts work as the consumer advances; cancels what runs when dropped.
     public final class Iterator: AsyncIteratorProtocol {
         private let sequence: OrderedWindow
         private var tasks: [Int: Task<Element, Never>] = [:]

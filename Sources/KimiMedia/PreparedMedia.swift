@@ -8,6 +8,7 @@ import MediaCore
 /// offline token estimate. ``RequestBuilder`` turns a list of them into a chat request, deciding
 /// inline or upload for all of them together by the exact body size (``PayloadPlanner``).
 public struct PreparedMedia: Sendable {
+    /// What is sent: an image's bytes in memory, or a video file on disk.
     public enum Payload: Sendable {
         /// An image's encoded bytes.
         case image([UInt8])

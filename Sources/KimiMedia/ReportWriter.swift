@@ -65,7 +65,7 @@ public struct ReportWriter: Sendable {
             """
         html += "<table class=\"summary\" id=\"summary\">"
         let rows: [(String, String)] = [
-            ("prepared", "\(summary.ok) (\(summary.unchanged) unchanged)"), ("failed", "\(summary.failed)"), ("skipped", "\(summary.skipped)"),
+            ("prepared", "\(summary.ok) (\(summary.unchanged) sent as they were)"), ("failed", "\(summary.failed)"), ("skipped", "\(summary.skipped)"),
             ("bytes in → out", "\(BatchSummary.bytes(summary.bytesIn)) → \(BatchSummary.bytes(summary.bytesOut))"),
             ("tokens (offline)", "\(summary.imageTokens) image + \(summary.videoTokens) video = \(summary.tokens)"),
         ] + (summary.errors.isEmpty ? [] : [("errors by code", summary.errors.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))])
@@ -73,7 +73,10 @@ public struct ReportWriter: Sendable {
         for (k, v) in rows { html += "<tr><td>\(e(k))</td><td>\(e(v))</td></tr>" }
         html += "</table>\n"
         html += "<h2>Inputs</h2><div class=\"grid\" id=\"inputs\">\n"
-        for entry in entries {
+        // Prepared inputs first, in input order, then failures; files that are not media at all
+        // (notes, sidecars) are listed apart at the end, not as cards.
+        let skipped = entries.filter { $0.status == .skipped }
+        for entry in entries.filter({ $0.status == .ok }) + entries.filter({ $0.status == .error }) {
             switch entry.status {
             case .ok where entry.kind == .video:
                 let frames = entry.outputs.filter { $0.timestampSeconds != nil }
@@ -97,16 +100,22 @@ public struct ReportWriter: Sendable {
                 if let output {
                     html += "\(e(output.format.rawValue)) \(output.width)×\(output.height), \(e(BatchSummary.bytes(Int64(output.bytes))))"
                 }
-                html += "; \(entry.tokens ?? 0) tokens\(entry.passthrough ? "; unchanged" : "")</div></div>\n"
+                html += "; \(entry.tokens ?? 0) tokens\(entry.passthrough ? "; sent as it was" : "")</div></div>\n"
             case .error:
                 html += "<div class=\"card error\"><div class=\"name\">\(e(entry.source))</div><div class=\"meta\">"
                     + "\(e(entry.error?.code.rawValue ?? "error")): \(e(entry.error?.message ?? ""))</div></div>\n"
             case .skipped:
-                html += "<div class=\"card skipped\"><div class=\"name\">\(e(entry.source))</div><div class=\"meta\">skipped: "
-                    + "\(e(entry.diagnostics.first?.message ?? ""))</div></div>\n"
+                break
             }
         }
         html += "</div>\n"
+        if !skipped.isEmpty {
+            html += "<details id=\"skipped\"><summary>\(skipped.count) skipped (not images or videos)</summary><ul>"
+            for entry in skipped {
+                html += "<li>\(e(entry.source)): \(e(entry.diagnostics.first?.message ?? "skipped"))</li>"
+            }
+            html += "</ul></details>\n"
+        }
         if !summary.errors.isEmpty {
             html += "<h2>Errors</h2><ul id=\"errors\">"
             for entry in entries where entry.status == .error {

@@ -184,7 +184,10 @@ struct BatchProcessTests {
     @Test func reportParses() async throws {
         let out = try TemporaryFolder()
         let report = out.path + "/report.html"
-        let inputs = [Fixture.image("jpeg-baseline.jpg"), Fixture.image("png-rgba.png"), Fixture.video("h264.mp4"), Fixture.invalid("empty.jpg")]
+        let album = try TemporaryFolder()  // a folder as users have them: a note beside the photo
+        _ = try album.write("a-notes.txt", Array("not media".utf8))
+        _ = try album.copy(Fixture.image("jpeg-baseline.jpg"), as: "jpeg-baseline.jpg")
+        let inputs = [album.path, Fixture.image("png-rgba.png"), Fixture.video("h264.mp4"), Fixture.invalid("empty.jpg")]
         let result = await run(["prepare", "--quiet", "--report", report, "--price-per-mtok", "2", "--out", out.path] + inputs)
         #expect(result.status == 1)  // empty.jpg fails
         #expect(result.err.contains("corruptInput ×1"))
@@ -203,7 +206,9 @@ struct BatchProcessTests {
         let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: report)))
         parser.delegate = collector
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        #expect(collector.ids == ["summary", "inputs", "errors"])
+        // The non-media file is listed apart at the end, not the first card.
+        #expect(collector.ids == ["summary", "inputs", "skipped", "errors"])
+        #expect(collector.text.range(of: "a-notes.txt")!.lowerBound > collector.text.range(of: "jpeg-baseline.jpg")!.lowerBound)
         #expect(collector.images.count == 2 + 2)  // two images, two frames
         #expect(collector.images.allSatisfy { $0.hasPrefix("data:image/jpeg;base64,") })
         #expect(collector.text.contains("empty.jpg") && collector.text.contains("per million tokens"))

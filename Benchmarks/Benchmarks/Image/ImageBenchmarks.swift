@@ -7,17 +7,12 @@ import KimiMedia
 let source: (path: String, info: MediaInfo, plan: ImagePlan) = {
     let width = 6000, height = 4000
     func plane(_ w: Int, _ h: Int, _ seed: Int) -> Plane {
-        let p = Plane(width: w, height: h, channels: 1)
         var state: UInt32 = UInt32(seed)
-        for y in 0..<h {
-            let row = p.row(y)
-            for x in 0..<w {
-                state = state &* 1_664_525 &+ 1_013_904_223
-                let v = 128 + 50 * sin(Double(x) / 97) * cos(Double(y) / 61) + Double(state >> 28) - 8
-                row[x] = UInt8(max(0, min(255, v)))
-            }
+        return Plane(width: w, height: h, channels: 1) { x, y, _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            let v = 128 + 50 * sin(Double(x) / 97) * cos(Double(y) / 61) + Double(state >> 28) - 8
+            return UInt8(max(0, min(255, v)))
         }
-        return p
     }
     let image = PixelImage(layout: .ycbcr, planes: [plane(width, height, 1), plane(width / 2, height / 2, 2), plane(width / 2, height / 2, 3)])
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-bench-24mp.jpg").path
@@ -54,6 +49,6 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(try ImageStages.encode(resized, plan: plan, path: path)) }
     }
     Benchmark("prepare 24 MP JPEG end to end") { benchmark in
-        for _ in benchmark.scaledIterations { blackHole(try Preparer().prepare(image: path, info: info)) }
+        for _ in benchmark.scaledIterations { blackHole(try ImageStages.prepare(path: path, info: info)) }
     }
 }

@@ -71,7 +71,9 @@ public enum MessageContent: Sendable, Hashable, Codable {
     }
 }
 
+/// A function call the model made (`tool_calls[]`), echoed back in later assistant messages.
 public struct ToolCall: Sendable, Hashable, Codable {
+    /// The called function's name and its JSON-encoded arguments.
     public struct Function: Sendable, Hashable, Codable {
         public var name: String
         public var arguments: String
@@ -92,7 +94,9 @@ public struct ToolCall: Sendable, Hashable, Codable {
     }
 }
 
+/// One message of a chat request or answer (OpenAI-compatible, with Moonshot's `reasoning_content`).
 public struct ChatMessage: Sendable, Hashable, Codable {
+    /// Who speaks: `system`, `user`, `assistant`, or `tool` (a tool call's result).
     public enum Role: String, Sendable, Hashable, Codable { case system, user, assistant, tool }
 
     public var role: Role
@@ -124,7 +128,9 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     }
 }
 
+/// A function the model may call (`tools[]`); names must match `^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`.
 public struct Tool: Sendable, Hashable, Codable {
+    /// The function's name, description and JSON-schema parameters.
     public struct Function: Sendable, Hashable, Codable {
         public var name: String
         public var description: String?
@@ -188,6 +194,7 @@ public enum ToolChoice: Sendable, Hashable, Codable {
 
 /// `thinking`: enabled (the default) or disabled; K2.6 adds `keep: "all"` (preserved thinking).
 public struct Thinking: Sendable, Hashable, Codable {
+    /// Thinking on (the K2.6 default) or off.
     public enum Mode: String, Sendable, Hashable, Codable { case enabled, disabled }
     public var type: Mode
     public var keep: String?

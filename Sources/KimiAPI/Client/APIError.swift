@@ -3,6 +3,7 @@ import Foundation
 /// A failed API call. Never contains the key: server messages are passed through
 /// ``APIKey/redact(_:)`` before they land here.
 public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Where the call failed.
     public enum Kind: String, Sendable, Hashable, Codable {
         /// The server answered with an error status or an `error` body (even on HTTP 200).
         case http

@@ -30,11 +30,13 @@ public struct FileObject: Sendable, Hashable, Codable {
     }
 }
 
+/// `GET /v1/files`: the account's files.
 public struct FileList: Sendable, Hashable, Codable {
     public var object: String?
     public var data: [FileObject]
 }
 
+/// `DELETE /v1/files/{id}`: whether the file was deleted.
 public struct FileDeletion: Sendable, Hashable, Codable {
     public var id: String
     public var object: String?
@@ -50,6 +52,7 @@ public enum FilePurpose: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// `{"error": {"type", "message", "code"?}}`.
 public struct ErrorBody: Sendable, Hashable, Codable {
+    /// The `error` object: `type`, `message` and the optional `code`.
     public struct Detail: Sendable, Hashable, Codable {
         public var type: String?
         public var message: String?
@@ -92,7 +95,9 @@ public struct EstimateRequest: Sendable, Hashable, Codable {
     }
 }
 
+/// `POST /v1/tokenizers/estimate-token-count`: `data.total_tokens`.
 public struct EstimateResponse: Sendable, Hashable, Codable {
+    /// The count.
     public struct Data: Sendable, Hashable, Codable {
         public var totalTokens: Int
         private enum CodingKeys: String, CodingKey { case totalTokens = "total_tokens" }
@@ -105,6 +110,7 @@ public struct EstimateResponse: Sendable, Hashable, Codable {
 
 /// The answer of `POST /v1/chat/completions` (non-streaming): the parts kimi-media reads.
 public struct ChatResponse: Sendable, Hashable, Codable {
+    /// One answer (`n` is fixed at 1 for K2.6): the message and why generation stopped.
     public struct Choice: Sendable, Hashable, Codable {
         public var index: Int
         public var message: ChatMessage
@@ -120,6 +126,7 @@ public struct ChatResponse: Sendable, Hashable, Codable {
         }
     }
 
+    /// Tokens billed: prompt (with cached prompt tokens), completion, total.
     public struct Usage: Sendable, Hashable, Codable {
         public var promptTokens: Int
         public var completionTokens: Int
@@ -212,6 +219,7 @@ public struct ModelInfo: Sendable, Hashable, Codable {
     }
 }
 
+/// `GET /v1/models`: the models this key may use.
 public struct ModelList: Sendable, Hashable, Codable {
     public var object: String?
     public var data: [ModelInfo]
@@ -238,6 +246,7 @@ public struct Balance: Sendable, Hashable, Codable {
     }
 }
 
+/// `GET /v1/users/me/balance`: the documented envelope (`code` 0 on success) around the balance.
 public struct BalanceResponse: Sendable, Hashable, Codable {
     public var code: Int?
     public var data: Balance

@@ -302,7 +302,7 @@ public final class MoonshotClient: Sendable {
     private func target(_ method: HTTPMethod, _ path: String) throws(APIError) -> (endpoint: String, key: APIKey) {
         let endpoint = "\(method.rawValue) \(configuration.baseURL.path)/\(path)".replacingOccurrences(of: "//", with: "/")
         guard let key = configuration.apiKey else {
-            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or pass --api-key-file", endpoint: endpoint)
+            throw APIError(.missingKey, message: "no API key: set MOONSHOT_API_KEY or give the configuration a key", endpoint: endpoint)
         }
         return (endpoint, key)
     }

@@ -6,6 +6,7 @@ import MediaCore
 /// Before reuse the id is checked with `GET /v1/files/{id}`; a missing one is forgotten and the file
 /// uploaded again. Stored as JSON (no key in it), rewritten atomically.
 public struct UploadCache: Sendable {
+    /// One uploaded file: its id, the content's SHA-256 and size, where and with which key it went up.
     public struct Entry: Sendable, Hashable, Codable {
         public var id: String
         public var sha256: String

@@ -29,8 +29,10 @@ public enum PayloadMode: String, Sendable, Hashable, Codable, CaseIterable {
 /// The planner's decision for one request: per item inline (a base64 data URL in the body) or
 /// upload (`ms://` id), and the exact size of the JSON body.
 public struct PayloadPlan: Sendable, Hashable, Codable {
+    /// How one item travels: inline (a base64 data URL in the body) or uploaded (`ms://` id).
     public enum Delivery: String, Sendable, Hashable, Codable { case inline, upload }
 
+    /// One item's decision and the bytes it adds to the body.
     public struct Entry: Sendable, Hashable, Codable {
         public var item: PayloadItem
         public var delivery: Delivery

@@ -16,6 +16,7 @@ public struct TranscodedVideo: Sendable {
 /// rotation kept as metadata; `+faststart` (the index before the data). One pass, a few frames in
 /// flight: decode → swscale (bicubic, as ffmpeg's `scale` filter) → encode → interleaved mux.
 public enum VideoTranscoder {
+    /// libx264's settings: preset, CRF and threads.
     public struct Settings: Sendable, Hashable {
         public var preset: String
         public var crf: Int

@@ -13,13 +13,13 @@ private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 /// Owned, 64-byte-aligned pixel memory. Written once by the stage that makes it, then only read:
 /// that is what makes it safe to hand across tasks (design §5). Every allocation has
 /// ``slack`` readable bytes past its end, so SIMD kernels may load a whole vector at a row's end.
-public final class PixelStorage: @unchecked Sendable {
-    public let bytes: UnsafeMutableRawPointer
-    public let count: Int
+package final class PixelStorage: @unchecked Sendable {
+    package let bytes: UnsafeMutableRawPointer
+    package let count: Int
     /// Bytes readable (zeroed) past `count`: one 16-byte vector plus a 16-tap filter window.
-    public static let slack = 64
+    package static let slack = 64
 
-    public init(count: Int) {
+    package init(count: Int) {
         _ = Self.allocatorConfigured
         self.count = count
         var pointer: UnsafeMutableRawPointer?
@@ -45,7 +45,7 @@ public final class PixelStorage: @unchecked Sendable {
 
 /// `isKnownUniquelyReferenced` for a `let` class reference: whether `object` is held only by the
 /// caller's value (plus this call's own borrow).
-public func isKnownUniquelyReferenced(_ object: PixelStorage) -> Bool {
+package func isKnownUniquelyReferenced(_ object: PixelStorage) -> Bool {
     var reference = object
     return Swift.isKnownUniquelyReferenced(&reference)
 }
@@ -57,7 +57,8 @@ public struct Plane: Sendable {
     public let height: Int
     public let channels: Int
     public let rowBytes: Int
-    public let storage: PixelStorage
+    /// The memory (package-internal: raw pixels are not part of the public API).
+    package let storage: PixelStorage
 
     /// A new plane with tightly packed rows.
     public init(width: Int, height: Int, channels: Int) {
@@ -68,9 +69,21 @@ public struct Plane: Sendable {
         storage = PixelStorage(count: rowBytes * height)
     }
 
-    public var base: UnsafeMutablePointer<UInt8> { storage.bytes.assumingMemoryBound(to: UInt8.self) }
+    /// A new plane whose samples are `sample(x, y, channel)`: how code outside the package makes
+    /// pixels (synthetic test images, benchmarks) without touching memory.
+    public init(width: Int, height: Int, channels: Int, sample: (_ x: Int, _ y: Int, _ channel: Int) -> UInt8) {
+        self.init(width: width, height: height, channels: channels)
+        for y in 0..<height {
+            let row = row(y)
+            for x in 0..<width {
+                for c in 0..<channels { row[x * channels + c] = sample(x, y, c) }
+            }
+        }
+    }
 
-    public func row(_ y: Int) -> UnsafeMutablePointer<UInt8> { base + y * rowBytes }
+    package var base: UnsafeMutablePointer<UInt8> { storage.bytes.assumingMemoryBound(to: UInt8.self) }
+
+    package func row(_ y: Int) -> UnsafeMutablePointer<UInt8> { base + y * rowBytes }
 
     /// The sample at (x, y, channel c).
     public subscript(x: Int, y: Int, c: Int) -> UInt8 { base[y * rowBytes + x * channels + c] }
@@ -79,6 +92,7 @@ public struct Plane: Sendable {
 /// A decoded picture: one interleaved plane (gray, RGB, RGBA), or three YCbCr planes whose chroma
 /// planes may be subsampled (straight from a JPEG's DCT, never colour-converted).
 public struct PixelImage: Sendable {
+    /// How the planes are laid out: one interleaved gray/RGB/RGBA plane, or three YCbCr planes.
     public enum Layout: Sendable, Hashable {
         case gray, rgb, rgba, ycbcr
     }

@@ -16,6 +16,7 @@ public enum VideoOutput: String, Sendable, Codable, Hashable, CaseIterable {
 /// are copied into a new MP4 when just the container or the audio is wrong; audio is copied when
 /// MP4 carries it (AAC, MP3), re-encoded to AAC otherwise, or dropped with `--no-audio`.
 public struct VideoEncodePlan: Sendable, Codable, Hashable {
+    /// What happens to the video file: nothing, a copy of the original, or a write (remux or encode).
     public enum Action: String, Sendable, Codable, Hashable {
         /// The original bytes are the output.
         case passthrough
@@ -25,6 +26,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
         case none
     }
 
+    /// What happens to one stream: copied, encoded, dropped, or absent from the input.
     public enum Stream: String, Sendable, Codable, Hashable {
         case copy, encode, drop, absent
     }
@@ -81,7 +83,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
             encodeVideo = true
         }
         if let maxFPS, let rate = info.frameRate, rate > maxFPS * 1.001 {
-            plan.reasons.append("\(rate) fps is above --max-fps \(maxFPS)")
+            plan.reasons.append("\(rate) fps is above maxFPS \(maxFPS)")
             encodeVideo = true
         }
         if info.bytes > maxBytes {
@@ -92,7 +94,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
         if audioPresent {
             if !keepAudio {
                 plan.audio = .drop
-                plan.reasons.append("--no-audio")
+                plan.reasons.append("audio not kept (keepAudio false)")
             } else if info.audioCodec == nil || info.audioCodec == "none" || info.audioCodec == "unknown" {
                 // An audio stream FFmpeg cannot name has no decoder: the video goes without it.
                 plan.audio = .drop

@@ -174,7 +174,7 @@ extension VideoPlan {
     public func targetFrames(profile: ModelProfile = .kimiK26) throws(TargetFramesError) -> [Int]? {
         if frames == .keyframes || frames == .none { return nil }
         guard let frameCount, frameCount > 0, let frameRate, frameRate > 0, frameRate.isFinite else {
-            throw TargetFramesError(message: "the header gives no frame count and rate, needed for --frames \(frames)")
+            throw TargetFramesError(message: "the header gives no frame count and rate, needed for the frame selection \(frames)")
         }
         switch frames {
         case .keyframes, .none:
@@ -196,6 +196,7 @@ extension VideoPlan {
     }
 }
 
+/// The frame selection needs the video's frame count and rate, which its header does not give.
 public struct TargetFramesError: Error, Sendable, Hashable {
     public var message: String
 }
