@@ -98,6 +98,11 @@ final class Demuxer {
         return streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && !isPicture($0) }
     }
 
+    /// Tells the demuxer to drop the packets of every stream but `kept` (stream indices).
+    func discardAll(except kept: [Int32]) {
+        for stream in streams where !kept.contains(stream.pointee.index) { stream.pointee.discard = AVDISCARD_ALL }
+    }
+
     /// Container duration in seconds, if known.
     var durationSeconds: Double? {
         let d = context.pointee.duration

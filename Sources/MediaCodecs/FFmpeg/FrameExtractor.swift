@@ -194,23 +194,6 @@ public enum FrameExtractor {
     }
 }
 
-/// A decoded frame reference handed to the encoder queue, freed once converted.
-final class OwnedFrame: @unchecked Sendable {
-    private(set) var frame: UnsafeMutablePointer<AVFrame>
-    private var freed = false
-
-    init(_ frame: UnsafeMutablePointer<AVFrame>) { self.frame = frame }
-
-    func free() {
-        guard !freed else { return }
-        freed = true
-        var f: UnsafeMutablePointer<AVFrame>? = frame
-        kimi_av_frame_free(&f)
-    }
-
-    deinit { free() }
-}
-
 /// Which packets of the video stream `model` and `every:` decode, and which decoded frames they keep.
 ///
 /// Constant frame rate (the stream's `r_frame_rate` equals its average): a frame's index is its

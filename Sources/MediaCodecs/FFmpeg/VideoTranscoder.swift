@@ -66,19 +66,26 @@ public enum VideoTranscoder {
 private final class TranscodeJob {
     let demuxer: Demuxer
     let plan: VideoEncodePlan
-    let output: UnsafeMutablePointer<AVFormatContext>
+    /// Every FFmpeg object is held by an owner (``OutputFile``, ``OwnedEncoder``, ``OwnedScaler``,
+    /// ``OwnedResampler``, ``OwnedFrame``, ``OwnedPacket``), so nothing leaks whichever step fails.
+    let outputFile: OutputFile
+    var output: UnsafeMutablePointer<AVFormatContext> { outputFile.context }
     let inVideo: UnsafeMutablePointer<AVStream>
     let outVideo: UnsafeMutablePointer<AVStream>
     var inAudio: UnsafeMutablePointer<AVStream>?
     var outAudio: UnsafeMutablePointer<AVStream>?
     var videoDecoder: VideoDecoder?
-    var videoEncoder: UnsafeMutablePointer<AVCodecContext>?
+    var ownedVideoEncoder: OwnedEncoder?
+    var videoEncoder: UnsafeMutablePointer<AVCodecContext>? { ownedVideoEncoder?.context }
     var audioDecoder: VideoDecoder?
-    var audioEncoder: UnsafeMutablePointer<AVCodecContext>?
-    var resampler: OpaquePointer?
-    var scaler: OpaquePointer?
-    let scaled: UnsafeMutablePointer<AVFrame>
-    let outPacket: UnsafeMutablePointer<AVPacket>
+    var ownedAudioEncoder: OwnedEncoder?
+    var audioEncoder: UnsafeMutablePointer<AVCodecContext>? { ownedAudioEncoder?.context }
+    let resampler = OwnedResampler()
+    let scaler = OwnedScaler()
+    let scaledFrame: OwnedFrame
+    var scaled: UnsafeMutablePointer<AVFrame> { scaledFrame.pointer }
+    let packet: OwnedPacket
+    var outPacket: UnsafeMutablePointer<AVPacket> { packet.pointer }
     var audioSamples: Int64 = 0
     var framesWritten = 0
     /// The last `--max-fps` slot a frame was kept in.
@@ -97,16 +104,10 @@ private final class TranscodeJob {
         inVideo = demuxer.videoStream!
         let start = demuxer.context.pointee.start_time
         startOffset = start == KIMI_AV_NOPTS_VALUE ? 0 : start
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        try FFmpegError.check(kimi_avformat_alloc_output_context2(&context, nil, "mp4", path), "avformat_alloc_output_context2")
-        output = context!
-        guard let frame = kimi_av_frame_alloc(), let packet = kimi_av_packet_alloc() else {
-            kimi_avformat_free_context(output)
-            throw FFmpegError(kimi_averror(ENOMEM), "av_frame_alloc")
-        }
-        scaled = frame
-        outPacket = packet
-        guard let stream = kimi_avformat_new_stream(output, nil) else { throw FFmpegError(kimi_averror(ENOMEM), "avformat_new_stream") }
+        outputFile = try OutputFile(format: "mp4", path: path)
+        scaledFrame = try OwnedFrame()
+        packet = try OwnedPacket()
+        guard let stream = kimi_avformat_new_stream(outputFile.context, nil) else { throw FFmpegError(kimi_averror(ENOMEM), "avformat_new_stream") }
         outVideo = stream
         try setUpVideo(settings)
         if plan.audio == .copy || plan.audio == .encode,
@@ -114,26 +115,13 @@ private final class TranscodeJob {
             inAudio = audio
             try setUpAudio(audio)
         }
-        for stream in demuxer.streams where stream != inVideo && stream != inAudio { stream.pointee.discard = AVDISCARD_ALL }
+        demuxer.discardAll(except: [inVideo.pointee.index] + (inAudio.map { [$0.pointee.index] } ?? []))
         try FFmpegError.check(kimi_avio_open(&output.pointee.pb, path, KIMI_AVIO_FLAG_WRITE), "avio_open")
         var options: OpaquePointer?
         _ = kimi_av_dict_set(&options, "movflags", "+faststart", 0)
         defer { kimi_av_dict_free(&options) }
         try FFmpegError.check(kimi_avformat_write_header(output, &options), "avformat_write_header")
         headerWritten = true
-    }
-
-    deinit {
-        if let videoEncoder { var c: UnsafeMutablePointer<AVCodecContext>? = videoEncoder; kimi_avcodec_free_context(&c) }
-        if let audioEncoder { var c: UnsafeMutablePointer<AVCodecContext>? = audioEncoder; kimi_avcodec_free_context(&c) }
-        if let scaler { kimi_sws_freeContext(scaler) }
-        if resampler != nil { kimi_swr_free(&resampler) }
-        var f: UnsafeMutablePointer<AVFrame>? = scaled
-        kimi_av_frame_free(&f)
-        var p: UnsafeMutablePointer<AVPacket>? = outPacket
-        kimi_av_packet_free(&p)
-        if output.pointee.pb != nil { _ = kimi_avio_closep(&output.pointee.pb) }
-        kimi_avformat_free_context(output)
     }
 
     private func setUpVideo(_ settings: VideoTranscoder.Settings) throws(FFmpegError) {
@@ -153,8 +141,9 @@ private final class TranscodeJob {
             guard let codec = kimi_avcodec_find_encoder_by_name("libx264") ?? kimi_avcodec_find_encoder(AV_CODEC_ID_H264) else {
                 throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(h264)")
             }
-            guard let encoder = kimi_avcodec_alloc_context3(codec) else { throw FFmpegError(kimi_averror(ENOMEM), "avcodec_alloc_context3") }
-            videoEncoder = encoder
+            let owned = try OwnedEncoder(codec)
+            ownedVideoEncoder = owned
+            let encoder = owned.context
             encoder.pointee.width = Int32(plan.width)
             encoder.pointee.height = Int32(plan.height)
             encoder.pointee.pix_fmt = AV_PIX_FMT_YUV420P
@@ -200,9 +189,10 @@ private final class TranscodeJob {
         }
         let decoder = try VideoDecoder(stream: audio, threads: 1)
         audioDecoder = decoder
-        guard let codec = kimi_avcodec_find_encoder(AV_CODEC_ID_AAC),
-              let encoder = kimi_avcodec_alloc_context3(codec) else { throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(aac)") }
-        audioEncoder = encoder
+        guard let codec = kimi_avcodec_find_encoder(AV_CODEC_ID_AAC) else { throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(aac)") }
+        let owned = try OwnedEncoder(codec)
+        ownedAudioEncoder = owned
+        let encoder = owned.context
         let aacRates: Set<Int32> = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350]
         let inRate = decoder.context.pointee.sample_rate
         encoder.pointee.sample_rate = aacRates.contains(inRate) ? inRate : 48000
@@ -220,17 +210,15 @@ private final class TranscodeJob {
         if inLayout.nb_channels <= 0 || inLayout.order == AV_CHANNEL_ORDER_UNSPEC {
             kimi_av_channel_layout_default(&inLayout, max(1, decoder.context.pointee.ch_layout.nb_channels))
         }
-        try FFmpegError.check(kimi_swr_alloc_set_opts2(&resampler, &encoder.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, encoder.pointee.sample_rate,
+        try FFmpegError.check(kimi_swr_alloc_set_opts2(&resampler.context, &encoder.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, encoder.pointee.sample_rate,
                                                        &inLayout, decoder.context.pointee.sample_fmt, inRate, 0, nil), "swr_alloc_set_opts2")
-        try FFmpegError.check(kimi_swr_init(resampler), "swr_init")
+        try FFmpegError.check(kimi_swr_init(resampler.context), "swr_init")
     }
 
     func run() throws(FFmpegError) -> TranscodedVideo {
-        let packet = videoDecoder?.packet ?? audioDecoder?.packet ?? outPacket
-        let reading = packet == outPacket ? kimi_av_packet_alloc()! : packet
-        defer {
-            if reading != packet { var p: UnsafeMutablePointer<AVPacket>? = reading; kimi_av_packet_free(&p) }
-        }
+        // The decoder's packet when there is one; else a packet of its own (not the output's).
+        let spare = videoDecoder?.packet == nil && audioDecoder?.packet == nil ? try OwnedPacket() : nil
+        let reading = videoDecoder?.packet ?? audioDecoder?.packet ?? spare!.pointer
         var readFailure: FFmpegError?
         while true {
             let status = kimi_av_read_frame(demuxer.context, reading)
@@ -325,9 +313,10 @@ private final class TranscodeJob {
         lastPTS = pts
         let shifted = pts - offset(in: inVideo.pointee.time_base)
         if let seconds = seconds(pts, inVideo) { lastSeconds = max(lastSeconds, seconds) }
-        scaler = kimi_sws_getCachedContext(scaler, frame.pointee.width, frame.pointee.height, AVPixelFormat(rawValue: frame.pointee.format),
-                                           Int32(plan.width), Int32(plan.height), AV_PIX_FMT_YUV420P, KIMI_SWS_BICUBIC, nil, nil, nil)
-        guard let scaler else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
+        guard let scaler = scaler.context(from: frame.pointee.width, frame.pointee.height, AVPixelFormat(rawValue: frame.pointee.format),
+                                          to: Int32(plan.width), Int32(plan.height)) else {
+            throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext")
+        }
         try FFmpegError.check(kimi_av_frame_make_writable(scaled), "av_frame_make_writable")
         let rows = withUnsafePointer(to: &frame.pointee.data) { source in
             withUnsafePointer(to: &frame.pointee.linesize) { sourceStrides in
@@ -354,25 +343,24 @@ private final class TranscodeJob {
         guard let encoder = audioEncoder, let outAudio else { return }
         if let frame {
             let pushed = withUnsafePointer(to: &frame.pointee.data) { data in
-                kimi_swr_convert(resampler, nil, 0, UnsafeMutableRawPointer(mutating: data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                kimi_swr_convert(resampler.context, nil, 0, UnsafeMutableRawPointer(mutating: data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
                                  frame.pointee.nb_samples)
             }
             try FFmpegError.check(pushed, "swr_convert")
         }
         let size = encoder.pointee.frame_size > 0 ? encoder.pointee.frame_size : 1024
         while true {
-            let available = kimi_swr_get_out_samples(resampler, 0)
+            let available = kimi_swr_get_out_samples(resampler.context, 0)
             guard available >= size || (flushing && available > 0) else { break }
-            guard let out = kimi_av_frame_alloc() else { throw FFmpegError(kimi_averror(ENOMEM), "av_frame_alloc") }
-            var owned: UnsafeMutablePointer<AVFrame>? = out
-            defer { kimi_av_frame_free(&owned) }
+            let owned = try OwnedFrame()
+            let out = owned.pointer
             out.pointee.nb_samples = size
             out.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
             out.pointee.sample_rate = encoder.pointee.sample_rate
             try FFmpegError.check(kimi_av_channel_layout_copy(&out.pointee.ch_layout, &encoder.pointee.ch_layout), "av_channel_layout_copy")
             try FFmpegError.check(kimi_av_frame_get_buffer(out, 0), "av_frame_get_buffer")
             let got = withUnsafeMutablePointer(to: &out.pointee.data) { data in
-                kimi_swr_convert(resampler, UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                kimi_swr_convert(resampler.context, UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
                                  size, nil, 0)
             }
             try FFmpegError.check(got, "swr_convert")
