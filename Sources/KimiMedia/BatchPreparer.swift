@@ -313,7 +313,7 @@ public struct BatchPreparer: Sendable {
             return .skipped(ext.isEmpty ? "not an image or video (by content; no file extension)"
                                 : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
-            async let hashed = OffPool.detached { Self.source(path) }
+            async let hashed = OffPool.detached(background: true) { Self.source(path) }
             let (outcome, info) = await OffPool.detached { () -> (Outcome, MediaInfo?) in
                 let info: MediaInfo
                 do throws(MediaError) {

@@ -63,7 +63,16 @@ final class Demuxer {
         }
         context = opened
         self.context = context
-        guard analyze else { return }
+        self.limits = limits
+        if analyze { try findStreamInfo() }
+    }
+
+    private let limits: MediaLimits
+
+    /// The stream-info pass (`avformat_find_stream_info`), when the headers alone do not give the
+    /// codec parameters: it decodes a frame or two, whose decoders refuse frames above
+    /// ``MediaLimits/maxPixels``.
+    func findStreamInfo() throws(FFmpegError) {
         var options = [OpaquePointer?](repeating: nil, count: max(1, Int(context.pointee.nb_streams)))
         for i in 0..<Int(context.pointee.nb_streams) { _ = kimi_av_dict_set(&options[i], "max_pixels", String(limits.maxPixels), 0) }
         let info = options.withUnsafeMutableBufferPointer { kimi_avformat_find_stream_info(context, $0.baseAddress) }

@@ -50,11 +50,13 @@ public enum FrameExtractor {
                 defer { slots.signal() }
                 do throws(MediaError) {
                     var image: PixelImage
-                    do { image = try converter.convert(owned.frame, width: plan.resizeWidth, height: plan.resizeHeight) } catch {
+                    do {
+                        image = try converter.convert(owned.frame, width: plan.resizeWidth, height: plan.resizeHeight,
+                                                      orientation: plan.orientation)
+                    } catch {
                         throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot convert a frame", cause: error)
                     }
                     owned.free()
-                    image = image.oriented(plan.orientation)
                     if encoder == nil { encoder = try JPEGCodec.Encoder(path: path) }
                     let bytes = try encoder!.encode(image, quality: plan.quality)
                     converter.recycle(image)

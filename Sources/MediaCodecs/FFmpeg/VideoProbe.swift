@@ -28,8 +28,17 @@ enum VideoProbe {
         let truncated = try context.checkIntegrity(format, file.view)
         let name = demuxerName(format)
         let demuxer: Demuxer
+        // ISO BMFF headers give every parameter but H.264's pixel format, which its `avcC` gives
+        // (``H264Configuration``): the stream-info pass, which decodes frames, runs only when that
+        // record does not settle it.
+        let isoMedia = [.mp4, .mov, .threeGP].contains(format)
+        var colorModel: String?
         do {
-            demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits)
+            demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits, analyze: !isoMedia)
+            if isoMedia {
+                colorModel = demuxer.videoStream.flatMap(Self.h264PixelFormat)
+                if colorModel == nil { try demuxer.findStreamInfo() }
+            }
         } catch {
             // A truncated file that FFmpeg cannot open (e.g. its index was at the end) fails as truncated.
             let code = truncated && error.mediaCode == .corruptInput ? .truncatedInput : error.mediaCode
@@ -75,7 +84,7 @@ enum VideoProbe {
             durationSeconds: duration, frameRate: rate, videoCodec: codecName(parameters.codec_id),
             audioCodec: audio.map { codecName($0.pointee.codecpar.pointee.codec_id) }, hasAudio: audio != nil,
             keyframeInterval: keyframes?.interval, keyframeCount: keyframes?.count,
-            colorModel: pixelFormatName(parameters.format), bytes: Int64(file.size),
+            colorModel: colorModel ?? pixelFormatName(parameters.format), bytes: Int64(file.size),
             accepted: context.accepts(format, file.size), diagnostics: context.diagnostics
         )
     }
@@ -92,6 +101,13 @@ enum VideoProbe {
 
     private static func codecName(_ id: AVCodecID) -> String {
         kimi_avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// The pixel format of an H.264 stream from its `avcC` record, when it is 8-bit 4:2:0.
+    static func h264PixelFormat(_ stream: UnsafeMutablePointer<AVStream>) -> String? {
+        let parameters = stream.pointee.codecpar.pointee
+        guard parameters.codec_id == AV_CODEC_ID_H264, let extra = parameters.extradata, parameters.extradata_size > 8 else { return nil }
+        return H264Configuration(avcC: Array(UnsafeBufferPointer(start: extra, count: Int(parameters.extradata_size))))?.pixelFormatName
     }
 
     private static func pixelFormatName(_ format: Int32) -> String? {

@@ -1,9 +1,9 @@
 /// Full-range BT.709 YCbCr 4:2:0 → full-range BT.601 (JFIF) YCbCr 4:2:0, in place: what HD video
 /// needs before it is stored as JPEG. The 3×3 matrix is RGB→YCbCr(601) · YCbCr(709)→RGB in 14-bit
 /// fixed point; Y does not change the chroma, so chroma converts at its own resolution and each
-/// luma sample takes its 2×2 block's chroma (the 4:2:0 sample it was coded with). One pass over
-/// the chroma planes, four luma samples per chroma sample: ~1 ms for a 1080p frame, against
-/// ~10 ms for the round trip through RGB it replaces.
+/// luma sample gets the correction of the chroma interpolated at its position (MPEG-2 4:2:0
+/// siting), as a decoder's upsampling gives it. A few ms for a 1080p frame, against ~10 ms for the
+/// round trip through RGB it replaces.
 public enum ColorMatrix {
     /// Y' = Y + (1664·(Cb−128) + 3213·(Cr−128)) / 2¹⁴
     static let yFromCb: Int32 = 1664, yFromCr: Int32 = 3213
@@ -15,24 +15,80 @@ public enum ColorMatrix {
     /// Converts `image` (layout `.ycbcr`, planes Y, Cb, Cr with 4:2:0 chroma) in place.
     public static func bt709ToBT601(_ image: PixelImage) {
         precondition(image.layout == .ycbcr && image.planes.count == 3, "expects Y, Cb, Cr planes")
-        let y = image.planes[0], cb = image.planes[1], cr = image.planes[2]
-        let width = y.width, height = y.height
-        for cy in 0..<cb.height {
-            let cbRow = cb.row(cy), crRow = cr.row(cy)
-            let y0 = y.row(min(2 * cy, height - 1))
-            let hasSecondRow = 2 * cy + 1 < height
-            let y1 = y.row(min(2 * cy + 1, height - 1))
-            for cx in 0..<cb.width {
-                let u = Int32(cbRow[cx]) - 128, v = Int32(crRow[cx]) - 128
-                let dy = (yFromCb &* u &+ yFromCr &* v &+ 8192) >> 14
-                cbRow[cx] = clamp(128 &+ ((cbFromCb &* u &+ cbFromCr &* v &+ 8192) >> 14))
-                crRow[cx] = clamp(128 &+ ((crFromCb &* u &+ crFromCr &* v &+ 8192) >> 14))
-                let x0 = 2 * cx
-                y0[x0] = clamp(Int32(y0[x0]) &+ dy)
-                if x0 + 1 < width { y0[x0 + 1] = clamp(Int32(y0[x0 + 1]) &+ dy) }
-                if hasSecondRow {
-                    y1[x0] = clamp(Int32(y1[x0]) &+ dy)
-                    if x0 + 1 < width { y1[x0 + 1] = clamp(Int32(y1[x0 + 1]) &+ dy) }
+        let y = image.planes[0]
+        convert(image, yStride: y.rowBytes, y: UnsafePointer(y.base), cb: UnsafePointer(image.planes[1].base),
+                cbStride: image.planes[1].rowBytes, cr: UnsafePointer(image.planes[2].base), crStride: image.planes[2].rowBytes,
+                limited: false, bt709: true)
+    }
+
+    /// Video 4:2:0 planes at their own size → full-range BT.601 planes (what JPEG stores), in one
+    /// pass: the range expansion (limited 16–235/240 → 0–255, by table) and, for BT.709, the
+    /// matrix above. Replaces swscale's range conversion followed by ``bt709ToBT601(_:)``.
+    /// `image`: Y, Cb, Cr planes of the frame's size.
+    package static func fromVideo(y: UnsafePointer<UInt8>, yStride: Int, cb: UnsafePointer<UInt8>, cbStride: Int,
+                                  cr: UnsafePointer<UInt8>, crStride: Int, limited: Bool, bt709: Bool, into image: PixelImage) {
+        convert(image, yStride: yStride, y: y, cb: cb, cbStride: cbStride, cr: cr, crStride: crStride, limited: limited, bt709: bt709)
+    }
+
+    /// The one implementation: chroma converted at its own resolution; the luma correction the
+    /// matrix gives each chroma sample (Y' = Y + dY(Cb, Cr)) spread to the luma samples by bilinear
+    /// interpolation at MPEG-2 4:2:0 siting (co-sited horizontally with even columns, centred
+    /// vertically), as a decoder's upsampling would — adding it per 2×2 block instead left blocky
+    /// luma on strong chroma detail (33 dB against 45 dB for the RGB route on a noisy test clip).
+    /// The source may be the image itself (in place: each chroma sample and luma row is read
+    /// before it is written).
+    static func convert(_ image: PixelImage, yStride: Int, y: UnsafePointer<UInt8>, cb: UnsafePointer<UInt8>, cbStride: Int,
+                        cr: UnsafePointer<UInt8>, crStride: Int, limited: Bool, bt709: Bool) {
+        let yPlane = image.planes[0], cbPlane = image.planes[1], crPlane = image.planes[2]
+        let width = yPlane.width, height = yPlane.height, cw = cbPlane.width, ch = cbPlane.height
+        func table(offset: Double, scale: Double, center: Double) -> [UInt8] {
+            (0..<256).map { (v: Int) -> UInt8 in
+                guard limited else { return UInt8(v) }
+                let expanded: Double = (Double(v) - offset) * scale + center
+                return UInt8(Swift.max(0.0, Swift.min(255.0, expanded.rounded())))
+            }
+        }
+        let lumaTable = table(offset: 16, scale: 255.0 / 219.0, center: 0)
+        let chromaTable = table(offset: 128, scale: 255.0 / 224.0, center: 128)
+        let (mYCb, mYCr, mCbCb, mCbCr, mCrCb, mCrCr): (Int32, Int32, Int32, Int32, Int32, Int32) = bt709
+            ? (yFromCb, yFromCr, cbFromCb, cbFromCr, crFromCb, crFromCr) : (0, 0, 16384, 0, 0, 16384)
+        // dY per chroma sample, in 1/16 levels (the matrix's 2^14 scale cut to 2^4 for the interpolation).
+        var dy = [Int32](repeating: 0, count: cw * ch)
+        lumaTable.withUnsafeBufferPointer { luma in
+            chromaTable.withUnsafeBufferPointer { chroma in
+                dy.withUnsafeMutableBufferPointer { dy in
+                    for cy in 0..<ch {
+                        let su = cb + cy * cbStride, sv = cr + cy * crStride
+                        let du = cbPlane.row(cy), dv = crPlane.row(cy)
+                        for cx in 0..<cw {
+                            let u = Int32(chroma[Int(su[cx])]) - 128, v = Int32(chroma[Int(sv[cx])]) - 128
+                            dy[cy * cw + cx] = (mYCb &* u &+ mYCr &* v &+ 512) >> 10
+                            du[cx] = clamp(128 &+ ((mCbCb &* u &+ mCbCr &* v &+ 8192) >> 14))
+                            dv[cx] = clamp(128 &+ ((mCrCb &* u &+ mCrCr &* v &+ 8192) >> 14))
+                        }
+                    }
+                    for row in 0..<height {
+                        let source = y + row * yStride, target = yPlane.row(row)
+                        guard bt709 else {
+                            for x in 0..<width { target[x] = luma[Int(source[x])] }
+                            continue
+                        }
+                        // The two chroma rows around this luma row, weighted 3:1.
+                        let near = Swift.min(row / 2, ch - 1)
+                        let far = row % 2 == 0 ? Swift.max(near - 1, 0) : Swift.min(near + 1, ch - 1)
+                        let a = dy.baseAddress! + near * cw, b = dy.baseAddress! + far * cw
+                        for x in 0..<width {
+                            let cx = x / 2
+                            let here = 3 &* a[cx] &+ b[cx]  // 1/64 levels
+                            let d: Int32
+                            if x % 2 == 0 || cx + 1 >= cw {
+                                d = (here &+ 32) >> 6
+                            } else {
+                                d = (here &+ 3 &* a[cx + 1] &+ b[cx + 1] &+ 64) >> 7
+                            }
+                            target[x] = clamp(Int32(luma[Int(source[x])]) &+ d)
+                        }
+                    }
                 }
             }
         }
