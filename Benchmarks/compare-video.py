@@ -94,7 +94,8 @@ def main():
             scale = min(1, 2048 / max(w, h), 1080 / min(w, h))
             tw, th = round(w * scale), round(h * scale)
             sw, sh_ = round(info["storedWidth"] * scale), round(info["storedHeight"] * scale)
-            ours = lambda extra: (lambda out: [binary, "prepare", "--jobs", "1", *extra, "--out", out, clip])
+            # Default options: the flags choose the work (which frames, whether a video file), never its tuning.
+            ours = lambda extra: (lambda out: [binary, "prepare", *extra, "--out", out, clip])
             jpegs = lambda vf: (lambda out: ffmpeg("-i", clip, "-vf", vf, "-fps_mode", "vfr", "-q:v", "2", out + "/out%04d.jpg"))
             if mode == "keyframes":
                 tools = {"kimi-media --frames keyframes": ours(["--frames", "keyframes", "--video", "none"])}

@@ -64,6 +64,9 @@ public struct BatchOptions: Sendable {
     public var resume: Bool
     /// Walk hidden files and folders too.
     public var hidden: Bool
+    /// Glob filters for files found in folders (``InputWalker/WalkOptions``).
+    public var include: [String] = []
+    public var exclude: [String] = []
     /// A fingerprint of the options that shape outputs: lines made with other options are redone.
     public var optionsFingerprint: String
     /// Checked before each input starts: once true, no new input starts, the ones in flight finish.
@@ -135,7 +138,10 @@ public struct BatchPreparer: Sendable {
     /// entry as it is written.
     public func run(_ paths: [String], into outputFolder: String, options: BatchOptions = BatchOptions(),
                     onEntry: @Sendable (ManifestEntry) -> Void = { _ in }) async throws(MediaError) -> BatchResult {
-        let all = InputWalker.expand(paths, hidden: options.hidden, unsupported: true)
+        // The output folder (manifests, shards, outputs) is never read back as input, wherever it is.
+        let all = InputWalker.expand(paths, options: InputWalker.WalkOptions(hidden: options.hidden, unsupported: true,
+                                                                            skipFolders: [outputFolder], include: options.include,
+                                                                            exclude: options.exclude))
         // Stems over the whole list, before sharding and resuming: names never depend on either.
         var names = OutputNames()
         let stems = all.map { names.stem(for: $0.relative) }

@@ -11,7 +11,53 @@ import MediaCore
 /// Hidden entries (names starting with ".") inside folders are skipped unless `hidden`; symbolic
 /// links to files are followed, links to folders are not (so a link loop cannot trap the walk).
 /// Files without a media extension are left out, or listed as ``Input/unsupported`` when asked.
+///
+/// Inputs cannot loop or repeat: folders in ``WalkOptions/skipFolders`` (the batch's output folder,
+/// which holds its manifests) are never walked, and a file reached twice — named twice, as
+/// `a.jpg` and `./a.jpg`, through a link, or as a hard link — is one input (the first).
 public enum InputWalker {
+    /// How inputs are expanded.
+    public struct WalkOptions: Sendable, Hashable {
+        /// Walk hidden files and folders too.
+        public var hidden: Bool
+        /// List non-media files found in folders (as ``Input/unsupported``) instead of leaving them out.
+        public var unsupported: Bool
+        /// Folders never walked, wherever they appear (compared with links resolved).
+        public var skipFolders: [String]
+        /// Glob patterns (`*`, `?`, `[…]`, as the shell's) for files found in folders, matched against
+        /// the path below the walked folder and against the file name: a file is kept when it
+        /// matches some `include` (or there is none) and no `exclude`. Files named directly are kept.
+        public var include: [String]
+        public var exclude: [String]
+
+        public init(hidden: Bool = false, unsupported: Bool = false, skipFolders: [String] = [], include: [String] = [],
+                    exclude: [String] = []) {
+            self.hidden = hidden
+            self.unsupported = unsupported
+            self.skipFolders = skipFolders
+            self.include = include
+            self.exclude = exclude
+        }
+
+        func keeps(_ relative: String) -> Bool {
+            let name = URL(fileURLWithPath: relative).lastPathComponent
+            func matches(_ pattern: String) -> Bool { fnmatch(pattern, relative, 0) == 0 || fnmatch(pattern, name, 0) == 0 }
+            return (include.isEmpty || include.contains(where: matches)) && !exclude.contains(where: matches)
+        }
+    }
+
+    /// Reads a list of paths (`--files-from`): NUL-separated when the text has a NUL, else one per
+    /// line; empty entries are dropped.
+    public static func paths(fromList data: Data) -> [String] {
+        let bytes = [UInt8](data)
+        let separator: UInt8 = bytes.contains(0) ? 0 : 10
+        return bytes.split(separator: separator, omittingEmptySubsequences: true).compactMap { entry in
+            var entry = entry
+            if separator == 10, entry.last == 13 { entry = entry.dropLast() }  // CRLF lists
+            return entry.isEmpty ? nil : String(decoding: entry, as: UTF8.self)
+        }
+    }
+
     /// One input: a file to work on, or a path that could not be read (reported, not fatal).
     public enum Input: Sendable, Hashable {
         /// A file, with its path relative to the folder it was found in (its name when given directly).
@@ -36,31 +82,68 @@ public enum InputWalker {
     }
 
     public static func expand(_ paths: [String], hidden: Bool = false, unsupported: Bool = false) -> [Input] {
-        var inputs: [Input] = []
+        expand(paths, options: WalkOptions(hidden: hidden, unsupported: unsupported))
+    }
+
+    public static func expand(_ paths: [String], options: WalkOptions) -> [Input] {
+        var walk = Walk(options: options)
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 let error = MediaError(.io, path: path, stage: .read, "no such file or folder")
-                inputs.append(.unreadable(path, error.summary))
+                walk.inputs.append(.unreadable(path, error.summary))
                 continue
             }
             if isDirectory.boolValue {
-                walk(path, root: path, hidden: hidden, unsupported: unsupported, into: &inputs)
+                walk.folder(path, root: path)
             } else {
-                inputs.append(.file(path, relative: URL(fileURLWithPath: path).lastPathComponent))
+                walk.add(.file(path, relative: URL(fileURLWithPath: path).lastPathComponent))
             }
         }
-        return inputs
+        return walk.inputs
     }
 
-    private static func walk(_ folder: String, root: String, hidden: Bool, unsupported: Bool, into inputs: inout [Input]) {
+    /// One expansion's state: what was found, and what was seen (files by device and inode).
+    struct Walk {
+        let options: WalkOptions
+        let skipped: Set<String>
+        var inputs: [Input] = []
+        var seen: Set<[UInt64]> = []
+
+        init(options: WalkOptions) {
+            self.options = options
+            skipped = Set(options.skipFolders.compactMap(InputWalker.resolved))
+        }
+
+        /// Adds a file unless the same file (device and inode) is already in.
+        mutating func add(_ input: Input) {
+            var info = stat()
+            if stat(input.path, &info) == 0, !seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted { return }
+            inputs.append(input)
+        }
+
+        mutating func folder(_ path: String, root: String) {
+            if let real = InputWalker.resolved(path), skipped.contains(real) { return }
+            InputWalker.walk(path, root: root, into: &self)
+        }
+    }
+
+    /// The path with links resolved and `.`/`..` removed; `nil` when it does not exist.
+    static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    private static func walk(_ folder: String, root: String, into walk: inout Walk) {
+        let hidden = walk.options.hidden, unsupported = walk.options.unsupported
         let manager = FileManager.default
         let names: [String]
         do {
             names = try manager.contentsOfDirectory(atPath: folder).sorted()
         } catch {
             let failure = MediaError(.io, path: folder, stage: .read, "cannot list the folder: \(error.localizedDescription)")
-            inputs.append(.unreadable(folder, failure.summary))
+            walk.inputs.append(.unreadable(folder, failure.summary))
             return
         }
         for name in names where hidden || !name.hasPrefix(".") {
@@ -69,13 +152,14 @@ public enum InputWalker {
             guard let attributes = try? manager.attributesOfItem(atPath: path) else { continue }
             let type = attributes[.type] as? FileAttributeType
             if type == .typeDirectory {
-                walk(path, root: root, hidden: hidden, unsupported: unsupported, into: &inputs)
+                walk.folder(path, root: root)
             } else if type == .typeRegular || (type == .typeSymbolicLink && isRegularFile(path)) {
                 let relative = String(path.dropFirst(root.count).drop { $0 == "/" })
+                guard walk.options.keeps(relative) else { continue }
                 if MediaExtensions.isMediaFile(named: name) || MediaProber.looksLikeMedia(path: path) {
-                    inputs.append(.file(path, relative: relative))
+                    walk.add(.file(path, relative: relative))
                 } else if unsupported {
-                    inputs.append(.unsupported(path, relative: relative))
+                    walk.add(.unsupported(path, relative: relative))
                 }
             }
         }

@@ -95,7 +95,11 @@ extension Preparer {
             return WrittenVideo(format: info.format, width: info.width, height: info.height, bytes: info.bytes,
                                 estimate: plan.estimate, passthrough: true, diagnostics: [])
         case .write:
-            let settings = VideoTranscoder.Settings(threads: threads() > 1 ? 0 : 1)
+            // A fixed number of x264 threads, whatever the cores, --jobs or load: x264's output
+            // depends on its thread count (frame threads, lookahead), so a count that followed the
+            // machine made the same clip come out in different bytes (resume checks, upload dedup
+            // and `merge` rely on same input + options → same bytes).
+            let settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
             let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
                                                        settings: settings)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0

@@ -22,7 +22,17 @@ struct PrepareCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Image and video files, or folders (walked recursively; files taken by content).", completion: .file())
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("Read more inputs from FILE ('-': standard input), one per line or NUL-separated (find -print0).",
+                               valueName: "FILE"), completion: .file())
+    var filesFrom: String?
+
+    @Option(help: ArgumentHelp("In folders, take only files matching GLOB (path below the folder, or name; repeatable).", valueName: "GLOB"))
+    var include: [String] = []
+
+    @Option(help: ArgumentHelp("In folders, leave out files matching GLOB (path below the folder, or name; repeatable).", valueName: "GLOB"))
+    var exclude: [String] = []
 
     @Option(name: .long, help: "The output folder.", completion: .directory)
     var out: String
@@ -98,6 +108,7 @@ struct PrepareCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard !paths.isEmpty || filesFrom != nil else { throw ValidationError("give files or folders, or --files-from FILE") }
         _ = try imageOptions()
         _ = try videoOptions()
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
@@ -142,6 +153,14 @@ struct PrepareCommand: AsyncParsableCommand {
         let encoder = JSONEncoder.canonical()
         var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
                                         shouldStop: { stop.requested })
+        batchOptions.include = include
+        batchOptions.exclude = exclude
+        var paths = paths
+        if let filesFrom {
+            let data = filesFrom == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: filesFrom)
+            guard let data else { throw ValidationError("cannot read --files-from \(filesFrom)") }
+            paths += InputWalker.paths(fromList: data)
+        }
         batchOptions.onPlanned = { toDo, _ in progress.plan(toDo) }
         if let client {
             do { try await client.preflight(model: model, isDefaultModel: model == PayloadPlanner().model) } catch {

@@ -37,7 +37,8 @@ struct InputWalkerTests {
         try FileManager.default.createSymbolicLink(atPath: folder.path + "/d/loop", withDestinationPath: folder.path + "/d")
         try FileManager.default.createSymbolicLink(atPath: folder.path + "/d/link.gif", withDestinationPath: folder.path + "/d/a.gif")
         let paths = InputWalker.expand([folder.path]).map(\.path)
-        #expect(paths == [folder.path + "/d/a.gif", folder.path + "/d/link.gif"])
+        // The link to a.gif is the same file reached twice: one input.
+        #expect(paths == [folder.path + "/d/a.gif"])
     }
 }
 

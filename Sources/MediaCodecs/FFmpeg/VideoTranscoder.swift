@@ -20,8 +20,12 @@ public enum VideoTranscoder {
     public struct Settings: Sendable, Hashable {
         public var preset: String
         public var crf: Int
-        /// Encoder threads; 0 lets libx264 choose (as the ffmpeg CLI does).
+        /// Encoder threads; 0 lets libx264 choose (as the ffmpeg CLI does — its output then depends
+        /// on the machine's cores).
         public var threads: Int
+
+        /// The thread count `prepare` always uses, so that its bytes do not depend on the machine.
+        public static let reproducibleThreads = 4
 
         public init(preset: String = "veryfast", crf: Int = 23, threads: Int = 0) {
             self.preset = preset

@@ -1,0 +1,75 @@
+import Foundation
+import KimiMedia
+import Testing
+import TestSupport
+
+/// Inputs that cannot loop or repeat, and lists of any length: the output folder is never read
+/// back, a file reached twice is one input, `--files-from` and `--include`/`--exclude`.
+@Suite("prepare: the set of inputs")
+struct InputSetTests {
+    func manifest(_ folder: String) throws -> [[String: Any]] {
+        try jsonLines(String(contentsOfFile: folder + "/manifest.jsonl", encoding: .utf8))
+    }
+
+    /// `prepare photos --out photos/prepared`, twice: the second run finds the same inputs (its own
+    /// outputs are not inputs) and resumes them all.
+    @Test func outputFolderInsideTheInputIsNotInput() async throws {
+        let photos = try TemporaryFolder()
+        _ = try photos.copy(Fixture.image("jpeg-baseline.jpg"), as: "a.jpg")
+        _ = try photos.copy(Fixture.image("png-rgb.png"), as: "b.png")
+        let out = photos.path + "/prepared"
+        for _ in 0..<2 {
+            let result = await run(["prepare", "--quiet", "--out", out, photos.path])
+            #expect(result.status == 0, "\(result.err)")
+        }
+        #expect(try manifest(out).count == 2)
+        let again = await run(["prepare", "--quiet", "--json", "--out", out, photos.path])
+        #expect(again.err.contains("2 of these were already done"), "\(again.err)")
+    }
+
+    /// The same file named three ways, and a hard link to it: one input, one line.
+    @Test func aFileReachedTwiceIsOneInput() async throws {
+        let folder = try TemporaryFolder()
+        let a = try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "in/a.jpg")
+        try FileManager.default.linkItem(atPath: a, toPath: folder.path + "/in/hard-link.jpg")
+        let out = folder.path + "/out"
+        let result = await run(["prepare", "--quiet", "--out", out, a, a, folder.path + "/in/./a.jpg", folder.path + "/in"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try manifest(out).count == 1)
+    }
+
+    /// A list on standard input or in a file, newline- or NUL-separated; globs for folder walks.
+    @Test func filesFromAndGlobs() async throws {
+        let folder = try TemporaryFolder()
+        let a = try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "in/a.jpg")
+        let b = try folder.copy(Fixture.image("png-rgb.png"), as: "in/sub/b.png")
+        _ = try folder.copy(Fixture.image("webp-lossy.webp"), as: "in/sub/c.webp")
+        let list = try folder.write("list.txt", Array((a + "\0" + b + "\0").utf8))
+        #expect(InputWalker.paths(fromList: Data("x.jpg\r\n\ny.png\n".utf8)) == ["x.jpg", "y.png"])
+        let fromList = await run(["prepare", "--quiet", "--files-from", list, "--out", folder.path + "/o1"])
+        #expect(fromList.status == 0, "\(fromList.err)")
+        #expect(try manifest(folder.path + "/o1").compactMap { $0["source"] as? String }.sorted() == [a, b].sorted())
+        let globbed = await run(["prepare", "--quiet", "--include", "*.png", "--include", "sub/*.webp", "--exclude", "c.*",
+                                 "--out", folder.path + "/o2", folder.path + "/in"])
+        #expect(globbed.status == 0, "\(globbed.err)")
+        #expect(try manifest(folder.path + "/o2").compactMap { $0["source"] as? String } == [b])
+        #expect(await run(["prepare", "--out", folder.path + "/o3"]).status != 0)  // nothing to do is a usage error
+    }
+}
+
+/// Same input and options, same bytes, whatever `--jobs` (the thread count each file gets).
+@Suite("prepare: reproducible outputs")
+struct ReproducibleOutputTests {
+    @Test func reEncodedVideosAreByteIdentical() async throws {
+        let folder = try TemporaryFolder()
+        let clips = try (0..<3).map { try folder.copy(Fixture.video("vp9.webm"), as: "in/copy-\($0).webm") }
+        var digests: [Data] = []
+        for jobs in ["1", "2"] {
+            let out = folder.path + "/out-\(jobs)"
+            let result = await run(["prepare", "--quiet", "--jobs", jobs, "--frames", "none", "--out", out] + clips)
+            #expect(result.status == 0, "\(result.err)")
+            for i in 0..<3 { digests.append(try Data(contentsOf: URL(fileURLWithPath: out + "/copy-\(i)/video.mp4"))) }
+        }
+        #expect(Set(digests).count == 1, "\(digests.map(\.count))")
+    }
+}
