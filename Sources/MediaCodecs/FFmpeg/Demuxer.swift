@@ -107,9 +107,11 @@ final class Demuxer {
         return streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && !isPicture($0) }
     }
 
-    /// Tells the demuxer to drop the packets of every stream but `kept` (stream indices).
-    func discardAll(except kept: [Int32]) {
-        for stream in streams where !kept.contains(stream.pointee.index) { stream.pointee.discard = AVDISCARD_ALL }
+    /// Tells the demuxer to drop the packets of every stream but `kept` (stream indices), and which
+    /// of the kept streams' packets to read (`AVDISCARD_NONKEY`: keyframes only, their index lets it
+    /// skip the others' bytes). The one place the streams' settings are written.
+    func discardAll(except kept: [Int32], keeping: AVDiscard = AVDISCARD_DEFAULT) {
+        for stream in streams { stream.pointee.discard = kept.contains(stream.pointee.index) ? keeping : AVDISCARD_ALL }
     }
 
     /// Container duration in seconds, if known.

@@ -125,9 +125,7 @@ public enum FrameExtractor {
         // Keyframes: demuxers that know their index (MP4/MOV/3GP, MKV/WebM, AVI, …) then skip the
         // other packets' bytes instead of reading them: the way below both ffmpeg forms. The key-flag
         // check stays, for demuxers that ignore `discard`.
-        for other in demuxer.streams {
-            other.pointee.discard = other != stream ? AVDISCARD_ALL : targets == nil ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT
-        }
+        demuxer.discardAll(except: [stream.pointee.index], keeping: targets == nil ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT)
         let converter = FrameConverter()
         var diagnostics: [Diagnostic] = []
         var index = 0
