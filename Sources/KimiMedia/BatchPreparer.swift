@@ -27,18 +27,38 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         self.init(index: i, count: n)
     }
 
-    /// The shard the environment names: Kubernetes (`JOB_COMPLETION_INDEX`, `shards` from the
-    /// command line) or Slurm (array task id minus the array's first id, over its task count).
-    public static func fromEnvironment(_ environment: [String: String], shards: Int?) -> Shard? {
-        if let shards, let index = environment["JOB_COMPLETION_INDEX"].flatMap({ Int($0) }) {
-            return Shard(index: index, count: shards)
+    /// The shard the environment names, or `nil` when it names none; a clear error, never a silent
+    /// unsharded run, when it names one wrongly.
+    /// - Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` of `shards` (which the Job's completions are;
+    ///   required).
+    /// - Slurm array: `SLURM_ARRAY_TASK_ID` of `shards` when given (the array must then be numbered
+    ///   0..N−1, as `--array=0-7`: a resubmitted task, `--array=3`, is shard 3 as before). Without
+    ///   `shards` the count is inferred only from a whole array starting at 0 with step 1
+    ///   (`SLURM_ARRAY_TASK_MIN` 0, `…_STEP` 1, `…_COUNT` = `…_MAX` + 1); a partial, stepped or
+    ///   one-task array needs `shards`.
+    public static func fromEnvironment(_ environment: [String: String], shards: Int?) throws(ShardError) -> Shard? {
+        func number(_ name: String) -> Int? { environment[name].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        if let index = number("JOB_COMPLETION_INDEX") {
+            guard let shards else { throw ShardError("JOB_COMPLETION_INDEX is \(index): pass --shards N, the Job's completions") }
+            guard let shard = Shard(index: index, count: shards) else {
+                throw ShardError("JOB_COMPLETION_INDEX \(index) is outside 0..<\(shards) (--shards \(shards))")
+            }
+            return shard
         }
-        if let id = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }),
-           let count = environment["SLURM_ARRAY_TASK_COUNT"].flatMap({ Int($0) }) {
-            let first = environment["SLURM_ARRAY_TASK_MIN"].flatMap { Int($0) } ?? 0
-            return Shard(index: id - first, count: shards ?? count)
+        guard let id = number("SLURM_ARRAY_TASK_ID") else { return nil }
+        if let shards {
+            guard let shard = Shard(index: id, count: shards) else {
+                throw ShardError("SLURM_ARRAY_TASK_ID \(id) is outside 0..<\(shards) (--shards \(shards)); number the array 0-\(shards - 1)")
+            }
+            return shard
         }
-        return nil
+        let first = number("SLURM_ARRAY_TASK_MIN") ?? 0, last = number("SLURM_ARRAY_TASK_MAX") ?? id
+        let step = number("SLURM_ARRAY_TASK_STEP") ?? 1, count = number("SLURM_ARRAY_TASK_COUNT") ?? (last - first + 1)
+        guard first == 0, step == 1, count == last + 1, count > 1, let shard = Shard(index: id, count: count) else {
+            throw ShardError("this Slurm array (tasks \(first)-\(last), step \(step), \(count) task(s)) does not say how many shards "
+                + "there are: pass --shards N (the whole array's size) so that task \(id) is shard \(id) of N")
+        }
+        return shard
     }
 
     /// Whether this shard takes `path` (FNV-1a of its bytes, modulo the count).
@@ -55,6 +75,12 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
 
     /// The manifest a shard writes: `manifest.shard-I-of-N.jsonl` (`kimi-media merge` joins them).
     public var manifestName: String { "manifest.shard-\(index)-of-\(count).jsonl" }
+}
+
+/// Why the environment's shard cannot be used (a partial or stepped array, an index out of range).
+public struct ShardError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// How a batch runs beyond what each file needs.

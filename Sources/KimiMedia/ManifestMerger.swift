@@ -10,6 +10,9 @@ public enum ManifestMerger {
         public var entries: [ManifestEntry]
         public var manifests: [String]
         public var path: String
+        /// Shards whose manifest none of the folders holds (`I/N`), for each shard count seen: the
+        /// merge is incomplete until they are run.
+        public var missingShards: [Shard]
     }
 
     public static func merge(_ folders: [String], into path: String? = nil) throws(MediaError) -> Result {
@@ -17,6 +20,7 @@ public enum ManifestMerger {
         let target = path ?? first + "/" + BatchPreparer.manifestName
         var bySource: [String: ManifestEntry] = [:]
         var read: [String] = []
+        var seenShards: Set<Shard> = []
         let firstURL = URL(fileURLWithPath: first).standardizedFileURL
         for folder in folders {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
@@ -25,6 +29,7 @@ public enum ManifestMerger {
             let prefix = relativePrefix(from: firstURL, to: URL(fileURLWithPath: folder).standardizedFileURL)
             for name in names.sorted() where name.hasPrefix("manifest") && name.hasSuffix(".jsonl") {
                 let file = folder + "/" + name
+                if let shard = shard(inName: name) { seenShards.insert(shard) }
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
                 read.append(file)
                 for var entry in ManifestEntry.entries(inJSONLines: data) {
@@ -38,7 +43,17 @@ public enum ManifestMerger {
         }
         let entries = bySource.values.sorted { $0.source < $1.source }
         try AtomicFile.write(ManifestEntry.jsonLines(entries), to: target)
-        return Result(entries: entries, manifests: read, path: target)
+        let counts = Set(seenShards.map(\.count))
+        let missing = counts.sorted().flatMap { n in (0..<n).compactMap { Shard(index: $0, count: n) }.filter { !seenShards.contains($0) } }
+        return Result(entries: entries, manifests: read, path: target, missingShards: missing)
+    }
+
+    /// The shard of a manifest named `manifest.shard-I-of-N.jsonl`.
+    static func shard(inName name: String) -> Shard? {
+        guard name.hasPrefix("manifest.shard-"), name.hasSuffix(".jsonl") else { return nil }
+        let parts = name.dropFirst("manifest.shard-".count).dropLast(".jsonl".count).components(separatedBy: "-of-")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { return nil }
+        return Shard(index: i, count: n)
     }
 
     /// `../other/` style prefix from folder `from` to folder `to` ("" when they are the same).

@@ -11,7 +11,8 @@ struct MergeCommand: ParsableCommand {
             Reads every manifest*.jsonl in the given output folders (shards writing to one shared folder, \
             or each to its own), keeps one line per source (a completed line wins over a failed one), \
             sorts by source and writes FIRST/manifest.jsonl (or --out). Output paths from other folders \
-            are rewritten relative to the first.
+            are rewritten relative to the first. Exits 1 when a shard's manifest is missing (e.g. a Slurm \
+            task that never ran), naming it: the merged manifest then covers only the shards present.
             """
     )
 
@@ -19,13 +20,17 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Where to write the merged manifest (default: FIRST/manifest.jsonl).", completion: .file()) var out: String?
 
     func run() throws {
-        do {
-            let result = try ManifestMerger.merge(folders, into: out)
-            let summary = BatchSummary(result.entries)
-            Output.printError("merged \(result.manifests.count) manifest(s): \(result.entries.count) inputs → \(result.path)")
-            for line in summary.lines() { Output.printError(line) }
-        } catch {
+        let result: ManifestMerger.Result
+        do throws(MediaError) { result = try ManifestMerger.merge(folders, into: out) } catch {
             Output.printError("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        let summary = BatchSummary(result.entries)
+        Output.printError("merged \(result.manifests.count) manifest(s): \(result.entries.count) inputs → \(result.path)")
+        for line in summary.lines() { Output.printError(line) }
+        if !result.missingShards.isEmpty {
+            let names = result.missingShards.map { "\($0.index) of \($0.count)" }.joined(separator: ", ")
+            Output.printError("error: incomplete: no manifest for shard \(names); run them (--shard I/N, or the array task) and merge again")
             throw ExitCode(1)
         }
     }

@@ -143,8 +143,15 @@ struct PrepareCommand: AsyncParsableCommand {
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try imageOptions(), videoOptions: try videoOptions(),
                                 threadsPerImage: max(1, cores / jobs))
         let environment = ProcessInfo.processInfo.environment
-        let shard = shard ?? Shard.fromEnvironment(environment, shards: shards)
-        if shards != nil && shard == nil { throw ValidationError("--shards needs $JOB_COMPLETION_INDEX (or use --shard I/N)") }
+        var shard = self.shard
+        if shard == nil {
+            do throws(ShardError) { shard = try Shard.fromEnvironment(environment, shards: shards) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if shards != nil && shard == nil {
+            throw ValidationError("--shards needs $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID (or use --shard I/N)")
+        }
         let stop = StopSignal()
         stop.install()
         defer { stop.uninstall() }

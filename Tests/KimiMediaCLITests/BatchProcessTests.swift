@@ -148,6 +148,10 @@ struct BatchProcessTests {
         for entry in try manifestLines(sharded.path + "/manifest.jsonl").entries {
             for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: sharded.path + "/" + output.path)) }
         }
+        // A shard that never ran makes the merge fail, naming it (a scheduler's dependent job sees it).
+        try FileManager.default.removeItem(atPath: sharded.path + "/manifest.shard-1-of-3.jsonl")
+        let incomplete = await run(["merge", sharded.path])
+        #expect(incomplete.status == 1 && incomplete.err.contains("no manifest for shard 1 of 3"), "\(incomplete.err)")
     }
 
     /// Hidden files are left out unless --hidden; files that are not media are listed as skipped.
@@ -166,12 +170,26 @@ struct BatchProcessTests {
         #expect(try jsonLines(hidden.out).filter { $0["status"] as? String == "ok" }.count == 3)
     }
 
-    @Test func shardsFromTheEnvironment() {
-        #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2"], shards: 4) == Shard(index: 2, count: 4))
-        #expect(Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "4"], shards: 4) == nil)
-        #expect(Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "4"], shards: nil)
-                == Shard(index: 1, count: 3))
-        #expect(Shard.fromEnvironment([:], shards: 3) == nil)
+    /// The environment's shard is right or a clear error, never a silent unsharded run.
+    @Test func shardsFromTheEnvironment() throws {
+        #expect(try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "2"], shards: 4) == Shard(index: 2, count: 4))
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "4"], shards: 4) }  // out of range
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "1"], shards: nil) }  // count unknown
+        // A whole array 0-2: inferred.
+        let whole = ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "2", "SLURM_ARRAY_TASK_COUNT": "3",
+                     "SLURM_ARRAY_TASK_STEP": "1"]
+        #expect(try Shard.fromEnvironment(whole, shards: nil) == Shard(index: 1, count: 3))
+        // One task resubmitted (--array=1), a stepped array (0-6:3), an array not from 0: need --shards.
+        let resubmitted = ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "1", "SLURM_ARRAY_TASK_COUNT": "1"]
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(resubmitted, shards: nil) }
+        #expect(try Shard.fromEnvironment(resubmitted, shards: 3) == Shard(index: 1, count: 3))
+        let stepped = ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "6", "SLURM_ARRAY_TASK_COUNT": "3",
+                       "SLURM_ARRAY_TASK_STEP": "3"]
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(stepped, shards: nil) }
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "3",
+                                                                       "SLURM_ARRAY_TASK_MIN": "4"], shards: nil) }
+        #expect(throws: ShardError.self) { try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "3"], shards: 3) }  // out of range
+        #expect(try Shard.fromEnvironment([:], shards: 3) == nil)
         #expect(Shard(argument: "1/3") == Shard(index: 1, count: 3) && Shard(argument: "3/3") == nil && Shard(argument: "x") == nil)
         // Every path lands in exactly one shard.
         let paths = (0..<300).map { "dir/file-\($0).jpg" }
