@@ -126,10 +126,12 @@ public struct RemoteItem: Sendable {
 
 /// What a batch run did.
 public struct BatchResult: Sendable {
-    /// Lines written by this run, in input order.
-    public var entries: [ManifestEntry]
+    /// Totals over this shard's lines: those written by this run and those resumed.
+    public var summary: BatchSummary
+    /// Lines this run wrote.
+    public var written: Int
     /// Inputs skipped because a completed line already covered them (resume).
-    public var resumed: [ManifestEntry]
+    public var resumed: Int
     /// Inputs of this shard in all.
     public var total: Int
     /// Stopped early (``BatchOptions/shouldStop``): rerun the same command to finish.
@@ -138,8 +140,13 @@ public struct BatchResult: Sendable {
 }
 
 /// Runs ``Preparer`` over many inputs, `jobs` files at a time: writes each prepared file atomically
-/// under the output folder and one ``ManifestEntry`` per input to the manifest, in input order.
-/// A failing input is recorded and the batch goes on; originals are only ever read.
+/// under the output folder and one ``ManifestEntry`` per input to the manifest as soon as it is
+/// done (a slow file holds nothing back: memory stays bounded whatever the order), then sorts the
+/// manifest into input order at the end, streaming. A failing input is recorded and the batch goes
+/// on; originals are only ever read.
+///
+/// Memory: the inputs' paths and, for resume, a small record per line already in the manifest —
+/// no outcome, encoded image or manifest entry beyond those of the files in flight.
 ///
 /// Crash safety: outputs appear complete or not at all (temporary name, then rename; a video's
 /// files in a hidden folder renamed into place), and each manifest line is appended with one
@@ -184,16 +191,12 @@ public struct BatchPreparer: Sendable {
         defer { manifest.close() }
 
         // Resume: inputs whose completed line matches (content and options) are skipped.
-        var resumed: [ManifestEntry] = []
+        var resumed: Set<String> = []
         var todo: [Int] = []
-        let previous = options.resume ? manifest.entries : []
-        var bySource: [String: ManifestEntry] = [:]
-        for entry in previous where entry.status != .error && entry.options == options.optionsFingerprint {
-            bySource[entry.source] = entry
-        }
         for i in mine {
-            if let done = bySource[all[i].path], Self.sameContent(all[i].path, as: done) {
-                resumed.append(done)
+            if options.resume, let done = manifest.records[all[i].path], done.status != .error,
+               done.options == options.optionsFingerprint, Self.sameContent(all[i].path, as: done) {
+                resumed.insert(all[i].path)
             } else {
                 todo.append(i)
             }
@@ -201,11 +204,13 @@ public struct BatchPreparer: Sendable {
         // Lines about to be redone (failed, stale, other options) leave the manifest first.
         options.onPlanned(todo.count, resumed.count)
         let redo = Set(todo.map { all[$0].path })
-        try manifest.keepOnly { !redo.contains($0.source) }
+        try manifest.dropLines { redo.contains($0) }
+        var summary = BatchSummary([])
+        if !resumed.isEmpty { try manifest.forEachEntry { if resumed.contains($0.source) { summary.add($0) } } }
 
         let preparer = preparer
         let encoder = JSONEncoder.canonical()
-        var entries: [ManifestEntry] = []
+        var written = 0
         var writeError: MediaError?
         var interrupted = false
         let tag = Self.tag(options.shard)
@@ -214,7 +219,6 @@ public struct BatchPreparer: Sendable {
         let jobs = self.jobs
         await withTaskGroup(of: (Int, Outcome, Result<Int, any Error>?).self) { group in
             var next = 0, running = 0
-            var done: [Int: (Outcome, Result<Int, any Error>?)] = [:]
             func start() -> Bool {
                 guard next < todo.count else { return false }
                 if options.shouldStop() {
@@ -238,33 +242,33 @@ public struct BatchPreparer: Sendable {
                 return true
             }
             for _ in 0..<jobs { _ = start() }
-            var emitted = 0
-            for await (index, outcome, remote) in group {
+            // Each outcome is written the moment it is done: its outputs, then its manifest line.
+            for await (i, outcome, remote) in group {
                 running -= 1
-                done[index] = (outcome, remote)
-                while emitted < todo.count, let ready = done[todo[emitted]] {
-                    let i = todo[emitted]
-                    var entry = Self.finish(ready.0, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
-                    entry.options = options.optionsFingerprint
-                    switch ready.1 {
-                    case .success(let tokens)?: entry.remoteTokens = tokens
-                    case .failure(let error)?:
-                        entry.diagnostics.append(Diagnostic(code: "remote-estimate-failed", stage: .estimate, message: "\(error)"))
-                    case nil: break
-                    }
-                    if let line = try? encoder.encode(entry) {
-                        do throws(MediaError) { try manifest.append(line) } catch { writeError = writeError ?? error }
-                    }
-                    onEntry(entry)
-                    entries.append(entry)
-                    done[i] = nil
-                    emitted += 1
+                var entry = Self.finish(outcome, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
+                entry.options = options.optionsFingerprint
+                switch remote {
+                case .success(let tokens)?: entry.remoteTokens = tokens
+                case .failure(let error)?:
+                    entry.diagnostics.append(Diagnostic(code: "remote-estimate-failed", stage: .estimate, message: "\(error)"))
+                case nil: break
                 }
+                if let line = try? encoder.encode(entry) {
+                    do throws(MediaError) { try manifest.append(line) } catch { writeError = writeError ?? error }
+                }
+                onEntry(entry)
+                summary.add(entry)
+                written += 1
                 _ = start()
             }
         }
         if let writeError { throw writeError }
-        return BatchResult(entries: entries, resumed: resumed, total: mine.count, interrupted: interrupted, manifestPath: manifestPath)
+        // Input order, restored where it is cheap: one streaming pass over the finished manifest.
+        var order: [String: Int] = [:]
+        for (i, input) in all.enumerated() where order[input.path] == nil { order[input.path] = i }
+        try manifest.sort(by: order)
+        return BatchResult(summary: summary, written: written, resumed: resumed.count, total: mine.count, interrupted: interrupted,
+                           manifestPath: manifestPath)
     }
 
     /// Threads for the file about to start: its share of `cores` among the files that will run
@@ -294,7 +298,7 @@ public struct BatchPreparer: Sendable {
     static func tag(_ shard: Shard?) -> String { shard.map { "s\($0.index)of\($0.count)" } ?? "all" }
 
     /// A line covers the input when size and modification time match, or else the content hash.
-    static func sameContent(_ path: String, as entry: ManifestEntry) -> Bool {
+    static func sameContent(_ path: String, as entry: ManifestFile.Record) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return false }
         let size = (attributes[.size] as? NSNumber)?.int64Value
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
@@ -512,36 +516,136 @@ struct PreparedVideo: Sendable {
     var diagnostics: [Diagnostic]
 }
 
-/// The manifest on disk: read (cutting off a partial last line a killed run left), compacted, and
+/// The manifest on disk, never held whole: read line by line (cutting off a partial last line a
+/// killed run left) into a small record per source, compacted and sorted by streaming rewrites, and
 /// appended to one whole line per `write(2)` on an `O_APPEND` descriptor.
 final class ManifestFile: @unchecked Sendable {
+    /// What resume needs of a line: its status, options and the input's identity.
+    struct Record {
+        var status: ManifestEntry.Status
+        var options: String?
+        var sourceBytes: Int64?
+        var sourceModified: Double?
+        var sha256: String?
+    }
+
     let path: String
-    private(set) var entries: [ManifestEntry] = []
-    private var fd: Int32
+    /// The last line of each source.
+    private(set) var records: [String: Record] = [:]
+    private var fd: Int32 = -1
 
     init(path: String) throws(MediaError) {
         self.path = path
-        if let data = FileManager.default.contents(atPath: path) {
-            entries = ManifestEntry.entries(inJSONLines: data)
-            let complete = data.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0  // a killed run's partial line is cut off
-            if complete != data.count { truncate(path, off_t(complete)) }
+        var complete: UInt64 = 0
+        try Self.forEachLine(path) { line, end in
+            complete = end
+            guard let entry = try? JSONDecoder().decode(ManifestEntry.self, from: line) else { return }
+            records[entry.source] = Record(status: entry.status, options: entry.options, sourceBytes: entry.sourceBytes,
+                                           sourceModified: entry.sourceModified, sha256: entry.sha256)
         }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil, size != complete {
+            truncate(path, off_t(complete))  // a killed run's partial line is cut off
+        }
+        try reopen()
+    }
+
+    private func reopen() throws(MediaError) {
+        close()
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw MediaError(.io, path: path, stage: .write, "cannot open the manifest: \(String(cString: strerror(errno)))")
         }
     }
 
-    /// Rewrites the manifest (atomically) with only the entries `keep` accepts.
-    func keepOnly(_ keep: (ManifestEntry) -> Bool) throws(MediaError) {
-        let kept = entries.filter(keep)
-        guard kept.count != entries.count else { return }
-        try AtomicFile.write(ManifestEntry.jsonLines(kept), to: path)
-        close()
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        entries = kept
-        guard fd >= 0 else { throw MediaError(.io, path: path, stage: .write, "cannot reopen the manifest") }
+    /// Calls `body` with each complete line (without its newline) and the offset just past it,
+    /// reading 1 MiB at a time.
+    static func forEachLine(_ path: String, _ body: (Data, UInt64) throws(MediaError) -> Void) throws(MediaError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }  // no manifest yet
+        defer { try? handle.close() }
+        var pending = Data(), offset: UInt64 = 0
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw MediaError(.io, path: path, stage: .read, "cannot read the manifest: \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { return }
+            pending.append(chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                offset += UInt64(newline - start + 1)
+                try body(pending[start..<newline], offset)
+                start = newline + 1
+            }
+            pending = Data(pending[start...])
+        }
     }
+
+    /// Each line's entry, in file order.
+    func forEachEntry(_ body: (ManifestEntry) -> Void) throws(MediaError) {
+        try Self.forEachLine(path) { line, _ in
+            if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: line) { body(entry) }
+        }
+    }
+
+    /// Rewrites the manifest (atomically, streaming) without the lines of the sources `drop` names.
+    func dropLines(_ drop: (String) -> Bool) throws(MediaError) {
+        guard records.keys.contains(where: drop) else { return }
+        try rewrite { lines in lines.filter { !drop($0.source) } }
+        for source in records.keys where drop(source) { records[source] = nil }
+    }
+
+    /// Rewrites the manifest (atomically) with its lines in input order (`order`: source → index;
+    /// lines of other sources after them, as they were), reading each line back by its offset: a
+    /// small tuple per line is all that is held.
+    func sort(by order: [String: Int]) throws(MediaError) {
+        try rewrite { lines in
+            lines.enumerated().sorted { a, b in
+                let (x, y) = (order[a.element.source] ?? Int.max, order[b.element.source] ?? Int.max)
+                return x != y ? x < y : a.offset < b.offset
+            }.map(\.element)
+        }
+    }
+
+    struct Line {
+        var source: String
+        var start: UInt64
+        var length: Int
+    }
+
+    /// Lists the lines (source and position), lets `arrange` pick and order them, and writes them
+    /// to a temporary file renamed over the manifest.
+    private func rewrite(_ arrange: ([Line]) -> [Line]) throws(MediaError) {
+        var lines: [Line] = []
+        try Self.forEachLine(path) { line, end in
+            let source = (try? JSONDecoder().decode(SourceOnly.self, from: line))?.source ?? ""
+            lines.append(Line(source: source, start: end - UInt64(line.count) - 1, length: line.count + 1))
+        }
+        let arranged = arrange(lines)
+        if arranged.map(\.start) == lines.map(\.start) { return }
+        let temporary = path + ".partial-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary),
+              let input = FileHandle(forReadingAtPath: path) else {
+            throw MediaError(.io, path: path, stage: .write, "cannot rewrite the manifest")
+        }
+        do {
+            defer { try? out.close(); try? input.close() }
+            for line in arranged {
+                try input.seek(toOffset: line.start)
+                try out.write(contentsOf: try input.read(upToCount: line.length) ?? Data())
+            }
+            try out.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw MediaError(.io, path: path, stage: .write, "cannot rewrite the manifest: \(error.localizedDescription)")
+        }
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw MediaError(.io, path: path, stage: .write, "cannot replace the manifest")
+        }
+        try reopen()
+    }
+
+    private struct SourceOnly: Decodable { var source: String }
 
     func append(_ line: Data) throws(MediaError) {
         let bytes = [UInt8](line) + [0x0A]

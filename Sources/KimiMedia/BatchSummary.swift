@@ -21,26 +21,30 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     }
 
     public init(_ entries: [ManifestEntry]) {
-        var byCode: [String: (Int, String)] = [:]
-        for entry in entries {
-            switch entry.status {
-            case .ok:
-                ok += 1
-                if entry.passthrough { unchanged += 1 }
-                bytesIn += entry.sourceBytes ?? entry.probe?.bytes ?? 0
-                bytesOut += Int64(entry.outputs.map(\.bytes).reduce(0, +))
-                if entry.kind == .video { videoTokens += entry.tokens ?? 0 } else { imageTokens += entry.tokens ?? 0 }
-            case .error:
-                failed += 1
-                let code = entry.error?.code.rawValue ?? "unknown"
-                let previous = byCode[code] ?? (0, entry.error?.message ?? entry.source)
-                byCode[code] = (previous.0 + 1, previous.1)
-            case .skipped:
-                skipped += 1
+        for entry in entries { add(entry) }
+    }
+
+    /// Counts one more entry (a batch's summary is made this way, line by line, as lines are written).
+    public mutating func add(_ entry: ManifestEntry) {
+        switch entry.status {
+        case .ok:
+            ok += 1
+            if entry.passthrough { unchanged += 1 }
+            bytesIn += entry.sourceBytes ?? entry.probe?.bytes ?? 0
+            bytesOut += Int64(entry.outputs.map(\.bytes).reduce(0, +))
+            if entry.kind == .video { videoTokens += entry.tokens ?? 0 } else { imageTokens += entry.tokens ?? 0 }
+        case .error:
+            failed += 1
+            let code = entry.error?.code.rawValue ?? "unknown"
+            if let i = errors.firstIndex(where: { $0.code == code }) {
+                errors[i].count += 1
+            } else {
+                errors.append(ErrorCount(code: code, count: 1, example: entry.error?.message ?? entry.source))
             }
+            errors.sort { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
+        case .skipped:
+            skipped += 1
         }
-        errors = byCode.map { ErrorCount(code: $0.key, count: $0.value.0, example: $0.value.1) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
     }
 
     public var tokens: Int { imageTokens + videoTokens }

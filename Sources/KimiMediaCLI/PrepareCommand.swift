@@ -201,21 +201,22 @@ struct PrepareCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         progress.clear()
-        let all = result.resumed + result.entries
-        let summary = BatchSummary(all)
-        for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed.count) { Output.printError(line) }
+        let summary = result.summary
+        for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed) { Output.printError(line) }
         if let shard { Output.printError("shard \(shard): \(result.total) of the inputs; join shards with `kimi-media merge \(out)`") }
         Output.printError("manifest: \(result.manifestPath)")
         if let report {
             do {
-                try ReportWriter(outputFolder: out).write(entries: all, summary: summary, pricePerMillion: pricePerMtok, to: report)
+                // The report reads the finished manifest (the run itself keeps no entries).
+                let entries = ManifestEntry.entries(inJSONLines: FileManager.default.contents(atPath: result.manifestPath) ?? Data())
+                try ReportWriter(outputFolder: out).write(entries: entries, summary: summary, pricePerMillion: pricePerMtok, to: report)
                 Output.printError("report: \(report)")
             } catch {
                 Output.printError("error: cannot write the report \(report): \(error)")
             }
         }
         if result.interrupted {
-            Output.printError("interrupted: \(result.entries.count + result.resumed.count) of \(result.total) done; "
+            Output.printError("interrupted: \(result.written + result.resumed) of \(result.total) done; "
                 + "run the same command again to resume")
             throw ExitCode(130)
         }

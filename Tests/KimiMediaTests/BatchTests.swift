@@ -38,8 +38,10 @@ struct BatchTests {
         let inputs = Fixture.names(in: "images").map(Fixture.image)
         for jobs in [1, 4] {
             let out = try TemporaryFolder()
-            let entries = try await BatchPreparer(preparer: Preparer(imageOptions: try ImageOptions(maxSide: 64)), jobs: jobs)
-                .run(inputs, into: out.path).entries
+            let result = try await BatchPreparer(preparer: Preparer(imageOptions: try ImageOptions(maxSide: 64)), jobs: jobs)
+                .run(inputs, into: out.path)
+            let entries = ManifestEntry.entries(inJSONLines: try Data(contentsOf: URL(fileURLWithPath: result.manifestPath)))
+            #expect(result.written == inputs.count && result.summary.ok == inputs.count)
             #expect(entries.map(\.source) == inputs)
             #expect(entries.allSatisfy { $0.status == .ok }, "\(entries.filter { $0.status != .ok }.map { $0.error?.message ?? "" })")
         }
