@@ -44,6 +44,13 @@ struct EstimateCommand: AsyncParsableCommand {
             completion: .file())
     var report: String?
 
+    @Option(help: ArgumentHelp("For each video: the plan `prepare --budget N` would make (frame rate, size, length, tokens), without doing it.",
+                               valueName: "N"))
+    var budget: Int?
+
+    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
+    var keep: [BudgetLever] = []
+
     @OptionGroup var limits: LimitOptions
     @OptionGroup var api: APIOptions
 
@@ -100,6 +107,15 @@ struct EstimateCommand: AsyncParsableCommand {
                 let estimate = try TokenEstimate.of(info, profile: profile)
                 total += estimate.tokens
                 var line = EstimateLine(path: result.path, estimate: estimate)
+                if let budget, info.kind == .video {
+                    // The video plan `prepare` would make (the fitted file, then the budget).
+                    var options = VideoOptions()
+                    options.budget = budget
+                    options.keep = Set(keep)
+                    let plan = VideoPlan.make(for: info, options: options, profile: profile)
+                    line.budget = plan.budget
+                    line.budgetProblem = plan.diagnostics.first { $0.code.hasPrefix("budget") }?.message
+                }
                 if let client {
                     do {
                         let count = try await remoteCount(info, estimate: estimate, client: client)
@@ -161,6 +177,14 @@ struct EstimateCommand: AsyncParsableCommand {
         if let r = line.remote {
             text += "\n  remote \(r.remoteTokens) tokens for the request, offline \(r.offlineRequestTokens): difference \(r.difference)"
         }
+        if let b = line.budget {
+            text += b.moved.isEmpty ? "\n  budget \(b.budget): fits as it is (\(b.tokens) tokens)"
+                : String(format: "\n  budget %d: %@ → %.3g fps, %d×%d, %.1f s ≈ %d tokens (%.0f %%)", b.budget,
+                         b.moved.map(\.rawValue).joined(separator: ", "), b.fps, b.width, b.height, b.durationSeconds, b.tokens,
+                         Double(b.tokens) / Double(b.budget) * 100)
+        } else if let problem = line.budgetProblem {
+            text += "\n  budget: \(problem)"
+        }
         Output.print(text)
         for d in e.diagnostics { Output.print("  ! \(d.message)") }
     }
@@ -174,10 +198,13 @@ struct EstimateLine: Encodable {
     var path: String?
     var estimate: TokenEstimate
     var remote: RemoteCount?
+    /// With `--budget`: what the budget would choose, or why it cannot.
+    var budget: VideoBudget?
+    var budgetProblem: String?
 
     private enum Keys: String, CodingKey {
         case path, kind, tokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
-        case diagnostics, offlineRequestTokens, remoteTokens, difference
+        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -196,6 +223,8 @@ struct EstimateLine: Encodable {
             try c.encode(v.tokensPerChunk, forKey: .tokensPerChunk)
         }
         try c.encode(estimate.diagnostics, forKey: .diagnostics)
+        try c.encodeIfPresent(budget, forKey: .budget)
+        try c.encodeIfPresent(budgetProblem, forKey: .budgetProblem)
         if let remote {
             try c.encode(remote.offlineRequestTokens, forKey: .offlineRequestTokens)
             try c.encode(remote.remoteTokens, forKey: .remoteTokens)

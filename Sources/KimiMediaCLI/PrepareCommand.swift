@@ -62,6 +62,12 @@ struct PrepareCommand: AsyncParsableCommand {
     @Flag(help: "Video file: drop the audio.")
     var noAudio = false
 
+    @Option(help: ArgumentHelp("Video file: at most N prompt tokens — its frame rate (down to 0.5 fps), then size (down to a 280 px short side), then length are chosen to fit, as close to N as the model's arithmetic allows.", valueName: "N"))
+    var budget: Int?
+
+    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
+    var keep: [BudgetLever] = []
+
     @Option(help: "Video: at most N frames, spread evenly over the duration.")
     var maxFrames: Int?
 
@@ -121,6 +127,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let text = "fit=\(fit.rawValue) maxSide=\(maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
             + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
             + "video=\(video.rawValue) maxFps=\(maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
+            + (budget.map { " budget=\($0) keep=\(keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
         return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
@@ -134,7 +141,7 @@ struct PrepareCommand: AsyncParsableCommand {
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in
             try VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap, output: video,
-                             maxFPS: maxFps, keepAudio: !noAudio)
+                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep))
         }
     }
 
@@ -246,6 +253,7 @@ struct PrepareCommand: AsyncParsableCommand {
 }
 
 extension FitMode: ExpressibleByArgument {}
+extension BudgetLever: ExpressibleByArgument {}
 extension VideoOutput: ExpressibleByArgument {}
 extension Shard: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}  // MediaCore's init?(argument:) is the one grammar

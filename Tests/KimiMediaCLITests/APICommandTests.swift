@@ -163,6 +163,17 @@ struct PrepareRemoteTests {
             #expect(line["remoteTokens"] as? Int == (line["tokens"] as? Int ?? -100) + 8)
         }
         #expect(setup.server.fileCount == 0)  // both outputs small enough to go inline (the video as MP4)
+        // A token budget: the one-hour clip (10,800 tokens) made to fit 3,000 — 0.5 fps, then cut (its
+        // 16×16 frames cannot shrink) — and the stand-in's own count of the written file agrees.
+        let budgeted = await run(["prepare", "--remote", "--json", "--quiet", "--no-resume", "--frames", "none", "--budget", "3000",
+                                  "--out", out] + setup.api + [Fixture.video("one-hour-16x16.mp4")])
+        #expect(budgeted.status == 0, "\(budgeted.err)")
+        let clip = try #require(try jsonLines(budgeted.out).first)
+        let tokens = try #require(clip["tokens"] as? Int)
+        #expect(tokens <= 3000 && tokens >= 2550, "\(tokens)")
+        #expect(clip["remoteTokens"] as? Int == tokens + 8)
+        let chosen = (clip["plan"] as? [String: Any])?["budget"] as? [String: Any]
+        #expect((chosen?["moved"] as? [String]) == ["fps", "duration"] && chosen?["tokens"] as? Int == tokens, "\(String(describing: chosen))")
         // A failing API leaves the count out and says why; the file is still prepared. (At 3 a minute
         // no preflight request is spent, so the faults meet the estimate itself.)
         setup.server.enqueue(.status(500, type: "server_error"), times: 2)

@@ -233,6 +233,14 @@ private final class TranscodeJob {
             }
             defer { kimi_av_packet_unref(reading) }
             let index = reading.pointee.stream_index
+            // A length cut (a budget): packets past it are not needed; a second later (B-frames
+            // reorder within that), nothing more is read.
+            if let cut = plan.maxDurationSeconds, let at = seconds(reading.pointee.dts == KIMI_AV_NOPTS_VALUE ? reading.pointee.pts
+                                                                                                           : reading.pointee.dts,
+                                                                   index == inVideo.pointee.index ? inVideo : (inAudio ?? inVideo)) {
+                if at - startSeconds > cut + 1 { break }
+                if index != inVideo.pointee.index && at - startSeconds >= cut { continue }
+            }
             if index == inVideo.pointee.index {
                 if let decoder = videoDecoder {
                     try feed(decoder, reading) { frame throws(FFmpegError) in try encodeVideo(frame) }
@@ -281,9 +289,14 @@ private final class TranscodeJob {
         stamp == KIMI_AV_NOPTS_VALUE ? nil : Double(stamp) * av_q2d(stream.pointee.time_base)
     }
 
+    /// The input's start, in seconds.
+    private var startSeconds: Double { Double(startOffset) / Double(KIMI_AV_TIME_BASE) }
+
     /// `--max-fps`: keeps the first frame of each 1/maxFPS slot of time, so the output has at most
-    /// maxFPS frames a second (exactly that when the source is faster).
+    /// maxFPS frames a second (exactly that when the source is faster); and no frame at or past a
+    /// length cut.
     private func keepFrame(_ seconds: Double) -> Bool {
+        if let cut = plan.maxDurationSeconds, seconds - startSeconds >= cut { return false }
         guard let maxFPS = plan.maxFPS else { return true }
         let slot = (seconds * maxFPS + 1e-6).rounded(.down)
         if let last = lastKeptSeconds, slot <= last { return false }

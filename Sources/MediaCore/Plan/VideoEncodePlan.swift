@@ -37,8 +37,10 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     /// Stored (not upright) size of the output video; the display rotation is kept as metadata.
     public var width: Int
     public var height: Int
-    /// Frames above this rate are dropped (`--max-fps`).
+    /// Frames above this rate are dropped (`--max-fps`, or a budget).
     public var maxFPS: Double?
+    /// The file is cut after this many seconds (a budget); `nil`: whole.
+    public var maxDurationSeconds: Double? = nil
     /// Why the video is written rather than copied.
     public var reasons: [String]
 

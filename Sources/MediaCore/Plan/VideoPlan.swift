@@ -66,6 +66,11 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     public var keepAudio: Bool
     /// A video over this many bytes is re-encoded (the upload limit).
     public var maxBytes: Int64
+    /// The video file's prompt tokens at most (``VideoBudget``): its rate, size and length are
+    /// chosen to fit, as close to the budget as the arithmetic allows.
+    public var budget: Int?
+    /// Levers the budget may not move.
+    public var keep: Set<BudgetLever> = []
 
     /// The defaults: keyframes inside 2048×1080 at JPEG quality 90, the video file fitted, audio kept.
     public init() {
@@ -78,13 +83,16 @@ public struct VideoOptions: Sendable, Codable, Hashable {
         maxFPS = nil
         keepAudio = true
         maxBytes = APILimits.default.maxUploadBytes
+        budget = nil
     }
 
     /// Options checked at once: `quality` 1–100, `maxSide` at least 16, `maxFrames` at least 1,
     /// `minGapSeconds` not negative, `maxFPS` positive and finite, `maxBytes` positive.
     public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
                 minGapSeconds: Double? = nil, output: VideoOutput = .fit, maxFPS: Double? = nil, keepAudio: Bool = true,
-                maxBytes: Int64 = APILimits.default.maxUploadBytes) throws(OptionsError) {
+                maxBytes: Int64 = APILimits.default.maxUploadBytes, budget: Int? = nil, keep: Set<BudgetLever> = []) throws(OptionsError) {
+        self.budget = budget
+        self.keep = keep
         self.output = output
         self.maxFPS = maxFPS
         self.keepAudio = keepAudio
@@ -108,6 +116,7 @@ public struct VideoOptions: Sendable, Codable, Hashable {
             try OptionsError.check(seconds > 0 && seconds.isFinite, "frames", "every \(seconds) s; allowed a positive interval")
         }
         try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
+        if let budget { try OptionsError.check(budget >= 1, "budget", "is \(budget); allowed 1 or more") }
     }
 
     public var box: (long: Int, short: Int) { maxSide.map { ($0, $0) } ?? (2048, 1080) }
@@ -139,6 +148,8 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     /// Offline estimate of the video itself (sampling, chunks, context check).
     public var estimate: TokenEstimate?
     public var diagnostics: [Diagnostic]
+    /// What the token budget chose for the video file (`nil` without a budget).
+    public var budget: VideoBudget? = nil
 
     public static func make(for info: MediaInfo, options: VideoOptions, profile: ModelProfile = .kimiK26) -> VideoPlan {
         let orientation: ExifOrientation = switch info.rotation {
@@ -155,14 +166,53 @@ public struct VideoPlan: Sendable, Codable, Hashable {
             diagnostics.append(Diagnostic(code: "rotation-applied", stage: .plan,
                                           message: "display rotation of \(info.rotation)° applied to the frames"))
         }
-        return VideoPlan(frames: options.frames, width: width, height: height, resizeWidth: rw, resizeHeight: rh,
-                         orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,
-                         minGapSeconds: options.minGapSeconds, durationSeconds: info.durationSeconds,
-                         frameCount: info.frameCount, frameRate: info.frameRate,
-                         encode: VideoEncodePlan.make(for: info, output: options.output, resizeWidth: rw, resizeHeight: rh,
-                                                      maxFPS: options.maxFPS, keepAudio: options.keepAudio, maxBytes: options.maxBytes),
-                         frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
-                         estimate: estimate, diagnostics: diagnostics)
+        var plan = VideoPlan(frames: options.frames, width: width, height: height, resizeWidth: rw, resizeHeight: rh,
+                             orientation: orientation, quality: options.quality, maxFrames: options.maxFrames,
+                             minGapSeconds: options.minGapSeconds, durationSeconds: info.durationSeconds,
+                             frameCount: info.frameCount, frameRate: info.frameRate,
+                             encode: VideoEncodePlan.make(for: info, output: options.output, resizeWidth: rw, resizeHeight: rh,
+                                                          maxFPS: options.maxFPS, keepAudio: options.keepAudio, maxBytes: options.maxBytes),
+                             frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
+                             estimate: estimate, diagnostics: diagnostics)
+        if let budget = options.budget {
+            if options.output == .keep {
+                plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan, message: "a budget needs the video file fitted (not kept)"))
+            } else {
+                plan.apply(budget: budget, keep: options.keep, info: info, box: (width, height), profile: profile)
+            }
+        }
+        return plan
+    }
+
+    /// Fits the video file into `budget` tokens (``VideoBudget``), starting from the fitted size:
+    /// a file that does not fit is re-encoded at the chosen rate, size and length.
+    mutating func apply(budget: Int, keep: Set<BudgetLever>, info: MediaInfo, box: (Int, Int), profile: ModelProfile) {
+        guard encode.action != .none else { return }
+        guard let fps = info.frameRate, fps > 0,
+              let frames = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), frames > 0 else {
+            diagnostics.append(Diagnostic(code: "budget-unknown", stage: .plan, message: "the frame count or rate is unknown: no budget applied"))
+            return
+        }
+        let startFPS = min(fps, encode.maxFPS ?? fps)
+        let startFrames = max(1, Int((Double(frames) * startFPS / fps).rounded()))
+        guard let chosen = VideoBudget.plan(frames: startFrames, fps: startFPS, width: box.0, height: box.1, budget: budget, keep: keep,
+                                            profile: profile) else {
+            diagnostics.append(Diagnostic(code: "budget-unreachable", stage: .plan,
+                                          message: "\(budget) tokens cannot be reached with \(keep.map(\.rawValue).sorted().joined(separator: " and ")) kept "
+                                              + "and the other levers at their floors (0.5 fps, a 280 px short side): the file is left as planned"))
+            return
+        }
+        self.budget = chosen
+        guard !chosen.moved.isEmpty else { return }
+        encode.action = .write
+        encode.video = .encode
+        let turned = orientation.swapsDimensions
+        encode.width = VideoEncodePlan.evenSide(turned ? chosen.height : chosen.width)
+        encode.height = VideoEncodePlan.evenSide(turned ? chosen.width : chosen.height)
+        if chosen.moved.contains(.fps) { encode.maxFPS = chosen.fps }
+        if chosen.moved.contains(.duration) { encode.maxDurationSeconds = chosen.durationSeconds }
+        encode.reasons.append("budget \(budget) tokens: " + chosen.moved.map(\.rawValue).joined(separator: ", ")
+            + String(format: " → %.3g fps, %d×%d, %.1f s ≈ %d tokens", chosen.fps, chosen.width, chosen.height, chosen.durationSeconds, chosen.tokens))
     }
 }
 
