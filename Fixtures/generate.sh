@@ -97,6 +97,11 @@ ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyi
 # One hour at 1 fps, 16×16, a keyframe a minute (60 keyframes): proves memory does not grow with length.
 ff -f lavfi -i "testsrc2=size=16x16:rate=1" -t 3600 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
   -x264-params "keyint=60:min-keyint=60:scenecut=0:bframes=0" "${FFBIT[@]}" -movflags +faststart video/one-hour-16x16.mp4
+# A slideshow: three still pictures of 20 s each under temporal noise (as a camera or an encoder
+# adds it), 5 fps: `--dedupe` must keep exactly three frames of the model's 120.
+ff -f lavfi -i "color=c=0x2050a0:s=128x72:r=5:d=20" -f lavfi -i "smptebars=s=128x72:r=5:d=20" -f lavfi -i "rgbtestsrc=s=128x72:r=5:d=20" \
+  -filter_complex "[0:v][1:v][2:v]concat=n=3:v=1:a=0,noise=alls=8:allf=t+u,format=yuv420p[v]" -map "[v]" -c:v libx264 -preset veryfast \
+  -crf 28 -x264-params "keyint=50:min-keyint=50:scenecut=0" "${FFBIT[@]}" -movflags +faststart video/slideshow.mp4
 # One keyframe only: the first frame, then 49 predicted frames.
 ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyint=1000:min-keyint=1000:scenecut=0:bframes=0" \
   "${FFBIT[@]}" video/single-keyframe.mp4

@@ -68,6 +68,13 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
     var keep: [BudgetLever] = []
 
+    @Flag(help: "Video frames: drop a frame that looks like the last one kept (static slides, screen recordings).")
+    var dedupe = false
+
+    @Option(help: ArgumentHelp("With --dedupe: how alike counts as the same (mean difference of a 16×16 luma grid, levels of 255).",
+                               valueName: "LEVELS"))
+    var dedupeThreshold: Double = 3
+
     @Option(help: "Video: at most N frames, spread evenly over the duration.")
     var maxFrames: Int?
 
@@ -128,6 +135,7 @@ struct PrepareCommand: AsyncParsableCommand {
             + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
             + "video=\(video.rawValue) maxFps=\(maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
             + (budget.map { " budget=\($0) keep=\(keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
+            + (dedupe ? " dedupe=\(dedupeThreshold)" : "")
         return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
@@ -141,7 +149,7 @@ struct PrepareCommand: AsyncParsableCommand {
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in
             try VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap, output: video,
-                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep))
+                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil)
         }
     }
 

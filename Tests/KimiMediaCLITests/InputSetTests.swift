@@ -73,3 +73,33 @@ struct ReproducibleOutputTests {
         #expect(Set(digests).count == 1, "\(digests.map(\.count))")
     }
 }
+
+/// `--dedupe`: a slideshow shrinks to its distinct pictures; clips in motion lose nothing.
+@Suite("prepare: near-duplicate frames")
+struct DedupeTests {
+    @Test func slideshowKeepsItsThreePictures() async throws {
+        let out = try TemporaryFolder()
+        let result = await run(["prepare", "--json", "--quiet", "--frames", "model", "--video", "none", "--dedupe", "--out", out.path,
+                                Fixture.video("slideshow.mp4")])
+        #expect(result.status == 0, "\(result.err)")
+        let line = try #require(try jsonLines(result.out).first)
+        let frames = (line["outputs"] as? [[String: Any]] ?? []).compactMap { $0["timestampSeconds"] as? Double }
+        #expect(frames.count == 3 && frames[0] < 1 && (19...21).contains(frames[1]) && (39...41).contains(frames[2]), "\(frames)")
+        let note = (line["diagnostics"] as? [[String: Any]])?.first { $0["code"] as? String == "frames-deduplicated" }
+        #expect((note?["message"] as? String)?.hasPrefix("117 near-duplicate") == true)
+    }
+
+    @Test func motionLosesNoFrame() async throws {
+        let clips = ["h264.mp4", "h264-bframes.mp4", "vfr.mp4", "vp9.webm"].map(Fixture.video)
+        var counts: [[Int]] = []
+        for dedupe in [false, true] {
+            let out = try TemporaryFolder()
+            let result = await run(["prepare", "--json", "--quiet", "--frames", "model", "--video", "none", "--out", out.path]
+                                   + (dedupe ? ["--dedupe"] : []) + clips)
+            #expect(result.status == 0, "\(result.err)")
+            counts.append(try jsonLines(result.out).sorted { ($0["source"] as? String ?? "") < ($1["source"] as? String ?? "") }
+                .map { ($0["outputs"] as? [Any])?.count ?? 0 })
+        }
+        #expect(counts[0] == counts[1] && counts[0].allSatisfy { $0 > 0 }, "\(counts)")
+    }
+}

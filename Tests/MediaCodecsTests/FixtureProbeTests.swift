@@ -78,6 +78,8 @@ let videoExpectations: [VideoExpectation] = [
     .init(name: "h264-bframes.mp4", format: .mp4, codec: "h264"),
     .init(name: "mp2-audio.avi", format: .avi, codec: "mpeg4", audio: "mp2"),
     .init(name: "single-keyframe.mp4", format: .mp4, codec: "h264", keyframeInterval: 2, keyframes: 1),
+    .init(name: "slideshow.mp4", format: .mp4, codec: "h264", width: 128, height: 72, storedWidth: 128, storedHeight: 72,
+          frames: 300, seconds: 60, fps: 5, keyframeInterval: 10, keyframes: 6),
     .init(name: "one-hour-16x16.mp4", format: .mp4, codec: "h264", width: 16, height: 16, storedWidth: 16, storedHeight: 16,
           frames: 3600, seconds: 3600, fps: 1, keyframeInterval: 60, keyframes: 60),
 ]

@@ -38,6 +38,9 @@ public enum FrameExtractor {
         private let group = DispatchGroup()
         private let done = Mutex<(frames: [ExtractedFrame], error: MediaError?)>(([], nil))
         private var encoder: JPEGCodec.Encoder?  // touched on `queue` only
+        private var lastKept: [UInt8]?  // the signature of the last frame kept (`--dedupe`), on `queue` only
+        /// Frames dropped as near-duplicates; read after ``wait()``.
+        private(set) var duplicates = 0
 
         /// Queues a decoded frame (a new reference, owned from here on) for conversion and
         /// encoding; blocks while two frames are already queued. Converting here rather than on the
@@ -57,6 +60,15 @@ public enum FrameExtractor {
                         throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot convert a frame", cause: error)
                     }
                     owned.free()
+                    if let threshold = plan.dedupe {
+                        let signature = FrameSignature.of(image)
+                        if let last = lastKept, FrameSignature.distance(signature, last) <= threshold {
+                            duplicates += 1
+                            converter.recycle(image)
+                            return
+                        }
+                        lastKept = signature
+                    }
                     if encoder == nil { encoder = try JPEGCodec.Encoder(path: path) }
                     let bytes = try encoder!.encode(image, quality: plan.quality)
                     converter.recycle(image)
@@ -189,6 +201,10 @@ public enum FrameExtractor {
         try emitDecodedFrames()
         sink.wait()
         for done in try sink.finished() { try onFrame(done) }
+        if sink.duplicates > 0 {
+            diagnostics.append(Diagnostic(code: "frames-deduplicated", stage: .decode,
+                                          message: "\(sink.duplicates) near-duplicate frame(s) dropped (within \(plan.dedupe ?? 0) levels of the last kept)"))
+        }
         if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no \(targets == nil ? "keyframe" : "frame") could be decoded") }
         return diagnostics
     }

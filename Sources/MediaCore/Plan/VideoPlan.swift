@@ -71,6 +71,9 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     public var budget: Int?
     /// Levers the budget may not move.
     public var keep: Set<BudgetLever> = []
+    /// Drop a frame whose ``FrameSignature`` is within this distance (levels of 255) of the last
+    /// frame kept: static slides and screen recordings shrink to their distinct frames. `nil`: keep all.
+    public var dedupe: Double?
 
     /// The defaults: keyframes inside 2048×1080 at JPEG quality 90, the video file fitted, audio kept.
     public init() {
@@ -84,13 +87,16 @@ public struct VideoOptions: Sendable, Codable, Hashable {
         keepAudio = true
         maxBytes = APILimits.default.maxUploadBytes
         budget = nil
+        dedupe = nil
     }
 
     /// Options checked at once: `quality` 1–100, `maxSide` at least 16, `maxFrames` at least 1,
     /// `minGapSeconds` not negative, `maxFPS` positive and finite, `maxBytes` positive.
     public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
                 minGapSeconds: Double? = nil, output: VideoOutput = .fit, maxFPS: Double? = nil, keepAudio: Bool = true,
-                maxBytes: Int64 = APILimits.default.maxUploadBytes, budget: Int? = nil, keep: Set<BudgetLever> = []) throws(OptionsError) {
+                maxBytes: Int64 = APILimits.default.maxUploadBytes, budget: Int? = nil, keep: Set<BudgetLever> = [],
+                dedupe: Double? = nil) throws(OptionsError) {
+        self.dedupe = dedupe
         self.budget = budget
         self.keep = keep
         self.output = output
@@ -117,6 +123,7 @@ public struct VideoOptions: Sendable, Codable, Hashable {
         }
         try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
         if let budget { try OptionsError.check(budget >= 1, "budget", "is \(budget); allowed 1 or more") }
+        if let dedupe { try OptionsError.check(dedupe >= 0 && dedupe.isFinite, "dedupe", "is \(dedupe); allowed 0 or more") }
     }
 
     public var box: (long: Int, short: Int) { maxSide.map { ($0, $0) } ?? (2048, 1080) }
@@ -150,6 +157,8 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     public var diagnostics: [Diagnostic]
     /// What the token budget chose for the video file (`nil` without a budget).
     public var budget: VideoBudget? = nil
+    /// Near-duplicate frames are dropped within this distance (``VideoOptions/dedupe``).
+    public var dedupe: Double? = nil
 
     public static func make(for info: MediaInfo, options: VideoOptions, profile: ModelProfile = .kimiK26) -> VideoPlan {
         let orientation: ExifOrientation = switch info.rotation {
@@ -174,6 +183,7 @@ public struct VideoPlan: Sendable, Codable, Hashable {
                                                           maxFPS: options.maxFPS, keepAudio: options.keepAudio, maxBytes: options.maxBytes),
                              frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                              estimate: estimate, diagnostics: diagnostics)
+        plan.dedupe = options.dedupe
         if let budget = options.budget {
             if options.output == .keep {
                 plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan, message: "a budget needs the video file fitted (not kept)"))
