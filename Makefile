@@ -25,7 +25,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video fixtures realworld clean
+.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video bench-scale fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -72,6 +72,9 @@ bench-images: tools release
 
 bench-video: tools release
 	Benchmarks/compare-video.py
+
+bench-scale: release
+	Benchmarks/scale.py
 
 bench-probe: tools release
 	Benchmarks/compare-probe.sh

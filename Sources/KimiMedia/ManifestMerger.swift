@@ -4,10 +4,17 @@ import MediaCore
 /// Joins shard manifests (`manifest.shard-I-of-N.jsonl`, and any `manifest.jsonl`) from one or more
 /// output folders into one manifest: one line per source (a completed line wins over a failed one),
 /// sorted by source. Output paths from other folders are rewritten relative to the first folder.
+///
+/// Streaming: a first pass keeps, per source, where its chosen line is (file, offset, length); the
+/// second writes the lines in source order, reading each back — never every entry at once (100,000
+/// sources: tens of MB, not the 530 MB the whole entries took).
 public enum ManifestMerger {
-    /// What a merge produced: the merged entries, the manifests read and the merged file's path.
+    /// What a merge produced: the totals, the manifests read and the merged file's path.
     public struct Result: Sendable {
-        public var entries: [ManifestEntry]
+        /// Totals over the merged lines.
+        public var summary: BatchSummary
+        /// Lines (sources) in the merged manifest.
+        public var count: Int
         public var manifests: [String]
         public var path: String
         /// Shards whose manifest none of the folders holds (`I/N`), for each shard count seen: the
@@ -15,13 +22,26 @@ public enum ManifestMerger {
         public var missingShards: [Shard]
     }
 
+    private struct Head: Decodable {
+        var source: String
+        var status: ManifestEntry.Status
+    }
+
+    private struct Choice {
+        var file: Int
+        var start: UInt64
+        var length: Int
+        var ok: Bool
+    }
+
     public static func merge(_ folders: [String], into path: String? = nil) throws(MediaError) -> Result {
         guard let first = folders.first else { throw MediaError(.invalidOptions, path: "", stage: .write, "no output folder given") }
         let target = path ?? first + "/" + BatchPreparer.manifestName
-        var bySource: [String: ManifestEntry] = [:]
-        var read: [String] = []
+        var read: [String] = [], prefixes: [String] = []
+        var chosen: [String: Choice] = [:]
         var seenShards: Set<Shard> = []
         let firstURL = URL(fileURLWithPath: first).standardizedFileURL
+        let decoder = JSONDecoder()
         for folder in folders {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
                 throw MediaError(.io, path: folder, stage: .read, "cannot list the folder")
@@ -30,22 +50,55 @@ public enum ManifestMerger {
             for name in names.sorted() where name.hasPrefix("manifest") && name.hasSuffix(".jsonl") {
                 let file = folder + "/" + name
                 if let shard = shard(inName: name) { seenShards.insert(shard) }
-                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                let index = read.count
                 read.append(file)
-                for var entry in ManifestEntry.entries(inJSONLines: data) {
-                    if !prefix.isEmpty {
-                        entry.outputs = entry.outputs.map { var o = $0; o.path = prefix + o.path; return o }
-                    }
-                    if let existing = bySource[entry.source], existing.status == .ok, entry.status != .ok { continue }
-                    bySource[entry.source] = entry
+                prefixes.append(prefix)
+                try ManifestFile.forEachLine(file) { line, end in
+                    guard let head = try? decoder.decode(Head.self, from: line) else { return }
+                    if let existing = chosen[head.source], existing.ok, head.status != .ok { return }
+                    chosen[head.source] = Choice(file: index, start: end - UInt64(line.count) - 1, length: line.count, ok: head.status == .ok)
                 }
             }
         }
-        let entries = bySource.values.sorted { $0.source < $1.source }
-        try AtomicFile.write(ManifestEntry.jsonLines(entries), to: target)
+        // Second pass: the chosen lines in source order, each read back, rewritten when its outputs
+        // live in another folder, counted, and written to a temporary file renamed into place.
+        let handles = read.map { FileHandle(forReadingAtPath: $0) }
+        defer { for handle in handles { try? handle?.close() } }
+        let temporary = target + ".partial-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+            throw MediaError(.io, path: target, stage: .write, "cannot write the merged manifest")
+        }
+        var summary = BatchSummary([])
+        let encoder = JSONEncoder.canonical()
+        do {
+            defer { try? out.close() }
+            for source in chosen.keys.sorted() {
+                let choice = chosen[source]!
+                guard let handle = handles[choice.file] else { continue }
+                try handle.seek(toOffset: choice.start)
+                let line = try handle.read(upToCount: choice.length) ?? Data()
+                guard var entry = try? decoder.decode(ManifestEntry.self, from: line) else { continue }
+                summary.add(entry)
+                if prefixes[choice.file].isEmpty {
+                    try out.write(contentsOf: line + [0x0A])
+                } else {
+                    let prefix = prefixes[choice.file]
+                    entry.outputs = entry.outputs.map { var o = $0; o.path = prefix + o.path; return o }
+                    try out.write(contentsOf: ((try? encoder.encode(entry)) ?? Data()) + [0x0A])
+                }
+            }
+            try out.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw MediaError(.io, path: target, stage: .write, "cannot write the merged manifest: \(error.localizedDescription)")
+        }
+        guard rename(temporary, target) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw MediaError(.io, path: target, stage: .write, "cannot replace the merged manifest")
+        }
         let counts = Set(seenShards.map(\.count))
         let missing = counts.sorted().flatMap { n in (0..<n).compactMap { Shard(index: $0, count: n) }.filter { !seenShards.contains($0) } }
-        return Result(entries: entries, manifests: read, path: target, missingShards: missing)
+        return Result(summary: summary, count: chosen.count, manifests: read, path: target, missingShards: missing)
     }
 
     /// The shard of a manifest named `manifest.shard-I-of-N.jsonl`.

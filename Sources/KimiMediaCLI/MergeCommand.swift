@@ -25,8 +25,8 @@ struct MergeCommand: ParsableCommand {
             Output.printError("error: \(error.description)")
             throw ExitCode(1)
         }
-        let summary = BatchSummary(result.entries)
-        Output.printError("merged \(result.manifests.count) manifest(s): \(result.entries.count) inputs → \(result.path)")
+        let summary = result.summary
+        Output.printError("merged \(result.manifests.count) manifest(s): \(result.count) inputs → \(result.path)")
         for line in summary.lines() { Output.printError(line) }
         if !result.missingShards.isEmpty {
             let names = result.missingShards.map { "\($0.index) of \($0.count)" }.joined(separator: ", ")
