@@ -245,13 +245,13 @@ struct PrepareCommand: AsyncParsableCommand {
             let file = entry.outputs.first { $0.timestampSeconds == nil }
             let folder = entry.outputs.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
             let video = file.map { "\(($0.path as NSString).lastPathComponent) \($0.width)x\($0.height) \($0.bytes) B"
-                + (entry.passthrough ? " (unchanged)" : "") + ", " } ?? ""
+                + (entry.passthrough ? " (sent as it was)" : "") + ", " } ?? ""
             return "ok       \(entry.source) → \(folder)/ \(video)\(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
                 + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
             let o = entry.outputs[0]
             return "ok       \(entry.source) → \(o.path) \(o.width)x\(o.height) \(o.bytes) B \(o.tokens) tokens"
-                + (entry.passthrough ? " (unchanged)" : "")
+                + (entry.passthrough ? " (sent as it was)" : "")
         case .error:
             return "error    \(entry.error.map { "\($0.code.rawValue): \($0.message)" } ?? entry.source)"
         case .skipped:
