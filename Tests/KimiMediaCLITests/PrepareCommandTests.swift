@@ -49,7 +49,7 @@ struct PrepareCommandTests {
         let result = await run(["prepare", "--json", "--max-side", "128", "--out", out.path,
                                 Fixture.jpegOrientation(6), Fixture.image("png-rgba.png"), Fixture.jpegOrientation(1)])
         #expect(result.status == 0)
-        let lines = try jsonLines(result.out)
+        let lines = inOrder(try jsonLines(result.out), ["jpeg-orientation-6.jpg", "png-rgba.png", "jpeg-orientation-1.jpg"])
         #expect(lines.count == 3)
         let first = try #require((lines[0]["outputs"] as? [[String: Any]])?.first)
         #expect(first["width"] as? Int == 96 && first["height"] as? Int == 64)
@@ -102,7 +102,8 @@ struct PrepareVideoTests {
         let out = try TemporaryFolder()
         let result = await run(["prepare", "--json", "--out", out.path, Fixture.video("rotated-90.mp4"), Fixture.invalid("audio-only.mp4")])
         #expect(result.status == 1)
-        let lines = try jsonLines(result.out)
+        let lines = inOrder(try jsonLines(result.out), ["rotated-90.mp4", "audio-only.mp4"])
+        try #require(lines.count == 2)
         let all = try #require(lines[0]["outputs"] as? [[String: Any]])
         // The compliant MP4 itself (copied untouched), then its keyframes.
         #expect(all.map { $0["path"] as? String } == ["rotated-90/video.mp4", "rotated-90/frame-000001.jpg", "rotated-90/frame-000002.jpg"])

@@ -26,6 +26,12 @@ func run(_ arguments: [String]) async -> (status: Int32, out: String, err: Strin
     return (status, captured.standardOutput, captured.standardError)
 }
 
+/// `prepare --json` lines come in the order files finish: these are the lines of `names` (by the
+/// source's file name), in that order.
+func inOrder(_ lines: [[String: Any]], _ names: [String]) -> [[String: Any]] {
+    names.compactMap { name in lines.first { ($0["source"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } == name } }
+}
+
 func jsonLines(_ text: String) throws -> [[String: Any]] {
     try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
 }
