@@ -31,6 +31,9 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The answer's budget in tokens, reasoning included (max_completion_tokens; 0: leave it to the server).")
     var maxCompletionTokens: Int = PayloadPlanner.defaultMaxCompletionTokens
     @Flag(help: "Send the files as they are, without preparing them.") var raw = false
+    @Option(help: ArgumentHelp("Each video at most N prompt tokens (as prepare --budget: frame rate, then size, then length).",
+                               valueName: "N")) var budget: Int?
+    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration")) var keep: [BudgetLever] = []
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @OptionGroup var api: APIOptions
     @OptionGroup var limits: LimitOptions
@@ -41,6 +44,8 @@ struct RequestCommand: AsyncParsableCommand {
         guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
         guard maxCompletionTokens >= 0 else { throw ValidationError("--max-completion-tokens must be 0 or more") }
         guard !stream || send else { throw ValidationError("--stream needs --send") }
+        if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
+        guard budget == nil || !raw else { throw ValidationError("--budget needs the files prepared (not --raw)") }
     }
 
     func run() async throws { try await api.withClient(if: true, requireKey: false) { client in try await run(client) } }
@@ -148,6 +153,8 @@ struct RequestCommand: AsyncParsableCommand {
     func prepareItems(scratch: String) async throws(KimiMediaError) -> [PayloadItem] {
         var videoOptions = VideoOptions()
         videoOptions.frames = .none
+        videoOptions.budget = budget
+        videoOptions.keep = Set(keep)
         let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: videoOptions)
         var items: [PayloadItem] = []
         for (i, path) in paths.enumerated() {

@@ -103,3 +103,19 @@ struct DedupeTests {
         #expect(counts[0] == counts[1] && counts[0].allSatisfy { $0 > 0 }, "\(counts)")
     }
 }
+
+/// `request --budget`: the video in the request is made to fit, as `prepare --budget` would.
+@Suite("request: a token budget")
+struct RequestBudgetTests {
+    @Test func theVideoFits() async throws {
+        let folder = try TemporaryFolder()
+        let result = await run(["request", "--prompt", "What happens?", "--json", "--budget", "3000", "--out", folder.path + "/r.json",
+                                Fixture.video("one-hour-16x16.mp4")])
+        #expect(result.status == 0, "\(result.err)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let item = try #require((summary["items"] as? [[String: Any]])?.first)
+        let tokens = try #require(item["tokens"] as? Int)
+        #expect(tokens <= 3000 && tokens >= 2550 && item["format"] as? String == "mp4", "\(item)")
+        #expect(await run(["request", "--prompt", "x", "--raw", "--budget", "10", Fixture.video("h264.mp4")]).status != 0)
+    }
+}
