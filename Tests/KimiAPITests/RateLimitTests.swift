@@ -30,34 +30,35 @@ struct RateLimitTests {
         let window = 0.3
         let server = try await MoonshotStandIn.start(.init(tier: .init(concurrency: 1, requestsPerWindow: 3, window: window)))
         defer { Task { await server.stop() } }
-        let api = try client(server, limits: .unlimited)  // a client that does not know the tier
-        defer { Task { await api.shutdown() } }
-        let folder = try TemporaryFolder()
-        let uploads = try (0..<5).map { try folder.write("clip-\($0).mp4", Array("not really a video \($0)".utf8)) }
-        let start = Date()
-        let results = try await withThrowingTaskGroup(of: String.self) { group in
-            var started = 0
-            func add(_ i: Int) {
-                if i < 20 {
-                    group.addTask { String(try await api.estimateTokens(model: "kimi-k2.6", messages: [.user([.text("call \(i)")])])) }
-                } else {
-                    group.addTask { try await api.upload(path: uploads[i - 20], purpose: .video, mimeType: "video/mp4").id }
+        // A client that does not know the tier.
+        try await scoped(try client(server, limits: .unlimited)) { api in
+            let folder = try TemporaryFolder()
+            let uploads = try (0..<5).map { try folder.write("clip-\($0).mp4", Array("not really a video \($0)".utf8)) }
+            let start = Date()
+            let results = try await withThrowingTaskGroup(of: String.self) { group in
+                var started = 0
+                func add(_ i: Int) {
+                    if i < 20 {
+                        group.addTask { String(try await api.estimateTokens(model: "kimi-k2.6", messages: [.user([.text("call \(i)")])])) }
+                    } else {
+                        group.addTask { try await api.upload(path: uploads[i - 20], purpose: .video, mimeType: "video/mp4").id }
+                    }
                 }
+                while started < 4 { add(started); started += 1 }
+                var done: [String] = []
+                for try await result in group {
+                    done.append(result)
+                    if started < 25 { add(started); started += 1 }
+                }
+                return done
             }
-            while started < 4 { add(started); started += 1 }
-            var done: [String] = []
-            for try await result in group {
-                done.append(result)
-                if started < 25 { add(started); started += 1 }
-            }
-            return done
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(results.count == 25)
+            #expect(server.fileCount == 5)  // none uploaded twice
+            #expect(server.rateLimitedCount > 0)  // the 429s did happen, without headers
+            // 25 requests at 3 per window: at least 8 full windows after the first three.
+            #expect(elapsed >= window * 8 * 0.95, "elapsed \(elapsed) s")
         }
-        let elapsed = Date().timeIntervalSince(start)
-        #expect(results.count == 25)
-        #expect(server.fileCount == 5)  // none uploaded twice
-        #expect(server.rateLimitedCount > 0)  // the 429s did happen, without headers
-        // 25 requests at 3 per window: at least 8 full windows after the first three.
-        #expect(elapsed >= window * 8 * 0.95, "elapsed \(elapsed) s")
     }
 
     /// A client told its tier paces itself: the same 25 calls meet no 429 at all, and waits are said.
@@ -68,29 +69,29 @@ struct RateLimitTests {
         let waits = WaitLog()
         // The client's minute is 20 % longer than the server's: a scaled window of 0.3 s leaves
         // too little room for a loaded machine's scheduling (a real minute leaves plenty).
-        let api = try client(server, limits: RateLimits(concurrency: 1, requestsPerMinute: 3, window: window * 1.2), waits: waits)
-        defer { Task { await api.shutdown() } }
-        let start = Date()
-        try await withThrowingTaskGroup(of: Int.self) { group in
-            for i in 0..<12 { group.addTask { try await api.estimateTokens(model: "kimi-k2.6", messages: [.user([.text("\(i)")])]) } }
-            for try await _ in group {}
+        try await scoped(try client(server, limits: RateLimits(concurrency: 1, requestsPerMinute: 3, window: window * 1.2), waits: waits)) { api in
+            let start = Date()
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<12 { group.addTask { try await api.estimateTokens(model: "kimi-k2.6", messages: [.user([.text("\(i)")])]) } }
+                for try await _ in group {}
+            }
+            #expect(server.rateLimitedCount == 0)
+            #expect(Date().timeIntervalSince(start) >= window * 3 * 0.95)  // 12 calls: 3 windows after the first
+            #expect(server.requests.count == 12)
         }
-        #expect(server.rateLimitedCount == 0)
-        #expect(Date().timeIntervalSince(start) >= window * 3 * 0.95)  // 12 calls: 3 windows after the first
-        #expect(server.requests.count == 12)
     }
 
     /// The wait stated in a 429's message is honoured when no header gives one.
     @Test func waitFromTheMessage() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
-        let api = try client(server, limits: .unlimited, retry: RetryPolicy(maxAttempts: 1, baseDelay: 0.01, maxDelay: 0.01))
-        defer { Task { await api.shutdown() } }
-        server.enqueue(.rateLimitedInMessage(wait: 0.6), times: 2)
-        let start = Date()
-        #expect(try await api.listFiles().isEmpty)  // two 429s do not use up the one ordinary attempt
-        #expect(Date().timeIntervalSince(start) >= 1.1)
-        #expect(server.requests.count == 3)
+        try await scoped(try client(server, limits: .unlimited, retry: RetryPolicy(maxAttempts: 1, baseDelay: 0.01, maxDelay: 0.01))) { api in
+            server.enqueue(.rateLimitedInMessage(wait: 0.6), times: 2)
+            let start = Date()
+            #expect(try await api.listFiles().isEmpty)  // two 429s do not use up the one ordinary attempt
+            #expect(Date().timeIntervalSince(start) >= 1.1)
+            #expect(server.requests.count == 3)
+        }
     }
 
     @Test func messageDelays() {
@@ -108,20 +109,19 @@ struct RateLimitTests {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
         let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
-        let api = MoonshotClient(configuration: configuration, retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05),
-                                 timeouts: Timeouts(request: 0.3, upload: 0.3))
-        defer { Task { await api.shutdown() } }
-        server.enqueue(.delay(0.8))
-        await #expect(throws: APIError.self) { try await api.chat(ChatRequest(messages: [.user([.text("hello")])])) }
-        #expect(server.requests.filter { $0.hasSuffix("/chat/completions") }.count == 1)
-        // The upload arrives (the stand-in stores it) but its answer comes too late.
-        let folder = try TemporaryFolder()
-        let path = try folder.write("late.mp4", Array("bytes that arrive".utf8))
-        server.enqueue(.delay(0.8))
-        let file = try await api.upload(path: path, purpose: .video, mimeType: "video/mp4")
-        try await Task.sleep(nanoseconds: 600_000_000)
-        #expect(server.fileCount == 1 && file.filename == "late.mp4")
-        #expect(server.requests.filter { $0 == "POST /v1/files" }.count == 1)
+        try await scoped(MoonshotClient(configuration: configuration, retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05), timeouts: Timeouts(request: 0.3, upload: 0.3))) { api in
+            server.enqueue(.delay(0.8))
+            await #expect(throws: APIError.self) { try await api.chat(ChatRequest(messages: [.user([.text("hello")])])) }
+            #expect(server.requests.filter { $0.hasSuffix("/chat/completions") }.count == 1)
+            // The upload arrives (the stand-in stores it) but its answer comes too late.
+            let folder = try TemporaryFolder()
+            let path = try folder.write("late.mp4", Array("bytes that arrive".utf8))
+            server.enqueue(.delay(0.8))
+            let file = try await api.upload(path: path, purpose: .video, mimeType: "video/mp4")
+            try await Task.sleep(nanoseconds: 600_000_000)
+            #expect(server.fileCount == 1 && file.filename == "late.mp4")
+            #expect(server.requests.filter { $0 == "POST /v1/files" }.count == 1)
+        }
     }
 
     /// A chat body over the limit is refused before anything is sent (three 40 MB images inline
@@ -130,30 +130,30 @@ struct RateLimitTests {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
         let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
-        let api = MoonshotClient(configuration: configuration, maxRequestBodyBytes: 1_000)
-        defer { Task { await api.shutdown() } }
-        let big = ChatRequest(messages: [.user([.text(String(repeating: "many words ", count: 200))])])
-        do {
-            _ = try await api.chat(big)
-            Issue.record("an oversized body was sent")
-        } catch {
-            #expect(error.kind == .invalidRequest && error.message.contains("over the limit of 1000"))
+        try await scoped(MoonshotClient(configuration: configuration, maxRequestBodyBytes: 1_000)) { api in
+            let big = ChatRequest(messages: [.user([.text(String(repeating: "many words ", count: 200))])])
+            do throws(APIError) {
+                _ = try await api.chat(big)
+                Issue.record("an oversized body was sent")
+            } catch {
+                #expect(error.kind == .invalidRequest && error.message.contains("over the limit of 1000"))
+            }
+            await #expect(throws: APIError.self) { for try await _ in api.chatStream(big) {} }
+            #expect(server.requests.isEmpty)
+            #expect(try await api.chat(ChatRequest(messages: [.user([.text("short")])])).text?.isEmpty == false)
         }
-        await #expect(throws: APIError.self) { for try await _ in api.chatStream(big) {} }
-        #expect(server.requests.isEmpty)
-        #expect(try await api.chat(ChatRequest(messages: [.user([.text("short")])])).text?.isEmpty == false)
     }
 
     @Test func quotaIsNeverRetried() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
-        let api = try client(server, limits: .unlimited)
-        defer { Task { await api.shutdown() } }
-        server.enqueue(.status(429, type: "rate_limit_reached_error"))
-        server.enqueue(.status(403, type: "permission_denied_error"))
-        await #expect(throws: APIError.self) { try await api.listFiles() }  // the 429 is waited out, the 403 stops
-        #expect(server.requests.count == 2)
-        #expect(APIError(.http, status: 429, message: "Your account has insufficient balance", endpoint: "x").isQuotaExhausted)
+        try await scoped(try client(server, limits: .unlimited)) { api in
+            server.enqueue(.status(429, type: "rate_limit_reached_error"))
+            server.enqueue(.status(403, type: "permission_denied_error"))
+            await #expect(throws: APIError.self) { try await api.listFiles() }  // the 429 is waited out, the 403 stops
+            #expect(server.requests.count == 2)
+            #expect(APIError(.http, status: 429, message: "Your account has insufficient balance", endpoint: "x").isQuotaExhausted)
+        }
     }
 
     @Test func limitsResolve() throws {

@@ -58,49 +58,49 @@ struct StandInTests {
     @Test func contractRulesAgreeWithTheClient() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
-        let api = MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)))
-        defer { Task { await api.shutdown() } }
-        let folder = try TemporaryFolder()
-        let jpeg = try Data(contentsOf: URL(fileURLWithPath: Fixture.image("jpeg-baseline.jpg"))).base64EncodedString()
-        let webm = try Data(contentsOf: URL(fileURLWithPath: Fixture.video("vp9.webm"))).base64EncodedString()
-        let bmp = try Data(contentsOf: URL(fileURLWithPath: Fixture.image("../convert/bmp.bmp"))).base64EncodedString()
-        func body(_ extra: String = "", content: String = #"[{"type":"text","text":"hi"}]"#, model: String = "kimi-k2.6") -> String {
-            #"{"model":"\#(model)","messages":[{"role":"user","content":\#(content)}]\#(extra)}"#
-        }
-        let cases: [(name: String, body: String, accepted: Bool)] = [
-            ("plain", body(), true),
-            ("bare-string image_url", body(content: #"[{"type":"image_url","image_url":"data:image/jpeg;base64,\#(jpeg)"}]"#), true),
-            ("non-canonical image type", body(content: #"[{"type":"image_url","image_url":{"url":"data:image/jpg;base64,\#(jpeg)"}}]"#), true),
-            ("BMP image", body(content: #"[{"type":"image_url","image_url":{"url":"data:image/bmp;base64,\#(bmp)"}}]"#), false),
-            ("inline WebM", body(content: #"[{"type":"video_url","video_url":{"url":"data:video/webm;base64,\#(webm)"}}]"#), false),
-            ("web URL", body(content: #"[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]"#), false),
-            ("empty content", body(content: #""""#), false),
-            ("temperature", body(#","temperature":0.3"#), false),
-            ("fixed temperature, thinking off", body(#","temperature":0.6,"thinking":{"type":"disabled"}"#), true),
-            ("n", body(#","n":2"#), false),
-            ("zero budget", body(#","max_completion_tokens":0"#), false),
-            ("six stops", body(#","stop":["a","b","c","d","e","f"]"#), false),
-            ("required without thinking", body(#","thinking":{"type":"disabled"},"tool_choice":"required","tools":[{"type":"function","function":{"name":"look_up"}}]"#), true),
-            ("required with thinking", body(#","tool_choice":"required","tools":[{"type":"function","function":{"name":"look_up"}}]"#), false),
-            ("bad tool name", body(#","tools":[{"type":"function","function":{"name":"1x"}}]"#), false),
-        ]
-        for c in cases {
-            let path = folder.path + "/\(UUID().uuidString).json"
-            _ = FileManager.default.createFile(atPath: path, contents: Data(c.body.utf8))
-            var refusal: APIError?
-            do { _ = try await api.chat(bodyFile: path) } catch { refusal = error }
-            #expect((refusal == nil) == c.accepted, "stand-in on \(c.name): \(refusal?.message ?? "accepted")")
-            if let refusal { #expect(refusal.status == 400 && refusal.type == "invalid_request_error", "\(c.name)") }
-            // The client's own rules say the same.
-            let request = try JSONDecoder().decode(ChatRequest.self, from: Data(c.body.utf8))
-            #expect(request.violations().isEmpty == c.accepted, "client on \(c.name): \(request.violations())")
-        }
-        // A retired model: the real 404's words.
-        let retired = folder.path + "/retired.json"
-        _ = FileManager.default.createFile(atPath: retired, contents: Data(body(model: "kimi-k2.5").utf8))
-        await #expect(throws: APIError.self) { try await api.chat(bodyFile: retired) }
-        do { _ = try await api.chat(bodyFile: retired) } catch {
-            #expect(error.status == 404 && error.message.contains("Not found the model kimi-k2.5"))
+        try await scoped(MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)))) { api in
+            let folder = try TemporaryFolder()
+            let jpeg = try Data(contentsOf: URL(fileURLWithPath: Fixture.image("jpeg-baseline.jpg"))).base64EncodedString()
+            let webm = try Data(contentsOf: URL(fileURLWithPath: Fixture.video("vp9.webm"))).base64EncodedString()
+            let bmp = try Data(contentsOf: URL(fileURLWithPath: Fixture.image("../convert/bmp.bmp"))).base64EncodedString()
+            func body(_ extra: String = "", content: String = #"[{"type":"text","text":"hi"}]"#, model: String = "kimi-k2.6") -> String {
+                #"{"model":"\#(model)","messages":[{"role":"user","content":\#(content)}]\#(extra)}"#
+            }
+            let cases: [(name: String, body: String, accepted: Bool)] = [
+                ("plain", body(), true),
+                ("bare-string image_url", body(content: #"[{"type":"image_url","image_url":"data:image/jpeg;base64,\#(jpeg)"}]"#), true),
+                ("non-canonical image type", body(content: #"[{"type":"image_url","image_url":{"url":"data:image/jpg;base64,\#(jpeg)"}}]"#), true),
+                ("BMP image", body(content: #"[{"type":"image_url","image_url":{"url":"data:image/bmp;base64,\#(bmp)"}}]"#), false),
+                ("inline WebM", body(content: #"[{"type":"video_url","video_url":{"url":"data:video/webm;base64,\#(webm)"}}]"#), false),
+                ("web URL", body(content: #"[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]"#), false),
+                ("empty content", body(content: #""""#), false),
+                ("temperature", body(#","temperature":0.3"#), false),
+                ("fixed temperature, thinking off", body(#","temperature":0.6,"thinking":{"type":"disabled"}"#), true),
+                ("n", body(#","n":2"#), false),
+                ("zero budget", body(#","max_completion_tokens":0"#), false),
+                ("six stops", body(#","stop":["a","b","c","d","e","f"]"#), false),
+                ("required without thinking", body(#","thinking":{"type":"disabled"},"tool_choice":"required","tools":[{"type":"function","function":{"name":"look_up"}}]"#), true),
+                ("required with thinking", body(#","tool_choice":"required","tools":[{"type":"function","function":{"name":"look_up"}}]"#), false),
+                ("bad tool name", body(#","tools":[{"type":"function","function":{"name":"1x"}}]"#), false),
+            ]
+            for c in cases {
+                let path = folder.path + "/\(UUID().uuidString).json"
+                _ = FileManager.default.createFile(atPath: path, contents: Data(c.body.utf8))
+                var refusal: APIError?
+                do throws(APIError) { _ = try await api.chat(bodyFile: path) } catch { refusal = error }
+                #expect((refusal == nil) == c.accepted, "stand-in on \(c.name): \(refusal?.message ?? "accepted")")
+                if let refusal { #expect(refusal.status == 400 && refusal.type == "invalid_request_error", "\(c.name)") }
+                // The client's own rules say the same.
+                let request = try JSONDecoder().decode(ChatRequest.self, from: Data(c.body.utf8))
+                #expect(request.violations().isEmpty == c.accepted, "client on \(c.name): \(request.violations())")
+            }
+            // A retired model: the real 404's words.
+            let retired = folder.path + "/retired.json"
+            _ = FileManager.default.createFile(atPath: retired, contents: Data(body(model: "kimi-k2.5").utf8))
+            await #expect(throws: APIError.self) { try await api.chat(bodyFile: retired) }
+            do throws(APIError) { _ = try await api.chat(bodyFile: retired) } catch {
+                #expect(error.status == 404 && error.message.contains("Not found the model kimi-k2.5"))
+            }
         }
     }
 
@@ -119,47 +119,59 @@ struct StandInTests {
     @Test func realFaultsAreSurvived() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
-        let api = MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)),
-                                 retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05))
-        defer { Task { await api.shutdown() } }
-        // An overloaded engine answers 429 (not 503) with no header and no wait: retried.
-        server.enqueue(.overloaded, times: 2)
-        #expect(try await api.listFiles().isEmpty)
-        #expect(server.requests.count == 3)
-        // A numeric error code keeps the type and message readable.
-        server.enqueue(.numericCode(400, type: "invalid_request_error"))
-        do {
-            _ = try await api.listFiles()
-            Issue.record("a 400 did not fail")
-        } catch {
-            #expect(error.type == "invalid_request_error" && error.message.contains("numeric code"))
+        try await scoped(MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)), retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05))) { api in
+            // An overloaded engine answers 429 (not 503) with no header and no wait: retried.
+            server.enqueue(.overloaded, times: 2)
+            #expect(try await api.listFiles().isEmpty)
+            #expect(server.requests.count == 3)
+            // A numeric error code keeps the type and message readable.
+            server.enqueue(.numericCode(400, type: "invalid_request_error"))
+            do throws(APIError) {
+                _ = try await api.listFiles()
+                Issue.record("a 400 did not fail")
+            } catch {
+                #expect(error.type == "invalid_request_error" && error.message.contains("numeric code"))
+            }
+            // Out of money: stops at once, no retry.
+            let before = server.requests.count
+            server.enqueue(.quotaExhausted, times: 3)
+            do throws(APIError) {
+                _ = try await api.listFiles()
+                Issue.record("an exhausted quota did not fail")
+            } catch {
+                #expect(error.isQuotaExhausted)
+            }
+            #expect(server.requests.count == before + 1)
         }
-        // Out of money: stops at once, no retry.
-        let before = server.requests.count
-        server.enqueue(.quotaExhausted, times: 3)
-        do {
-            _ = try await api.listFiles()
-            Issue.record("an exhausted quota did not fail")
-        } catch {
-            #expect(error.isQuotaExhausted)
-        }
-        #expect(server.requests.count == before + 1)
     }
 
     /// A cached upload whose re-check is refused with a 4xx other than 404 is uploaded again, not a failed run.
     @Test func refusedCacheCheckUploadsAgain() async throws {
         let server = try await MoonshotStandIn.start()
         defer { Task { await server.stop() } }
-        let api = MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)))
-        defer { Task { await api.shutdown() } }
-        let folder = try TemporaryFolder()
-        let cache = UploadCache(path: folder.path + "/cache.json")
-        let video = Fixture.video("h264.mp4")
-        let (first, _) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
-        server.enqueue(.status(400, type: "invalid_request_error"))
-        let (second, reused) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
-        #expect(!reused && second.id != first.id && server.fileCount == 2)
-        let (third, again) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
-        #expect(again && third.id == second.id)
+        try await scoped(MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)))) { api in
+            let folder = try TemporaryFolder()
+            let cache = UploadCache(path: folder.path + "/cache.json")
+            let video = Fixture.video("h264.mp4")
+            let (first, _) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
+            server.enqueue(.status(400, type: "invalid_request_error"))
+            let (second, reused) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
+            #expect(!reused && second.id != first.id && server.fileCount == 2)
+            let (third, again) = try await api.uploadOnce(path: video, purpose: .video, mimeType: "video/mp4", cache: cache)
+            #expect(again && third.id == second.id)
+        }
+    }
+}
+
+/// Runs `body` with `client` and shuts it down (awaited) however `body` ends: the tests' scoped
+/// client, like `withMoonshotClient` for a client made with options of the test's own.
+func scoped<Value>(_ client: MoonshotClient, _ body: (MoonshotClient) async throws -> Value) async throws -> Value {
+    do {
+        let value = try await body(client)
+        await client.shutdown()
+        return value
+    } catch {
+        await client.shutdown()
+        throw error
     }
 }

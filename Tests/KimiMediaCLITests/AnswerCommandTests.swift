@@ -34,33 +34,34 @@ struct AnswerCommandTests {
     @Test func libraryStream() async throws {
         let (server, _, _) = try await setup()
         defer { Task { await server.stop() } }
-        let client = MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)))
-        defer { Task { await client.shutdown() } }
-        var reasoning = "", content = ""
-        var final: ChatResponse?
-        for try await event in client.chatStream(ChatRequest(messages: [.user([.text("Hello there")])])) {
-            switch event {
-            case .reasoning(let text): reasoning += text
-            case .content(let text): content += text
-            case .finished(let answer): final = answer
+        let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
+        try await withMoonshotClient(configuration) { client in
+            var reasoning = "", content = ""
+            var final: ChatResponse?
+            for try await event in client.chatStream(ChatRequest(messages: [.user([.text("Hello there")])])) {
+                switch event {
+                case .reasoning(let text): reasoning += text
+                case .content(let text): content += text
+                case .finished(let answer): final = answer
+                }
             }
+            #expect(reasoning == "The user sent 0 item(s); describe them.")
+            #expect(content == final?.text && content.hasPrefix("stand-in answer"))
+            #expect(final?.choices.first?.finishReason == "stop" && final?.usage?.completionTokens == 12)
+            #expect(final?.choices.first?.message.reasoningContent == reasoning)
+            var seen = 0
+            for try await _ in client.chatStream(ChatRequest(messages: [.user([.text("Hello again")])])) {
+                seen += 1
+                break
+            }
+            #expect(seen == 1)
+            // A rule broken is refused before anything is sent.
+            let before = server.requests.count
+            await #expect(throws: APIError.self) {
+                for try await _ in client.chatStream(ChatRequest(messages: [.user([.text("x")])], temperature: 0.2)) {}
+            }
+            #expect(server.requests.count == before)
         }
-        #expect(reasoning == "The user sent 0 item(s); describe them.")
-        #expect(content == final?.text && content.hasPrefix("stand-in answer"))
-        #expect(final?.choices.first?.finishReason == "stop" && final?.usage?.completionTokens == 12)
-        #expect(final?.choices.first?.message.reasoningContent == reasoning)
-        var seen = 0
-        for try await _ in client.chatStream(ChatRequest(messages: [.user([.text("Hello again")])])) {
-            seen += 1
-            break
-        }
-        #expect(seen == 1)
-        // A rule broken is refused before anything is sent.
-        let before = server.requests.count
-        await #expect(throws: APIError.self) {
-            for try await _ in client.chatStream(ChatRequest(messages: [.user([.text("x")])], temperature: 0.2)) {}
-        }
-        #expect(server.requests.count == before)
     }
 
     /// A budget too small for the thinking: the answer is cut with no text; the CLI says so and
