@@ -122,7 +122,8 @@ struct StandInTests {
         try await scoped(MoonshotClient(configuration: try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey)), retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.05))) { api in
             // An overloaded engine answers 429 (not 503) with no header and no wait: retried.
             server.enqueue(.overloaded, times: 2)
-            #expect(try await api.listFiles().isEmpty)
+            let files = try await api.listFiles()
+            #expect(files.isEmpty)
             #expect(server.requests.count == 3)
             // A numeric error code keeps the type and message readable.
             server.enqueue(.numericCode(400, type: "invalid_request_error"))
