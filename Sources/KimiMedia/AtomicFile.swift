@@ -40,6 +40,29 @@ public enum AtomicFile {
         }
     }
 
+    /// Streams a file into place: `body` writes through the handle (to a temporary file beside
+    /// `path`), which is then flushed and renamed; `path` appears complete or not at all. For files
+    /// too large to hold (a manifest rewritten line by line).
+    static func stream(to path: String, _ body: (FileHandle) throws -> Void) throws(MediaError) {
+        let temporary = URL(fileURLWithPath: path).deletingLastPathComponent().path + "/.kimi-media-\(UUID().uuidString).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw failure(path, "cannot create a temporary file", errno)
+        }
+        do {
+            defer { try? handle.close() }
+            try body(handle)
+            try handle.synchronize()
+        } catch {
+            unlink(temporary)
+            throw MediaError(.io, path: path, stage: .write, "cannot write: \(error.localizedDescription)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw failure(path, "cannot move the finished file into place", code)
+        }
+    }
+
     private static func failure(_ path: String, _ what: String, _ code: Int32) -> MediaError {
         MediaError(.io, path: path, stage: .write, "\(what): \(String(cString: strerror(code)))")
     }

@@ -622,25 +622,13 @@ final class ManifestFile: @unchecked Sendable {
         }
         let arranged = arrange(lines)
         if arranged.map(\.start) == lines.map(\.start) { return }
-        let temporary = path + ".partial-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary),
-              let input = FileHandle(forReadingAtPath: path) else {
-            throw MediaError(.io, path: path, stage: .write, "cannot rewrite the manifest")
-        }
-        do {
-            defer { try? out.close(); try? input.close() }
+        guard let input = FileHandle(forReadingAtPath: path) else { throw MediaError(.io, path: path, stage: .read, "cannot read the manifest") }
+        defer { try? input.close() }
+        try AtomicFile.stream(to: path) { out in
             for line in arranged {
                 try input.seek(toOffset: line.start)
                 try out.write(contentsOf: try input.read(upToCount: line.length) ?? Data())
             }
-            try out.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MediaError(.io, path: path, stage: .write, "cannot rewrite the manifest: \(error.localizedDescription)")
-        }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MediaError(.io, path: path, stage: .write, "cannot replace the manifest")
         }
         try reopen()
     }

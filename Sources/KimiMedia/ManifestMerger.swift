@@ -64,14 +64,9 @@ public enum ManifestMerger {
         // live in another folder, counted, and written to a temporary file renamed into place.
         let handles = read.map { FileHandle(forReadingAtPath: $0) }
         defer { for handle in handles { try? handle?.close() } }
-        let temporary = target + ".partial-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
-            throw MediaError(.io, path: target, stage: .write, "cannot write the merged manifest")
-        }
         var summary = BatchSummary([])
         let encoder = JSONEncoder.canonical()
-        do {
-            defer { try? out.close() }
+        try AtomicFile.stream(to: target) { out in
             for source in chosen.keys.sorted() {
                 let choice = chosen[source]!
                 guard let handle = handles[choice.file] else { continue }
@@ -87,14 +82,6 @@ public enum ManifestMerger {
                     try out.write(contentsOf: ((try? encoder.encode(entry)) ?? Data()) + [0x0A])
                 }
             }
-            try out.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MediaError(.io, path: target, stage: .write, "cannot write the merged manifest: \(error.localizedDescription)")
-        }
-        guard rename(temporary, target) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MediaError(.io, path: target, stage: .write, "cannot replace the merged manifest")
         }
         let counts = Set(seenShards.map(\.count))
         let missing = counts.sorted().flatMap { n in (0..<n).compactMap { Shard(index: $0, count: n) }.filter { !seenShards.contains($0) } }

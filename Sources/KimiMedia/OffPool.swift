@@ -13,18 +13,12 @@ enum OffPool {
 
     static func run<Value: Sendable>(path: String?, _ work: @escaping @Sendable () throws(MediaError) -> Value) async throws(KimiMediaError) -> Value {
         let cancellation = MediaCancellation()
+        if Task.isCancelled { cancellation.cancel() }
         let outcome: Result<Value, MediaError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, MediaError>, Never>) in
-                let thread = Thread {
-                    let result = cancellation.bind { () -> Result<Value, MediaError> in
-                        do throws(MediaError) { return .success(try work()) } catch { return .failure(error) }
-                    }
-                    continuation.resume(returning: result)
+            await detached {
+                cancellation.bind { () -> Result<Value, MediaError> in
+                    do throws(MediaError) { return .success(try work()) } catch { return .failure(error) }
                 }
-                thread.stackSize = stackSize
-                thread.name = "kimi-media-work"
-                if Task.isCancelled { cancellation.cancel() }
-                thread.start()
             }
         } onCancel: {
             cancellation.cancel()

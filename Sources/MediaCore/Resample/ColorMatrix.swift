@@ -41,42 +41,42 @@ public enum ColorMatrix {
                         cr: UnsafePointer<UInt8>, crStride: Int, limited: Bool, bt709: Bool) {
         let yPlane = image.planes[0], cbPlane = image.planes[1], crPlane = image.planes[2]
         let width = yPlane.width, height = yPlane.height, cw = cbPlane.width, ch = cbPlane.height
-        func table(offset: Double, scale: Double, center: Double) -> [UInt8] {
-            (0..<256).map { (v: Int) -> UInt8 in
-                guard limited else { return UInt8(v) }
-                let expanded: Double = (Double(v) - offset) * scale + center
-                return UInt8(Swift.max(0.0, Swift.min(255.0, expanded.rounded())))
-            }
-        }
-        let lumaTable = table(offset: 16, scale: 255.0 / 219.0, center: 0)
-        let chromaTable = table(offset: 128, scale: 255.0 / 224.0, center: 128)
         let (mYCb, mYCr, mCbCb, mCbCr, mCrCb, mCrCr): (Int32, Int32, Int32, Int32, Int32, Int32) = bt709
             ? (yFromCb, yFromCr, cbFromCb, cbFromCr, crFromCb, crFromCr) : (0, 0, 16384, 0, 0, 16384)
-        // dY per chroma sample, in 1/16 levels (the matrix's 2^14 scale cut to 2^4 for the interpolation).
-        var dy = [Int32](repeating: 0, count: cw * ch)
-        lumaTable.withUnsafeBufferPointer { luma in
-            chromaTable.withUnsafeBufferPointer { chroma in
-                dy.withUnsafeMutableBufferPointer { dy in
-                    for cy in 0..<ch {
-                        let su = cb + cy * cbStride, sv = cr + cy * crStride
-                        let du = cbPlane.row(cy), dv = crPlane.row(cy)
-                        for cx in 0..<cw {
-                            let u = Int32(chroma[Int(su[cx])]) - 128, v = Int32(chroma[Int(sv[cx])]) - 128
-                            dy[cy * cw + cx] = (mYCb &* u &+ mYCr &* v &+ 512) >> 10
-                            du[cx] = clamp(128 &+ ((mCbCb &* u &+ mCbCr &* v &+ 8192) >> 14))
-                            dv[cx] = clamp(128 &+ ((mCrCb &* u &+ mCrCr &* v &+ 8192) >> 14))
+        // dY of three chroma rows at a time (row cy in slot cy % 3), in 1/16 levels (the matrix's
+        // 2^14 scale cut to 2^4 for the interpolation): a luma row needs the chroma rows around it.
+        var dyRows = [Int32](repeating: 0, count: 3 * cw)
+        (limited ? VideoRange.luma : VideoRange.identity).withUnsafeBufferPointer { luma in
+            (limited ? VideoRange.chroma : VideoRange.identity).withUnsafeBufferPointer { chroma in
+                dyRows.withUnsafeMutableBufferPointer { dyRows in
+                    let dy = dyRows.baseAddress!
+                    // Converts chroma row `cy` (read before it is written: in place is safe) and keeps its dY.
+                    var converted = 0
+                    func chromaRows(through last: Int) {
+                        while converted <= last {
+                            let cy = converted
+                            let su = cb + cy * cbStride, sv = cr + cy * crStride
+                            let du = cbPlane.row(cy), dv = crPlane.row(cy), d = dy + (cy % 3) * cw
+                            for cx in 0..<cw {
+                                let u = Int32(chroma[Int(su[cx])]) - 128, v = Int32(chroma[Int(sv[cx])]) - 128
+                                d[cx] = (mYCb &* u &+ mYCr &* v &+ 512) >> 10
+                                du[cx] = clamp(128 &+ ((mCbCb &* u &+ mCbCr &* v &+ 8192) >> 14))
+                                dv[cx] = clamp(128 &+ ((mCrCb &* u &+ mCrCr &* v &+ 8192) >> 14))
+                            }
+                            converted += 1
                         }
                     }
                     for row in 0..<height {
+                        // The two chroma rows around this luma row, weighted 3:1.
+                        let near = Swift.min(row / 2, ch - 1)
+                        let far = row % 2 == 0 ? Swift.max(near - 1, 0) : Swift.min(near + 1, ch - 1)
+                        chromaRows(through: Swift.max(near, far))
                         let source = y + row * yStride, target = yPlane.row(row)
                         guard bt709 else {
                             for x in 0..<width { target[x] = luma[Int(source[x])] }
                             continue
                         }
-                        // The two chroma rows around this luma row, weighted 3:1.
-                        let near = Swift.min(row / 2, ch - 1)
-                        let far = row % 2 == 0 ? Swift.max(near - 1, 0) : Swift.min(near + 1, ch - 1)
-                        let a = dy.baseAddress! + near * cw, b = dy.baseAddress! + far * cw
+                        let a = dy + (near % 3) * cw, b = dy + (far % 3) * cw
                         for x in 0..<width {
                             let cx = x / 2
                             let here = 3 &* a[cx] &+ b[cx]  // 1/64 levels
@@ -89,6 +89,7 @@ public enum ColorMatrix {
                             target[x] = clamp(Int32(luma[Int(source[x])]) &+ d)
                         }
                     }
+                    chromaRows(through: ch - 1)
                 }
             }
         }

@@ -13,8 +13,7 @@ package enum HalfScale {
         package init(limited: Bool, chroma: Bool) {
             values = (0...1020).map { sum in
                 let mean = Double(sum) / 4
-                let v: Double = !limited ? mean : chroma ? (mean - 128) * 255 / 224 + 128 : (mean - 16) * 255 / 219
-                return UInt8(max(0, min(255, v.rounded())))
+                return limited ? VideoRange.expand(mean, chroma: chroma) : UInt8(Swift.min(255, mean.rounded()))
             }
         }
 
