@@ -62,15 +62,24 @@ struct InputSetTests {
 struct ReproducibleOutputTests {
     @Test func reEncodedVideosAreByteIdentical() async throws {
         let folder = try TemporaryFolder()
-        let clips = try (0..<3).map { try folder.copy(Fixture.video("vp9.webm"), as: "in/copy-\($0).webm") }
-        var digests: [Data] = []
-        for jobs in ["1", "2"] {
-            let out = folder.path + "/out-\(jobs)"
-            let result = await run(["prepare", "--quiet", "--jobs", jobs, "--frames", "none", "--out", out] + clips)
-            #expect(result.status == 0, "\(result.err)")
-            for i in 0..<3 { digests.append(try Data(contentsOf: URL(fileURLWithPath: out + "/copy-\(i)/video.mp4"))) }
+        // 160×90 MPEG-2 and VP9: at that height libx264's assembly over-reads its own buffers, which
+        // made 1 encode in 60 differ under --jobs 6 before those heights went to its C code.
+        let sources = ["mpeg2.mpeg", "vp9.webm"]
+        for source in sources {
+            let ext = URL(fileURLWithPath: source).pathExtension
+            for i in 0..<6 { _ = try folder.copy(Fixture.video(source), as: "in/\(ext)-\(i).\(ext)") }
         }
-        #expect(Set(digests).count == 1, "\(digests.map(\.count))")
+        var digests: [String: Set<Data>] = [:]
+        for jobs in ["1", "6"] {
+            let out = folder.path + "/out-\(jobs)"
+            let result = await run(["prepare", "--quiet", "--jobs", jobs, "--frames", "none", "--out", out, folder.path + "/in"])
+            #expect(result.status == 0, "\(result.err)")
+            for source in sources {
+                let ext = URL(fileURLWithPath: source).pathExtension
+                for i in 0..<6 { digests[ext, default: []].insert(try Data(contentsOf: URL(fileURLWithPath: out + "/\(ext)-\(i)/video.mp4"))) }
+            }
+        }
+        #expect(digests.count == 2 && digests.values.allSatisfy { $0.count == 1 }, "\(digests.mapValues { $0.map(\.count) })")
     }
 }
 

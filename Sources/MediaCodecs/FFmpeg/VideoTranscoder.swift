@@ -128,6 +128,16 @@ private final class TranscodeJob {
         headerWritten = true
     }
 
+    /// libx264 0.164's assembly reads 4 bytes past one of its own frame buffers when the frame is
+    /// 81–96 rows tall (six macroblock rows) and, among others, 160, 416, 672, 928 or 2208 wide
+    /// (valgrind: "Invalid read of size 16 … 157,812 bytes inside a block of size 157,824"; the
+    /// ffmpeg CLI does the same). What lies there is whatever the heap holds, so the encode's bytes
+    /// changed from run to run when other work shared the process (1 clip in 60 of a 160×90 MPEG-2
+    /// file under `--jobs 6`). Frames that short are encoded with x264's C code instead
+    /// (`asm=0`): no over-read, the same bytes every run and on every CPU, and at ≤ 128 rows the
+    /// time is a few milliseconds a second of video either way.
+    static func x264OverReads(height: Int) -> Bool { height <= 128 }
+
     private func setUpVideo(_ settings: VideoTranscoder.Settings) throws(FFmpegError) {
         let parameters = inVideo.pointee.codecpar!
         if plan.video == .copy {
@@ -165,6 +175,9 @@ private final class TranscodeJob {
             }
             _ = kimi_av_opt_set(encoder.pointee.priv_data, "preset", settings.preset, 0)
             _ = kimi_av_opt_set(encoder.pointee.priv_data, "crf", "\(settings.crf)", 0)
+            if Self.x264OverReads(height: plan.height) {
+                _ = kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=0", 0)
+            }
             try FFmpegError.check(kimi_avcodec_open2(encoder, codec, nil), "avcodec_open2(libx264)")
             try FFmpegError.check(kimi_avcodec_parameters_from_context(outVideo.pointee.codecpar, encoder), "avcodec_parameters_from_context")
             outVideo.pointee.time_base = encoder.pointee.time_base
