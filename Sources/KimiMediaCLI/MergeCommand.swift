@@ -12,7 +12,8 @@ struct MergeCommand: ParsableCommand {
             or each to its own), keeps one line per source (a completed line wins over a failed one), \
             sorts by source and writes FIRST/manifest.jsonl (or --out). Output paths from other folders \
             are rewritten relative to the first. Exits 1 when a shard's manifest is missing (e.g. a Slurm \
-            task that never ran), naming it: the merged manifest then covers only the shards present.
+            task that never ran) or unfinished (no manifest.shard-I-of-N.done beside it: a task cancelled \
+            or killed halfway), naming it: the merged manifest then covers only what the shards wrote.
             """
     )
 
@@ -28,10 +29,14 @@ struct MergeCommand: ParsableCommand {
         let summary = result.summary
         Output.printError("merged \(result.manifests.count) manifest(s): \(result.count) inputs → \(result.path)")
         for line in summary.lines() { Output.printError(line) }
+        let names = { (shards: [Shard]) in shards.map { "\($0.index) of \($0.count)" }.joined(separator: ", ") }
         if !result.missingShards.isEmpty {
-            let names = result.missingShards.map { "\($0.index) of \($0.count)" }.joined(separator: ", ")
-            Output.printError("error: incomplete: no manifest for shard \(names); run them (--shard I/N, or the array task) and merge again")
-            throw ExitCode(1)
+            Output.printError("error: incomplete: no manifest for shard \(names(result.missingShards)); run them (--shard I/N, or the array task) and merge again")
         }
+        if !result.unfinishedShards.isEmpty {
+            Output.printError("error: incomplete: shard \(names(result.unfinishedShards)) did not finish (cancelled, killed or still running); "
+                + "rerun them (they resume) and merge again")
+        }
+        if !result.missingShards.isEmpty || !result.unfinishedShards.isEmpty { throw ExitCode(1) }
     }
 }

@@ -152,6 +152,14 @@ struct BatchProcessTests {
         try FileManager.default.removeItem(atPath: sharded.path + "/manifest.shard-1-of-3.jsonl")
         let incomplete = await run(["merge", sharded.path])
         #expect(incomplete.status == 1 && incomplete.err.contains("no manifest for shard 1 of 3"), "\(incomplete.err)")
+        // A shard cancelled halfway has a manifest but no finished marker: also incomplete, named.
+        #expect(FileManager.default.fileExists(atPath: sharded.path + "/manifest.shard-2-of-3.done"))
+        try FileManager.default.removeItem(atPath: sharded.path + "/manifest.shard-2-of-3.done")
+        let unfinished = await run(["merge", sharded.path])
+        #expect(unfinished.status == 1 && unfinished.err.contains("shard 2 of 3 did not finish"), "\(unfinished.err)")
+        // Rerunning it resumes (nothing redone) and marks it finished again.
+        #expect(await run(["prepare", "--quiet", "--shard", "2/3", "--out", sharded.path] + inputs).status == 0)
+        #expect(FileManager.default.fileExists(atPath: sharded.path + "/manifest.shard-2-of-3.done"))
     }
 
     /// Hidden files are left out unless --hidden; files that are not media are listed as skipped.
