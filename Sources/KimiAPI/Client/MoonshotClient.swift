@@ -312,7 +312,7 @@ public final class MoonshotClient: Sendable {
     /// released it.
     private func exchange(_ method: HTTPMethod, _ path: String, endpoint: String, key: APIKey, body: (() -> HTTPClientRequest.Body)?,
                           contentType: String, accept: String, timeout: Double) async -> Result<HTTPClientResponse, Failure> {
-        await limiter.acquire(endpoint: endpoint, onWait: onWait)
+        let ticket = await limiter.acquire(endpoint: endpoint, onWait: onWait)
         var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
         request.method = method
         request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
@@ -324,7 +324,14 @@ public final class MoonshotClient: Sendable {
         }
         let failure: Failure
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                await limiter.arrived(ticket)
+            } catch {
+                await limiter.arrived(ticket)
+                throw error
+            }
             let status = Int(response.status.code)
             if (200..<300).contains(status) { return .success(response) }
             let data = (try? await response.body.collect(upTo: timeouts.maxResponseBytes)) ?? ByteBuffer()

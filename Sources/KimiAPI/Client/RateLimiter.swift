@@ -57,15 +57,22 @@ actor RateLimiter {
     let limits: RateLimits
     private var inFlight = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
-    private var starts: [Double] = []
+    /// When each recent request may have reached the server, by ticket: its start until its answer's
+    /// head arrives, then that moment (``arrived(_:)``). The server counts a request when it arrives,
+    /// somewhere between the two: a loaded machine or a slow network can hold a request back long
+    /// enough that two starts a window apart arrive inside one (a paced test met a 429 so).
+    private var starts: [Int: Double] = [:]
+    private var nextTicket = 0
     private var notBefore: Double = 0
 
     init(limits: RateLimits) { self.limits = limits }
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 
-    /// Waits for a slot and a start in the window; the caller must ``release()`` once its request ended.
-    func acquire(endpoint: String, onWait: (@Sendable (String) -> Void)?) async {
+    /// Waits for a slot and a start in the window; the caller must ``release()`` once its request
+    /// ended, and should say when its answer arrived (``arrived(_:)``) with the ticket returned.
+    @discardableResult
+    func acquire(endpoint: String, onWait: (@Sendable (String) -> Void)?) async -> Int {
         while let most = limits.concurrency, inFlight >= most {
             await withCheckedContinuation { waiting.append($0) }
         }
@@ -73,25 +80,32 @@ actor RateLimiter {
         while true {
             let now = Self.now()
             let span = limits.window + min(1, limits.window * 0.05)
-            starts.removeAll { now - $0 >= span }
+            starts = starts.filter { now - $0.value < span }
             var wait = notBefore - now, why = "the API asked to wait (rate limit)"
             if let rpm = limits.requestsPerMinute, starts.count >= rpm {
                 // A margin of 5 % of the window (at most 1 s): the server's clock starts when the
                 // request arrives, a little after ours.
-                let windowWait = starts[starts.count - rpm] + span - now
+                let stamps = starts.values.sorted()
+                let windowWait = stamps[stamps.count - rpm] + span - now
                 if windowWait > wait { (wait, why) = (windowWait, "\(rpm) requests a minute (\(limits))") }
             }
-            if wait <= 0.000_5 {
-                starts.append(now)
-                return
-            }
+            if wait <= 0.000_5 { return ticket(at: now) }
             if wait >= 1 { onWait?("waiting \(Int(wait.rounded(.up))) s before \(endpoint): \(why)") }
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-            if Task.isCancelled {
-                starts.append(Self.now())
-                return
-            }
+            if Task.isCancelled { return ticket(at: Self.now()) }
         }
+    }
+
+    private func ticket(at now: Double) -> Int {
+        defer { nextTicket += 1 }
+        starts[nextTicket] = now
+        return nextTicket
+    }
+
+    /// The answer to ticket's request began to arrive (or the request failed): the server has
+    /// counted it by now, so the window runs from here at the latest.
+    func arrived(_ ticket: Int) {
+        if starts[ticket] != nil { starts[ticket] = Self.now() }
     }
 
     func release() {
