@@ -485,9 +485,16 @@ public struct BatchPreparer: Sendable {
                 let failure = MediaError(.io, path: final, stage: .write, "cannot move the video's outputs into place: \(error.localizedDescription)")
                 return identified(ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary), s, video.info)
             }
-            var outputs = video.video.map { name, v in
-                [ManifestEntry.Output(path: stem + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
-                                      tokens: v.tokens ?? 0)]
+            var outputs: [ManifestEntry.Output] = video.video.map { name, v -> [ManifestEntry.Output] in
+                v.parts.isEmpty
+                    ? [ManifestEntry.Output(path: stem + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
+                                            tokens: v.tokens ?? 0)]
+                    : v.parts.enumerated().map { i, part in
+                        ManifestEntry.Output(path: stem + "/" + part.name, format: .mp4, width: part.width, height: part.height,
+                                             bytes: Int(part.bytes), tokens: part.tokens ?? 0,
+                                             segment: .init(index: i + 1, count: v.parts.count, startSeconds: part.startSeconds,
+                                                            endSeconds: part.endSeconds))
+                    }
             } ?? []
             outputs += video.frames.map { f in
                 ManifestEntry.Output(path: stem + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
@@ -496,8 +503,14 @@ public struct BatchPreparer: Sendable {
             var entry = ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs,
                                       tokens: video.video?.1.tokens ?? video.plan.estimate?.tokens,
                                       passthrough: video.video?.1.passthrough ?? false, diagnostics: video.diagnostics)
-            entry.plan = .video(video.plan)
-            if let (_, file) = video.video { entry.payload = payload(format: file.format, bytes: file.bytes, limit: bodyLimit) }
+            var plan = video.plan
+            if let cut = video.video?.1.segments { plan.segments = cut }  // the cuts as written (on keyframes, or exact)
+            entry.plan = .video(plan)
+            if let (_, file) = video.video {
+                // A split video's parts go one to a request: the largest part's decision.
+                let bytes = file.parts.map(\.bytes).max() ?? file.bytes
+                entry.payload = payload(format: file.format, bytes: bytes, limit: bodyLimit)
+            }
             return identified(entry, s, video.info)
         case .failed(let summary, let kind, let s, let info):
             return identified(ManifestEntry(source: source, kind: kind, status: .error, error: summary), s, info)

@@ -21,9 +21,28 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         public var timestampSeconds: Double?
         /// Video frames only: whether the frame is a keyframe.
         public var keyframe: Bool?
+        /// A part of a split video (`--segments`): its place and time range in the source.
+        public var segment: Segment?
+
+        /// Where a part of a split video lies in its source (seconds from the stream's start).
+        public struct Segment: Sendable, Codable, Hashable {
+            /// 1-based, of `count`.
+            public var index: Int
+            public var count: Int
+            public var startSeconds: Double
+            public var endSeconds: Double
+
+            public init(index: Int, count: Int, startSeconds: Double, endSeconds: Double) {
+                self.index = index
+                self.count = count
+                self.startSeconds = startSeconds
+                self.endSeconds = endSeconds
+            }
+        }
 
         public init(path: String, format: MediaFormat, width: Int, height: Int, bytes: Int, tokens: Int,
-                    timestampSeconds: Double? = nil, keyframe: Bool? = nil) {
+                    timestampSeconds: Double? = nil, keyframe: Bool? = nil, segment: Segment? = nil) {
+            self.segment = segment
             self.path = path
             self.format = format
             self.width = width

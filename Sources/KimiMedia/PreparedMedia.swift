@@ -35,6 +35,12 @@ public struct PreparedMedia: Sendable {
     /// The folder holding this input's written files (frames, video); `nil` when nothing was written.
     /// The caller owns it: remove it when done.
     public var workFolder: String?
+    /// A video split by ``VideoOptions/segments``: its parts, in order, each sent in a request of
+    /// its own (``RequestBuilder/build(prompt:system:media:to:)`` with one part). The split video's
+    /// own ``payload``, ``bytes`` and ``estimate`` are its first part's. Empty when not split.
+    public var parts: [PreparedMedia] = []
+    /// For a part: where it lies in its source (index of count, time range).
+    public var segment: ManifestEntry.Output.Segment?
 
     public var kind: MediaKind { info.kind }
 
@@ -185,9 +191,23 @@ extension Preparer {
                                      payload: .video(path: path), frames: frames, estimate: plan.estimate, diagnostics: diagnostics,
                                      workFolder: frames.isEmpty ? nil : folder)
             }
-            return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
-                                 bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
-                                 diagnostics: diagnostics + written.diagnostics, workFolder: folder)
+            guard !written.parts.isEmpty else {
+                return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
+                                     bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
+                                     diagnostics: diagnostics + written.diagnostics, workFolder: folder)
+            }
+            let parts = written.parts.enumerated().map { i, part in
+                PreparedMedia(source: name, info: info, format: .mp4, width: part.width, height: part.height, bytes: part.bytes,
+                              payload: .video(path: folder + "/" + part.name), frames: [], estimate: part.estimate, diagnostics: [],
+                              workFolder: folder,
+                              segment: .init(index: i + 1, count: written.parts.count, startSeconds: part.startSeconds, endSeconds: part.endSeconds))
+            }
+            var whole = parts[0]
+            whole.frames = frames
+            whole.diagnostics = diagnostics + written.diagnostics
+            whole.parts = parts
+            whole.segment = nil
+            return whole
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error

@@ -82,6 +82,10 @@ extension Preparer {
     func writeVideo(_ path: String, info: MediaInfo, plan: VideoPlan, to output: String) throws(MediaError) -> WrittenVideo? {
         let encode = plan.encode
         let upright = { (w: Int, h: Int) in info.rotation % 180 == 90 ? (h, w) : (w, h) }
+        if let segments = plan.segments, segments.parts.count > 1 {
+            return try writeParts(path, info: info, plan: plan, segments: segments,
+                                  folder: (output as NSString).deletingLastPathComponent)
+        }
         switch encode.action {
         case .none:
             return nil
@@ -95,18 +99,8 @@ extension Preparer {
             return WrittenVideo(format: info.format, width: info.width, height: info.height, bytes: info.bytes,
                                 estimate: plan.estimate, passthrough: true, diagnostics: [])
         case .write:
-            // A fixed number of x264 threads, whatever the cores, --jobs or load: x264's output
-            // depends on its thread count (frame threads, lookahead), so a count that followed the
-            // machine made the same clip come out in different bytes (resume checks, upload dedup
-            // and `merge` rely on same input + options → same bytes).
-            let settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
-            let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
-                                                       settings: settings)
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
+            let (result, bytes, estimate) = try transcode(path, info: info, encode: encode, to: output)
             let (width, height) = upright(result.width, result.height)
-            let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
-            let estimate = result.frames > 0 && fps > 0
-                ? TokenEstimate.video(frames: result.frames, fps: fps, width: width, height: height, profile: profile) : nil
             var diagnostics = result.diagnostics
             diagnostics.append(Diagnostic(code: "video-written", stage: .encode,
                                           message: "H.264 MP4 written (video \(encode.video.rawValue), audio \(encode.audio.rawValue)): "
@@ -121,6 +115,92 @@ extension Preparer {
     }
 }
 
+extension Preparer {
+    /// One re-encode or remux: the result, the file's size and the offline estimate of what it holds.
+    func transcode(_ path: String, info: MediaInfo, encode: VideoEncodePlan,
+                   to output: String) throws(MediaError) -> (TranscodedVideo, Int64, TokenEstimate?) {
+        // A fixed number of x264 threads, whatever the cores, --jobs or load: x264's output
+        // depends on its thread count (frame threads, lookahead), so a count that followed the
+        // machine made the same clip come out in different bytes (resume checks, upload dedup
+        // and `merge` rely on same input + options → same bytes).
+        let settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
+        let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
+                                                   settings: settings)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
+        let (width, height) = info.rotation % 180 == 90 ? (result.height, result.width) : (result.width, result.height)
+        let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
+        let estimate = result.frames > 0 && fps > 0
+            ? TokenEstimate.video(frames: result.frames, fps: fps, width: width, height: height, profile: profile) : nil
+        return (result, bytes, estimate)
+    }
+
+    /// The parts of a split video (`part-001.mp4`, … in `folder`): cut on keyframes with the packets
+    /// copied when the plan copies the video and every part can start on a keyframe, else re-encoded
+    /// and cut exactly. Each part's estimate is checked against the budget.
+    func writeParts(_ path: String, info: MediaInfo, plan: VideoPlan, segments planned: VideoSegments,
+                    folder: String) throws(MediaError) -> WrittenVideo {
+        var encode = plan.encode
+        encode.action = .write
+        let duration = planned.parts.last?.endSeconds ?? 0
+        let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
+        let upright = info.rotation % 180 == 90 ? (encode.height, encode.width) : (encode.width, encode.height)
+        var segments = planned
+        if encode.video == .copy {
+            let keyframes = try VideoTranscoder.keyframeTimes(path: path, info: info, limits: probeOptions.limits)
+            if let cut = VideoSegments.plan(request: planned.request, budget: planned.budget, duration: duration, fps: fps,
+                                            width: upright.0, height: upright.1, keyframes: keyframes, profile: profile) {
+                segments = cut
+            }
+            if segments.cut == .exact {
+                // A GOP longer than a part: the packets cannot be cut there, so the parts are encoded.
+                encode.video = .encode
+                encode.width = VideoEncodePlan.evenSide(encode.width)
+                encode.height = VideoEncodePlan.evenSide(encode.height)
+                encode.reasons.append("a keyframe interval is longer than a part: the parts are re-encoded to cut them exactly")
+            }
+        }
+        var parts: [WrittenPart] = []
+        var diagnostics: [Diagnostic] = []
+        for part in segments.parts {
+            var partPlan = encode
+            partPlan.startSeconds = part.startSeconds
+            // The last part runs to the end of the stream (no frame is lost to a rounded duration).
+            partPlan.maxDurationSeconds = part.index == segments.parts.count ? nil : part.durationSeconds
+            let name = String(format: "part-%03d.mp4", part.index)
+            let (result, bytes, estimate) = try transcode(path, info: info, encode: partPlan, to: folder + "/" + name)
+            diagnostics += result.diagnostics
+            let size = info.rotation % 180 == 90 ? (result.height, result.width) : (result.width, result.height)
+            if let tokens = estimate?.tokens, tokens > segments.budget {
+                diagnostics.append(Diagnostic(code: "over-budget", stage: .encode,
+                                              message: "\(name) holds \(result.frames) frames, \(tokens) tokens: over the part budget of \(segments.budget)"))
+            }
+            parts.append(WrittenPart(name: name, startSeconds: part.startSeconds, endSeconds: part.endSeconds, width: size.0,
+                                     height: size.1, bytes: bytes, estimate: estimate))
+        }
+        diagnostics.append(Diagnostic(code: "video-split", stage: .encode,
+                                      message: String(format: "%d parts (%@, video %@), each ≤ %d tokens: ", parts.count,
+                                                      segments.cut == .keyframes ? "cut on keyframes" : "cut exactly",
+                                                      encode.video.rawValue, segments.budget)
+                                          + encode.reasons.joined(separator: "; ")))
+        let first = parts[0]
+        return WrittenVideo(format: .mp4, width: first.width, height: first.height, bytes: parts.reduce(0) { $0 + $1.bytes },
+                            estimate: nil, passthrough: false, diagnostics: diagnostics, parts: parts, segments: segments)
+    }
+}
+
+/// One part of a split video, written.
+struct WrittenPart: Sendable {
+    /// Its file name beside the frames.
+    var name: String
+    var startSeconds: Double
+    var endSeconds: Double
+    var width: Int
+    var height: Int
+    var bytes: Int64
+    var estimate: TokenEstimate?
+    var tokens: Int? { estimate?.tokens }
+}
+
 /// The video file written for a video input.
 struct WrittenVideo: Sendable {
     var format: MediaFormat
@@ -130,10 +210,15 @@ struct WrittenVideo: Sendable {
     var bytes: Int64
     /// Offline tokens of the video part.
     var estimate: TokenEstimate?
-    var tokens: Int? { estimate?.tokens }
+    /// The whole file's tokens, or the sum of its parts'.
+    var tokens: Int? { parts.isEmpty ? estimate?.tokens : parts.reduce(0) { $0 + ($1.tokens ?? 0) } }
     /// The original bytes, copied.
     var passthrough: Bool
     var diagnostics: [Diagnostic]
+    /// A split video's parts (no whole file is written then).
+    var parts: [WrittenPart] = []
+    /// Where it was cut, as written (keyframes or exact).
+    var segments: VideoSegments? = nil
 }
 
 /// A prepared image: what was found, what was planned, the bytes to send and their cost.

@@ -51,6 +51,10 @@ struct EstimateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
     var keep: [BudgetLever] = []
 
+    @Option(help: ArgumentHelp("For each video: the parts `prepare --segments` would make (nominal cuts; prepare moves them to keyframes when it copies), each with its tokens.",
+                               valueName: "auto|DURATION"))
+    var segments: SegmentRequest?
+
     @OptionGroup var limits: LimitOptions
     @OptionGroup var api: APIOptions
 
@@ -107,14 +111,16 @@ struct EstimateCommand: AsyncParsableCommand {
                 let estimate = try TokenEstimate.of(info, profile: profile)
                 total += estimate.tokens
                 var line = EstimateLine(path: result.path, estimate: estimate)
-                if let budget, info.kind == .video {
-                    // The video plan `prepare` would make (the fitted file, then the budget).
+                if budget != nil || segments != nil, info.kind == .video {
+                    // The video plan `prepare` would make (the fitted file, then the budget or the split).
                     var options = VideoOptions()
                     options.budget = budget
                     options.keep = Set(keep)
+                    options.segments = segments
                     let plan = VideoPlan.make(for: info, options: options, profile: profile)
                     line.budget = plan.budget
-                    line.budgetProblem = plan.diagnostics.first { $0.code.hasPrefix("budget") }?.message
+                    line.segments = plan.segments
+                    line.budgetProblem = plan.diagnostics.first { $0.code.hasPrefix("budget") || $0.code.hasPrefix("segments") }?.message
                 }
                 if let client {
                     do {
@@ -182,8 +188,17 @@ struct EstimateCommand: AsyncParsableCommand {
                 : String(format: "\n  budget %d: %@ → %.3g fps, %d×%d, %.1f s ≈ %d tokens (%.0f %%)", b.budget,
                          b.moved.map(\.rawValue).joined(separator: ", "), b.fps, b.width, b.height, b.durationSeconds, b.tokens,
                          Double(b.tokens) / Double(b.budget) * 100)
-        } else if let problem = line.budgetProblem {
+        } else if let problem = line.budgetProblem, line.segments == nil {
             text += "\n  budget: \(problem)"
+        }
+        if let split = line.segments {
+            text += String(format: "\n  segments %@: %d parts of at most %.1f s, each ≤ %d tokens", split.request.description,
+                           split.parts.count, split.partSeconds, split.budget)
+            for part in split.parts {
+                text += String(format: "\n    part %d: %.1f–%.1f s ≈ %d tokens", part.index, part.startSeconds, part.endSeconds, part.tokens)
+            }
+        } else if segments != nil, let problem = line.budgetProblem {
+            text += "\n  segments: \(problem)"
         }
         Output.print(text)
         for d in e.diagnostics { Output.print("  ! \(d.message)") }
@@ -201,10 +216,12 @@ struct EstimateLine: Encodable {
     /// With `--budget`: what the budget would choose, or why it cannot.
     var budget: VideoBudget?
     var budgetProblem: String?
+    /// With `--segments`: the parts (nominal cuts).
+    var segments: VideoSegments?
 
     private enum Keys: String, CodingKey {
         case path, kind, tokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
-        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem
+        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -225,6 +242,7 @@ struct EstimateLine: Encodable {
         try c.encode(estimate.diagnostics, forKey: .diagnostics)
         try c.encodeIfPresent(budget, forKey: .budget)
         try c.encodeIfPresent(budgetProblem, forKey: .budgetProblem)
+        try c.encodeIfPresent(segments, forKey: .segments)
         if let remote {
             try c.encode(remote.offlineRequestTokens, forKey: .offlineRequestTokens)
             try c.encode(remote.remoteTokens, forKey: .remoteTokens)

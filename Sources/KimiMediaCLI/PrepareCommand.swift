@@ -68,6 +68,10 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
     var keep: [BudgetLever] = []
 
+    @Option(help: ArgumentHelp("Video file: split into consecutive parts (part-001.mp4, …), each within --budget (or the context less 32,768 tokens): auto (parts as long as the budget allows; rate and size kept) or a length (90s, 10m, 1h); cut on keyframes when the packets can be copied, exactly when re-encoded.",
+                               valueName: "auto|DURATION"))
+    var segments: SegmentRequest?
+
     @Flag(help: "Video frames: drop a frame that looks like the last one kept (static slides, screen recordings).")
     var dedupe = false
 
@@ -136,6 +140,7 @@ struct PrepareCommand: AsyncParsableCommand {
             + "video=\(video.rawValue) maxFps=\(maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
             + (budget.map { " budget=\($0) keep=\(keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
             + (dedupe ? " dedupe=\(dedupeThreshold)" : "")
+            + (segments.map { " segments=\($0)" } ?? "")
         return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
@@ -149,7 +154,8 @@ struct PrepareCommand: AsyncParsableCommand {
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in
             try VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap, output: video,
-                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil)
+                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil,
+                             segments: segments)
         }
     }
 
@@ -265,4 +271,5 @@ extension BudgetLever: ExpressibleByArgument {}
 extension VideoOutput: ExpressibleByArgument {}
 extension Shard: ExpressibleByArgument {}
 extension FrameSelection: ExpressibleByArgument {}  // MediaCore's init?(argument:) is the one grammar
+extension SegmentRequest: ExpressibleByArgument {}
 extension OutputFormatChoice: ExpressibleByArgument {}

@@ -34,6 +34,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Each video at most N prompt tokens (as prepare --budget: frame rate, then size, then length).",
                                valueName: "N")) var budget: Int?
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration")) var keep: [BudgetLever] = []
+    @Option(help: ArgumentHelp("One video split as prepare --segments does, sent as a sequence of requests (one per part, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …).",
+                               valueName: "auto|DURATION")) var segments: SegmentRequest?
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @OptionGroup var api: APIOptions
     @OptionGroup var limits: LimitOptions
@@ -46,6 +48,9 @@ struct RequestCommand: AsyncParsableCommand {
         guard !stream || send else { throw ValidationError("--stream needs --send") }
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
         guard budget == nil || !raw else { throw ValidationError("--budget needs the files prepared (not --raw)") }
+        guard segments == nil || (!raw && paths.count == 1) else {
+            throw ValidationError("--segments takes exactly one video, prepared (not --raw): its parts go one to a request")
+        }
     }
 
     func run() async throws { try await api.withClient(if: true, requireKey: false) { client in try await run(client) } }
@@ -64,13 +69,38 @@ struct RequestCommand: AsyncParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-request-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let items: [PayloadItem]
+        let parts: [(PayloadItem, ManifestEntry.Output.Segment)]
         do throws(KimiMediaError) {
             try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            items = try await prepareItems(scratch: scratch)
+            (items, parts) = try await prepareItems(scratch: scratch)
         } catch {
             Output.printError("error: \(error)")
             throw ExitCode(1)
         }
+        guard !parts.isEmpty else {
+            try await request(client, prompt: prompt, items: items, out: out, originals: paths)
+            return
+        }
+        // A split video: one request per part, in order, each prompt naming its part.
+        for (item, part) in parts {
+            let range = Self.clock(part.startSeconds) + "–" + Self.clock(part.endSeconds)
+            let note = "(This is part \(part.index) of \(part.count) of the video: \(range).)"
+            if !json { Output.print("== part \(part.index) of \(part.count) (\(range))") }
+            let body = (out as NSString).deletingPathExtension + String(format: "-part-%03d.", part.index)
+                + ((out as NSString).pathExtension.isEmpty ? "json" : (out as NSString).pathExtension)
+            try await request(client, prompt: prompt.isEmpty ? note : prompt + "\n\n" + note, items: [item], out: body,
+                              originals: ["\(paths[0]) (part \(part.index) of \(part.count))"])
+        }
+    }
+
+    /// `h:mm:ss` or `m:ss` for a time in seconds.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    /// Builds one request body (planned, uploads made), reports it and, with --send, posts it.
+    func request(_ client: MoonshotClient?, prompt: String, items: [PayloadItem], out: String, originals: [String]) async throws {
         let mode: PayloadMode = inlineOnly ? .inlineOnly : uploadAll ? .uploadAll : .auto
         let planner = PayloadPlanner(model: model, thinking: !noThinking, limit: maxBodyBytes, mode: mode,
                                      maxCompletionTokens: maxCompletionTokens > 0 ? maxCompletionTokens : nil, stream: stream)
@@ -83,7 +113,7 @@ struct RequestCommand: AsyncParsableCommand {
             Output.printError("error: \(error)")
             throw ExitCode(1)
         }
-        report(built, originals: paths)
+        report(built, originals: originals)
         guard send, let client else { return }
         do throws(APIError) {
             let answer = stream ? try await streamAnswer(client, bodyPath: built.bodyPath) : try await client.chat(bodyFile: built.bodyPath)
@@ -150,11 +180,13 @@ struct RequestCommand: AsyncParsableCommand {
 
     /// Probes (and unless --raw, prepares) each file into `scratch`, one after another (each file
     /// gets every core).
-    func prepareItems(scratch: String) async throws(KimiMediaError) -> [PayloadItem] {
+    /// A video split by --segments comes back as its parts instead.
+    func prepareItems(scratch: String) async throws(KimiMediaError) -> ([PayloadItem], [(PayloadItem, ManifestEntry.Output.Segment)]) {
         var videoOptions = VideoOptions()
         videoOptions.frames = .none
         videoOptions.budget = budget
         videoOptions.keep = Set(keep)
+        videoOptions.segments = segments
         let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: videoOptions)
         var items: [PayloadItem] = []
         for (i, path) in paths.enumerated() {
@@ -166,9 +198,14 @@ struct RequestCommand: AsyncParsableCommand {
                 continue
             }
             let prepared = try await preparer.prepare(URL(fileURLWithPath: path), workFolder: URL(fileURLWithPath: scratch))
+            if !prepared.parts.isEmpty {
+                return (items, try prepared.parts.map { part throws(KimiMediaError) in
+                    (try part.payloadItem(storingImageAs: scratch + "/\(i)"), part.segment!)
+                })
+            }
             items.append(try prepared.payloadItem(storingImageAs: scratch + "/\(i)"))
         }
-        return items
+        return (items, [])
     }
 
     func report(_ built: BuiltRequest, originals: [String]) {

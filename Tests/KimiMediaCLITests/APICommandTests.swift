@@ -112,6 +112,30 @@ struct APICommandTests {
         #expect(noKey.status == 1 && noKey.err.contains("must be uploaded"))
     }
 
+    /// `request --segments`: one request per part, in order, each body valid and its prompt naming
+    /// its part; the stand-in answers each.
+    @Test func requestSendsEachPartInOrder() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let body = setup.folder.path + "/request.json"
+        let sent = await run(["request", "--prompt", "What happens?", "--segments", "0.5", "--send", "--out", body]
+                             + setup.api + [Fixture.video("h264.mp4")])
+        #expect(sent.status == 0, "\(sent.err)")
+        #expect(sent.out.components(separatedBy: "stand-in answer: 0 image(s), 1 video(s)").count == 5, "\(sent.out)")
+        let headers = (1...4).compactMap { sent.out.range(of: "== part \($0) of 4")?.lowerBound }
+        #expect(headers.count == 4 && headers == headers.sorted())
+        for i in 1...4 {
+            let path = setup.folder.path + String(format: "/request-part-%03d.json", i)
+            let request = try JSONDecoder().decode(ChatRequest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(request.violations().isEmpty)
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+            #expect(text.contains("What happens?") && text.contains("part \(i) of 4 of the video"))
+        }
+        let two = await run(["request", "--prompt", "x", "--segments", "auto", "--out", body] + setup.api
+                            + [Fixture.video("h264.mp4"), Fixture.video("vp9.webm")])
+        #expect(two.status != 0 && two.err.contains("--segments takes exactly one video"), "\(two.err)")
+    }
+
     /// Whatever is printed or written — outputs, errors, manifests, request bodies, the upload cache —
     /// never contains the key, whether it is right or wrong.
     @Test func keyNeverAppears() async throws {

@@ -128,3 +128,81 @@ struct RequestBudgetTests {
         #expect(await run(["request", "--prompt", "x", "--raw", "--budget", "10", Fixture.video("h264.mp4")]).status != 0)
     }
 }
+
+/// `--segments`: a long video comes out as consecutive parts, each within the budget, covering it
+/// whole; cut on keyframes when the packets are copied, exactly when re-encoded.
+@Suite("prepare: segments")
+struct SegmentTests {
+    /// The parts of one manifest line: (segment, tokens, path) in order.
+    func parts(_ line: [String: Any]) -> [(segment: [String: Any], tokens: Int, path: String)] {
+        ((line["outputs"] as? [[String: Any]]) ?? []).compactMap { o in
+            guard let segment = o["segment"] as? [String: Any] else { return nil }
+            return (segment, o["tokens"] as? Int ?? -1, o["path"] as? String ?? "")
+        }
+    }
+
+    /// Frame counts of the written parts, from their own headers (`probe --json`); each accepted as it is.
+    func probedFrames(_ paths: [String]) async throws -> [Int] {
+        let probed = await run(["probe", "--json"] + paths)
+        let all = try jsonLines(probed.out)
+        let lines = paths.compactMap { path in all.first { $0["path"] as? String == path } }
+        #expect(lines.count == paths.count)
+        #expect(lines.allSatisfy { $0["accepted"] as? Bool == true && $0["videoCodec"] as? String == "h264" })
+        return lines.map { $0["frameCount"] as? Int ?? -1 }
+    }
+
+    /// The one-hour fixture (H.264, a keyframe a minute): `auto` with a budget of 3,000 gives parts
+    /// cut on keyframes, each ≤ 3,000 tokens, covering the hour frame for frame; 10-minute parts too.
+    @Test func oneHourSplitOnKeyframes() async throws {
+        let out = try TemporaryFolder()
+        let auto = await run(["prepare", "--json", "--quiet", "--frames", "none", "--segments", "auto", "--budget", "3000",
+                              "--out", out.path + "/auto", Fixture.video("one-hour-16x16.mp4")])
+        #expect(auto.status == 0, "\(auto.err)")
+        let line = try #require(try jsonLines(auto.out).first)
+        let split = parts(line)
+        #expect(split.count == 4 && split.allSatisfy { $0.tokens <= 3000 && $0.tokens >= 2000 }, "\(split.map(\.tokens))")
+        #expect(line["tokens"] as? Int == split.reduce(0) { $0 + $1.tokens })
+        let ranges = split.map { ($0.segment["startSeconds"] as? Double ?? -1, $0.segment["endSeconds"] as? Double ?? -1) }
+        #expect(ranges.first?.0 == 0 && ranges.last?.1 == 3600)
+        for (a, b) in zip(ranges, ranges.dropFirst()) { #expect(a.1 == b.0 && b.0.truncatingRemainder(dividingBy: 60) == 0) }
+        let plan = try #require((line["plan"] as? [String: Any])?["segments"] as? [String: Any])
+        #expect(plan["cut"] as? String == "keyframes")
+        let frames = try await probedFrames(split.map { out.path + "/auto/" + $0.path })
+        #expect(frames.reduce(0, +) == 3600 && frames == ranges.map { Int($0.1 - $0.0) }, "\(frames)")  // 1 fps: no gap, no overlap
+
+        let tens = await run(["prepare", "--json", "--quiet", "--frames", "none", "--segments", "10m",
+                              "--out", out.path + "/tens", Fixture.video("one-hour-16x16.mp4")])
+        let tenParts = parts(try #require(try jsonLines(tens.out).first))
+        #expect(tenParts.count == 6)
+        #expect(try await probedFrames(tenParts.map { out.path + "/tens/" + $0.path }) == Array(repeating: 600, count: 6))
+        // The whole hour fits the context as it is: auto without a budget leaves it one file.
+        let whole = await run(["prepare", "--json", "--quiet", "--frames", "none", "--segments", "auto",
+                               "--out", out.path + "/whole", Fixture.video("one-hour-16x16.mp4")])
+        let one = try #require(try jsonLines(whole.out).first)
+        #expect(parts(one).isEmpty && ((one["diagnostics"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "segments-unneeded" })
+    }
+
+    /// Parts shorter than a GOP (and a VP9 source) are re-encoded and cut exactly: 2 s at 25 fps in
+    /// half seconds is 13 + 12 + 13 + 12 frames, the audio cut with them.
+    @Test func exactCutsWhenReencoded() async throws {
+        let out = try TemporaryFolder()
+        for clip in ["h264.mp4", "vp9.webm", "with-audio.mp4"] {
+            let result = await run(["prepare", "--json", "--quiet", "--frames", "none", "--segments", "0.5",
+                                    "--out", out.path + "/" + clip, Fixture.video(clip)])
+            #expect(result.status == 0, "\(result.err)")
+            let line = try #require(try jsonLines(result.out).first)
+            let split = parts(line)
+            #expect(split.count == 4, "\(clip)")
+            #expect(((line["plan"] as? [String: Any])?["segments"] as? [String: Any])?["cut"] as? String == "exact")
+            #expect(try await probedFrames(split.map { out.path + "/" + clip + "/" + $0.path }) == [13, 12, 13, 12], "\(clip)")
+        }
+    }
+
+    /// `estimate --segments` prints the parts `prepare` would make.
+    @Test func estimatePrintsTheParts() async throws {
+        let result = await run(["estimate", "--segments", "auto", "--budget", "3000", Fixture.video("one-hour-16x16.mp4")])
+        #expect(result.status == 0)
+        #expect(result.out.contains("segments auto: 4 parts of at most 1000.0 s, each ≤ 3000 tokens"), "\(result.out)")
+        #expect(result.out.contains("part 4: 3000.0–3600.0 s ≈ 1800 tokens"))
+    }
+}

@@ -43,6 +43,26 @@ struct FacadeTests {
     }
 
     /// A failure is a typed result in the sequence; the others go on.
+    /// A video split by `segments`: its parts in order, each a file of its own with its range, the
+    /// whole's payload its first part's; a request is built from one part.
+    @Test func splitVideoHasItsParts() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-parts-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let preparer = Preparer(videoOptions: try VideoOptions(frames: .none, segments: .every(seconds: 0.5)))
+        let video = try await preparer.prepare(URL(fileURLWithPath: Fixture.video("h264.mp4")), workFolder: work)
+        #expect(video.parts.count == 4)
+        #expect(video.parts.map { $0.segment?.index } == [1, 2, 3, 4] && video.parts.allSatisfy { $0.segment?.count == 4 })
+        #expect(video.parts.map { $0.segment?.startSeconds ?? -1 } == [0, 0.5, 1, 1.5])
+        for part in video.parts {
+            guard case .video(let path) = part.payload else { Issue.record("not a file"); continue }
+            #expect(FileManager.default.fileExists(atPath: path) && (part.estimate?.tokens ?? 0) > 0)
+        }
+        guard case .video(let whole) = video.payload, case .video(let first) = video.parts[0].payload else { return }
+        #expect(whole == first && video.segment == nil)
+        let built = try await RequestBuilder().build(prompt: "Part one.", media: [video.parts[0]])
+        #expect(built.plan.entries.count == 1 && built.tokens > video.parts[0].estimate!.tokens && built.request.violations().isEmpty)
+    }
+
     @Test func failuresAreResults() async throws {
         var outcomes: [Bool] = []
         for await prepared in Preparer().prepare([Fixture.invalid("empty.jpg"), Fixture.image("png-rgb.png")].map(URL.init(fileURLWithPath:))) {

@@ -33,6 +33,7 @@
     X(avformat, const AVIndexEntry *, avformat_index_get_entry, (AVStream *st, int idx), (st, idx)) \
     X(avformat, uint8_t *, av_stream_get_side_data, (const AVStream *stream, enum AVPacketSideDataType type, size_t *size), (stream, type, size)) \
     X(avformat, int, av_read_frame, (AVFormatContext *s, AVPacket *pkt), (s, pkt)) \
+    X(avformat, int, av_seek_frame, (AVFormatContext *s, int stream_index, int64_t timestamp, int flags), (s, stream_index, timestamp, flags)) \
     X(avcodec, AVPacket *, av_packet_alloc, (void), ()) \
     X(avcodec, const AVCodec *, avcodec_find_decoder, (enum AVCodecID id), (id)) \
     X(avcodec, AVCodecContext *, avcodec_alloc_context3, (const AVCodec *codec), (codec)) \
@@ -123,6 +124,7 @@ static const int64_t KIMI_AV_NOPTS_VALUE = AV_NOPTS_VALUE;
 static const int KIMI_AV_TIME_BASE = AV_TIME_BASE;
 static const int KIMI_AV_ERROR_MAX_STRING_SIZE = AV_ERROR_MAX_STRING_SIZE;
 static const int KIMI_AVINDEX_KEYFRAME = AVINDEX_KEYFRAME;
+static const int KIMI_AVSEEK_FLAG_BACKWARD = AVSEEK_FLAG_BACKWARD;
 static const int KIMI_AV_PKT_FLAG_KEY = AV_PKT_FLAG_KEY;
 static inline int kimi_averror(int posix_error) { return AVERROR(posix_error); }
 static const int KIMI_SWS_LANCZOS = SWS_LANCZOS;

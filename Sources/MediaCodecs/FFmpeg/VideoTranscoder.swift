@@ -64,6 +64,37 @@ public enum VideoTranscoder {
             throw failure("re-encoding failed", error)
         }
     }
+
+    /// The presentation times of the video's keyframes (packet key flags), in seconds from the
+    /// container's start — the clock ``VideoEncodePlan/startSeconds`` is on — sorted. Reads only the
+    /// key packets (`AVDISCARD_NONKEY`): the cut points of a video split without re-encoding.
+    public static func keyframeTimes(path: String, info: MediaInfo, limits: MediaLimits) throws(MediaError) -> [Double] {
+        do {
+            let demuxer = try Demuxer(path: path, formatName: VideoProbe.demuxerName(info.format), limits: limits)
+            demuxer.clearDeadline()
+            guard let stream = demuxer.videoStream else {
+                throw MediaError(.unsupportedFormat, path: path, stage: .plan, "has no video stream")
+            }
+            demuxer.discardAll(except: [stream.pointee.index], keeping: AVDISCARD_NONKEY)
+            let start = demuxer.context.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : Double(demuxer.context.pointee.start_time) / Double(KIMI_AV_TIME_BASE)
+            let packet = try OwnedPacket()
+            var times: [Double] = []
+            while kimi_av_read_frame(demuxer.context, packet.pointer) >= 0 {
+                defer { kimi_av_packet_unref(packet.pointer) }
+                guard packet.pointer.pointee.stream_index == stream.pointee.index, packet.pointer.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0 else { continue }
+                let stamp = packet.pointer.pointee.pts == KIMI_AV_NOPTS_VALUE ? packet.pointer.pointee.dts : packet.pointer.pointee.pts
+                guard stamp != KIMI_AV_NOPTS_VALUE else { continue }
+                times.append(Double(stamp) * av_q2d(stream.pointee.time_base) - start)
+            }
+            return times.sorted()
+        } catch let error as FFmpegError {
+            throw MediaError(.decodeFailed, path: path, stage: .plan, "cannot read the keyframes", cause: error)
+        } catch let error as MediaError {
+            throw error
+        } catch {
+            throw MediaError(.decodeFailed, path: path, stage: .plan, "\(error)")
+        }
+    }
 }
 
 /// One re-encode in progress: the input, the output and the codecs between them. Not `Sendable`.
@@ -98,8 +129,8 @@ private final class TranscodeJob {
     var lastSeconds = 0.0
     var diagnostics: [Diagnostic] = []
     var headerWritten = false
-    /// The input's start time (AV_TIME_BASE units), taken off every timestamp so the output starts at
-    /// zero, as the ffmpeg CLI does.
+    /// The input's start time plus the part's start (AV_TIME_BASE units), taken off every timestamp
+    /// so the output starts at zero, as the ffmpeg CLI does.
     let startOffset: Int64
 
     init(demuxer: Demuxer, plan: VideoEncodePlan, output path: String, settings: VideoTranscoder.Settings) throws(FFmpegError) {
@@ -107,7 +138,8 @@ private final class TranscodeJob {
         self.plan = plan
         inVideo = demuxer.videoStream!
         let start = demuxer.context.pointee.start_time
-        startOffset = start == KIMI_AV_NOPTS_VALUE ? 0 : start
+        let part = Int64(((plan.startSeconds ?? 0) * Double(KIMI_AV_TIME_BASE)).rounded())
+        startOffset = (start == KIMI_AV_NOPTS_VALUE ? 0 : start) + part
         outputFile = try OutputFile(format: "mp4", path: path)
         scaledFrame = try OwnedFrame()
         packet = try OwnedPacket()
@@ -120,6 +152,12 @@ private final class TranscodeJob {
             try setUpAudio(audio)
         }
         demuxer.discardAll(except: [inVideo.pointee.index] + (inAudio.map { [$0.pointee.index] } ?? []))
+        // A part that starts later: from the keyframe at or before its start (frames before the
+        // start are decoded for reference, not written; a copied part starts on its keyframe).
+        if let partStart = plan.startSeconds, partStart > 0 {
+            let target = kimi_av_rescale_q(startOffset, AVRational(num: 1, den: KIMI_AV_TIME_BASE), inVideo.pointee.time_base)
+            try FFmpegError.check(kimi_av_seek_frame(demuxer.context, inVideo.pointee.index, target, KIMI_AVSEEK_FLAG_BACKWARD), "av_seek_frame")
+        }
         try FFmpegError.check(kimi_avio_open(&output.pointee.pb, path, KIMI_AVIO_FLAG_WRITE), "avio_open")
         var options: OpaquePointer?
         _ = kimi_av_dict_set(&options, "movflags", "+faststart", 0)
@@ -254,6 +292,9 @@ private final class TranscodeJob {
                 if at - startSeconds > cut + 1 { break }
                 if index != inVideo.pointee.index && at - startSeconds >= cut { continue }
             }
+            // A part's audio starts with its video (packets before the start belong to the part before).
+            if plan.startSeconds != nil, index != inVideo.pointee.index,
+               let at = seconds(reading.pointee.pts, inAudio ?? inVideo), at - startSeconds < -1e-6 { continue }
             if index == inVideo.pointee.index {
                 if let decoder = videoDecoder {
                     try feed(decoder, reading) { frame throws(FFmpegError) in try encodeVideo(frame) }
@@ -309,7 +350,8 @@ private final class TranscodeJob {
     /// maxFPS frames a second (exactly that when the source is faster); and no frame at or past a
     /// length cut.
     private func keepFrame(_ seconds: Double) -> Bool {
-        if let cut = plan.maxDurationSeconds, seconds - startSeconds >= cut { return false }
+        if let cut = plan.maxDurationSeconds, seconds - startSeconds >= cut - 1e-6 { return false }
+        if plan.startSeconds != nil, seconds - startSeconds < -1e-6 { return false }
         guard let maxFPS = plan.maxFPS else { return true }
         let slot = (seconds * maxFPS + 1e-6).rounded(.down)
         if let last = lastKeptSeconds, slot <= last { return false }

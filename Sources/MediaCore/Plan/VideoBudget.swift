@@ -36,7 +36,8 @@ public struct VideoBudget: Sendable, Codable, Hashable {
 
     /// The frames a file cut at `seconds` holds once rate-limited to `fps`: one per 1/fps slot that
     /// starts before the cut (as the re-encode keeps them: frames at or past the cut are dropped).
-    static func frames(seconds: Double, fps: Double) -> Int { max(1, Int((seconds * fps).rounded(.up))) }
+    /// (A product a rounding error above a whole number, 427.00000000000006, is that number.)
+    static func frames(seconds: Double, fps: Double) -> Int { max(1, Int((seconds * fps - 1e-7).rounded(.up))) }
 
     static func tokens(seconds: Double, fps: Double, width: Int, height: Int, profile: ModelProfile) -> Int {
         TokenEstimate.video(frames: frames(seconds: seconds, fps: fps), fps: fps, width: width, height: height, profile: profile).tokens

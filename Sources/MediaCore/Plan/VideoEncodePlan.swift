@@ -39,8 +39,10 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     public var height: Int
     /// Frames above this rate are dropped (`--max-fps`, or a budget).
     public var maxFPS: Double?
-    /// The file is cut after this many seconds (a budget); `nil`: whole.
+    /// The file is cut after this many seconds (a budget, or a part's length); `nil`: whole.
     public var maxDurationSeconds: Double? = nil
+    /// The file starts this many seconds into the source (a part of a split video); `nil`: at the start.
+    public var startSeconds: Double? = nil
     /// Why the video is written rather than copied.
     public var reasons: [String]
 
@@ -51,7 +53,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     static let compliantPixelFormats: Set<String> = ["yuv420p", "yuvj420p"]
 
     /// The largest even length ≤ `side` (at least 2).
-    static func evenSide(_ side: Int) -> Int { max(2, side & ~1) }
+    package static func evenSide(_ side: Int) -> Int { max(2, side & ~1) }
 
     public static func make(for info: MediaInfo, output: VideoOutput, resizeWidth: Int, resizeHeight: Int, maxFPS: Double?,
                             keepAudio: Bool, maxBytes: Int64) -> VideoEncodePlan {

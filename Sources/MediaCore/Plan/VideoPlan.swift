@@ -32,11 +32,17 @@ public enum FrameSelection: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension FrameSelection: Codable {
+/// A value that JSON holds as its command-line argument: one grammar (`init?(argument:)`, and
+/// `description` back) for flags, manifests and plans.
+public protocol ArgumentCodable: Codable, CustomStringConvertible {
+    init?(argument: String)
+}
+
+extension ArgumentCodable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = FrameSelection(argument: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a frame selection: \(text)"))
+        guard let value = Self(argument: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a valid \(Self.self): \(text)"))
         }
         self = value
     }
@@ -46,6 +52,8 @@ extension FrameSelection: Codable {
         try c.encode(description)
     }
 }
+
+extension FrameSelection: ArgumentCodable {}
 
 /// Options of the video pipeline.
 public struct VideoOptions: Sendable, Codable, Hashable {
@@ -74,6 +82,9 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     /// Drop a frame whose ``FrameSignature`` is within this distance (levels of 255) of the last
     /// frame kept: static slides and screen recordings shrink to their distinct frames. `nil`: keep all.
     public var dedupe: Double?
+    /// Split the video file into consecutive parts, each within the budget (``VideoSegments``):
+    /// `auto` (as long as the budget allows) or parts of a given length. `nil`: one file.
+    public var segments: SegmentRequest? = nil
 
     /// The defaults: keyframes inside 2048×1080 at JPEG quality 90, the video file fitted, audio kept.
     public init() {
@@ -95,8 +106,9 @@ public struct VideoOptions: Sendable, Codable, Hashable {
     public init(frames: FrameSelection = .keyframes, maxSide: Int? = nil, quality: Int = 90, maxFrames: Int? = nil,
                 minGapSeconds: Double? = nil, output: VideoOutput = .fit, maxFPS: Double? = nil, keepAudio: Bool = true,
                 maxBytes: Int64 = APILimits.default.maxUploadBytes, budget: Int? = nil, keep: Set<BudgetLever> = [],
-                dedupe: Double? = nil) throws(OptionsError) {
+                dedupe: Double? = nil, segments: SegmentRequest? = nil) throws(OptionsError) {
         self.dedupe = dedupe
+        self.segments = segments
         self.budget = budget
         self.keep = keep
         self.output = output
@@ -124,6 +136,9 @@ public struct VideoOptions: Sendable, Codable, Hashable {
         try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
         if let budget { try OptionsError.check(budget >= 1, "budget", "is \(budget); allowed 1 or more") }
         if let dedupe { try OptionsError.check(dedupe >= 0 && dedupe.isFinite, "dedupe", "is \(dedupe); allowed 0 or more") }
+        if case .every(let seconds)? = segments {
+            try OptionsError.check(seconds > 0 && seconds.isFinite, "segments", "every \(seconds) s; allowed a positive length")
+        }
     }
 
     public var box: (long: Int, short: Int) { maxSide.map { ($0, $0) } ?? (2048, 1080) }
@@ -159,6 +174,9 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     public var budget: VideoBudget? = nil
     /// Near-duplicate frames are dropped within this distance (``VideoOptions/dedupe``).
     public var dedupe: Double? = nil
+    /// The parts the video file is split into (`nil`: one file). Planned with exact cuts; parts
+    /// whose packets are copied are cut on keyframes when written.
+    public var segments: VideoSegments? = nil
 
     public static func make(for info: MediaInfo, options: VideoOptions, profile: ModelProfile = .kimiK26) -> VideoPlan {
         let orientation: ExifOrientation = switch info.rotation {
@@ -184,27 +202,79 @@ public struct VideoPlan: Sendable, Codable, Hashable {
                              frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                              estimate: estimate, diagnostics: diagnostics)
         plan.dedupe = options.dedupe
-        if let budget = options.budget {
-            if options.output == .keep {
-                plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan, message: "a budget needs the video file fitted (not kept)"))
-            } else {
-                plan.apply(budget: budget, keep: options.keep, info: info, box: (width, height), profile: profile)
-            }
+        if options.output == .keep, options.budget != nil || options.segments != nil {
+            plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan,
+                                               message: "a budget or segments need the video file fitted (not kept)"))
+        } else if let request = options.segments {
+            plan.split(request, budget: options.budget, keep: options.keep, info: info, box: (width, height), profile: profile)
+        } else if let budget = options.budget {
+            plan.apply(budget: budget, keep: options.keep, info: info, box: (width, height), profile: profile)
         }
         return plan
+    }
+
+    /// The frame count and rate the budget works from: the file's, or `maxFPS`'s when lower.
+    func budgetBase(_ info: MediaInfo) -> (frames: Int, fps: Double)? {
+        guard let fps = info.frameRate, fps > 0,
+              let frames = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), frames > 0 else { return nil }
+        let startFPS = min(fps, encode.maxFPS ?? fps)
+        return (max(1, Int((Double(frames) * startFPS / fps).rounded())), startFPS)
+    }
+
+    /// Splits the video file into parts (``VideoSegments``) each within `budget` (or the context less
+    /// its reserve). `auto` splits only: rate and size stay, the parts are as long as the budget
+    /// allows. A given length with a budget first fits one part of that length into the budget with
+    /// the rate and size levers (``VideoBudget``, the length kept), then splits.
+    mutating func split(_ request: SegmentRequest, budget: Int?, keep: Set<BudgetLever>, info: MediaInfo, box: (Int, Int),
+                        profile: ModelProfile) {
+        guard encode.action != .none else { return }
+        guard let base = budgetBase(info) else {
+            diagnostics.append(Diagnostic(code: "budget-unknown", stage: .plan, message: "the frame count or rate is unknown: not split"))
+            return
+        }
+        let duration = info.durationSeconds ?? Double(base.frames) / base.fps
+        let partBudget = VideoSegments.partBudget(budget, profile: profile)
+        var size = box
+        var fps = base.fps
+        if case .every(let seconds) = request, let budget {
+            let frames = max(1, Int((min(seconds, duration) * base.fps).rounded(.up)))
+            apply(budget: budget, keep: keep.union([.duration]), frames: frames, fps: base.fps, box: box, profile: profile)
+            if let chosen = self.budget {
+                size = (chosen.width, chosen.height)
+                fps = chosen.fps
+            }
+        }
+        guard let segments = VideoSegments.plan(request: request, budget: partBudget, duration: duration, fps: fps, width: size.0,
+                                                height: size.1, keyframes: nil, profile: profile) else {
+            diagnostics.append(Diagnostic(code: "budget-unreachable", stage: .plan,
+                                          message: "not even one frame fits \(partBudget) tokens: not split"))
+            return
+        }
+        guard segments.parts.count > 1 else {
+            diagnostics.append(Diagnostic(code: "segments-unneeded", stage: .plan,
+                                          message: "the whole video (\(segments.parts[0].tokens) tokens) fits \(partBudget): one file"))
+            return
+        }
+        self.segments = segments
+        encode.action = .write
+        encode.reasons.append(String(format: "split into %d parts of at most %.1f s, each ≤ %d tokens", segments.parts.count,
+                                     segments.partSeconds, partBudget))
     }
 
     /// Fits the video file into `budget` tokens (``VideoBudget``), starting from the fitted size:
     /// a file that does not fit is re-encoded at the chosen rate, size and length.
     mutating func apply(budget: Int, keep: Set<BudgetLever>, info: MediaInfo, box: (Int, Int), profile: ModelProfile) {
         guard encode.action != .none else { return }
-        guard let fps = info.frameRate, fps > 0,
-              let frames = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), frames > 0 else {
+        guard let base = budgetBase(info) else {
             diagnostics.append(Diagnostic(code: "budget-unknown", stage: .plan, message: "the frame count or rate is unknown: no budget applied"))
             return
         }
-        let startFPS = min(fps, encode.maxFPS ?? fps)
-        let startFrames = max(1, Int((Double(frames) * startFPS / fps).rounded()))
+        apply(budget: budget, keep: keep, frames: base.frames, fps: base.fps, box: box, profile: profile)
+    }
+
+    /// Fits `frames` frames at `startFPS` into `budget` (the whole file, or one part of a split).
+    mutating func apply(budget: Int, keep: Set<BudgetLever>, frames startFrames: Int, fps startFPS: Double, box: (Int, Int),
+                        profile: ModelProfile) {
         guard let chosen = VideoBudget.plan(frames: startFrames, fps: startFPS, width: box.0, height: box.1, budget: budget, keep: keep,
                                             profile: profile) else {
             diagnostics.append(Diagnostic(code: "budget-unreachable", stage: .plan,
