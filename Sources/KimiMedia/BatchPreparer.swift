@@ -109,6 +109,11 @@ public struct BatchOptions: Sendable {
     public var remoteTokens: (@Sendable (RemoteItem) async throws -> Int)?
     /// Told, before work starts, how many inputs this run will prepare and how many it resumes.
     public var onPlanned: @Sendable (_ toDo: Int, _ resumed: Int) -> Void = { _, _ in }
+    /// `--budget-total`: the tokens all inputs together may cost (every input of every shard). The
+    /// inputs are probed first; images keep their cost and the videos share the rest by weight
+    /// (``VideoBudget/shares(total:fixed:videos:)``), each share then a video's budget (with
+    /// ``VideoOptions/budget`` as a cap when set).
+    public var budgetTotal: Int?
 
     public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false, optionsFingerprint: String = "",
                 bodyLimit: Int64 = APILimits.default.maxRequestBodyBytes, shouldStop: @escaping @Sendable () -> Bool = { false }) {
@@ -198,12 +203,17 @@ public struct BatchPreparer: Sendable {
         let marker = options.shard.map { outputFolder + "/" + $0.finishedMarkerName }
         if let marker { try? FileManager.default.removeItem(atPath: marker) }
 
+        // A total budget: every input probed (all shards alike), the videos' shares worked out.
+        let shares = try await budgetShares(all.map(\.path), total: options.budgetTotal)
+        // A line made under another share is stale like one made with other options.
+        let fingerprint = { (path: String) in options.optionsFingerprint + (shares[path].map { "-share\($0)" } ?? "") }
+
         // Resume: inputs whose completed line matches (content and options) are skipped.
         var resumed: Set<String> = []
         var todo: [Int] = []
         for i in mine {
             if options.resume, let done = manifest.records[all[i].path], done.status != .error,
-               done.options == options.optionsFingerprint, Self.sameContent(all[i].path, as: done) {
+               done.options == fingerprint(all[i].path), Self.sameContent(all[i].path, as: done) {
                 resumed.insert(all[i].path)
             } else {
                 todo.append(i)
@@ -240,6 +250,7 @@ public struct BatchPreparer: Sendable {
                 var filePreparer = preparer
                 filePreparer.threadsPerImage = Self.threads(cores: cores, jobs: jobs, running: running, waiting: todo.count - next,
                                                             atLeast: preparer.threadsPerImage ?? 1)
+                if let share = shares[input.path] { filePreparer.videoOptions.budget = min(share, preparer.videoOptions.budget ?? share) }
                 next += 1
                 running += 1
                 let remote = options.remoteTokens
@@ -254,7 +265,7 @@ public struct BatchPreparer: Sendable {
             for await (i, outcome, remote) in group {
                 running -= 1
                 var entry = Self.finish(outcome, input: all[i], stem: stems[i], outputFolder: outputFolder, bodyLimit: options.bodyLimit)
-                entry.options = options.optionsFingerprint
+                entry.options = fingerprint(all[i].path)
                 switch remote {
                 case .success(let tokens)?: entry.remoteTokens = tokens
                 case .failure(let error)?:
@@ -281,6 +292,18 @@ public struct BatchPreparer: Sendable {
         }
         return BatchResult(summary: summary, written: written, resumed: resumed.count, total: mine.count, interrupted: interrupted,
                            manifestPath: manifestPath)
+    }
+
+    /// Each video's budget under `total` (none without one): the inputs probed from their headers
+    /// (``Preparer/videoBudgets(for:total:fixed:)``).
+    func budgetShares(_ paths: [String], total: Int?) async throws(MediaError) -> [String: Int] {
+        guard let total else { return [:] }
+        var infos: [String: MediaInfo] = [:]
+        for await result in Prober(options: preparer.probeOptions).probe(inputs: paths, jobs: cores) {
+            if let info = result.info { infos[result.path] = info }
+        }
+        let budgets = try preparer.videoBudgets(for: paths.map { infos[$0] }, total: total)
+        return Dictionary(zip(paths, budgets).compactMap { path, budget in budget.map { (path, $0) } }, uniquingKeysWith: min)
     }
 
     /// Threads for the file about to start: its share of `cores` among the files that will run

@@ -116,6 +116,37 @@ extension Preparer {
 }
 
 extension Preparer {
+    /// A total budget shared (`--budget-total`): the budget of each video among `inputs` (`nil` for
+    /// images, unreadable files and videos whose cost is unknown), after `fixed` tokens (the
+    /// prompt's text) and the images' own estimates, by ``VideoBudget/shares(total:fixed:videos:)``
+    /// — by weight, no video below its floor under these options' `keep`.
+    public func videoBudgets(for inputs: [MediaInfo?], total: Int, fixed: Int = 0) throws(MediaError) -> [Int?] {
+        var fixed = fixed
+        var videos: [(index: Int, cost: Int, floor: Int)] = []
+        for (i, info) in inputs.enumerated() {
+            guard let info, let estimate = try? TokenEstimate.of(info, profile: profile) else { continue }
+            guard info.kind == .video else {
+                fixed += estimate.tokens
+                continue
+            }
+            let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
+            let fps = info.frameRate ?? 0
+            let frames = info.frameCount ?? Int(((info.durationSeconds ?? 0) * fps).rounded())
+            let floor = VideoBudget.floor(frames: frames, fps: fps, width: plan.width, height: plan.height, keep: videoOptions.keep,
+                                          profile: profile)
+            videos.append((i, estimate.tokens, min(floor, estimate.tokens)))
+        }
+        guard let shares = VideoBudget.shares(total: total, fixed: fixed, videos: videos.map { ($0.cost, $0.floor) }) else {
+            throw MediaError(.invalidOptions, path: "--budget-total", stage: .plan,
+                             "the text and the images alone cost \(fixed) tokens, not less than the total budget of \(total): nothing is left for the videos")
+        }
+        var budgets = [Int?](repeating: nil, count: inputs.count)
+        for (video, share) in zip(videos, shares) { budgets[video.index] = share }
+        return budgets
+    }
+}
+
+extension Preparer {
     /// One re-encode or remux: the result, the file's size and the offline estimate of what it holds.
     func transcode(_ path: String, info: MediaInfo, encode: VideoEncodePlan,
                    to output: String) throws(MediaError) -> (TranscodedVideo, Int64, TokenEstimate?) {

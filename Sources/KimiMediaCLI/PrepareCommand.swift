@@ -68,6 +68,10 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
     var keep: [BudgetLever] = []
 
+    @Option(help: ArgumentHelp("All inputs together (every shard's) at most N prompt tokens: the inputs are probed first, images keep their cost, the videos share the rest in proportion to their own cost, each share then that video's --budget (--budget, if given, caps it).",
+                               valueName: "N"))
+    var budgetTotal: Int?
+
     @Option(help: ArgumentHelp("Video file: split into consecutive parts (part-001.mp4, …), each within --budget (or the context less 32,768 tokens): auto (parts as long as the budget allows; rate and size kept) or a length (90s, 10m, 1h); cut on keyframes when the packets can be copied, exactly when re-encoded.",
                                valueName: "auto|DURATION"))
     var segments: SegmentRequest?
@@ -130,6 +134,10 @@ struct PrepareCommand: AsyncParsableCommand {
         _ = try videoOptions()
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if shard != nil && shards != nil { throw ValidationError("--shard I/N and --shards N exclude each other") }
+        if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }
+        if budgetTotal != nil && segments != nil {
+            throw ValidationError("--budget-total and --segments exclude each other: segments fit each part to --budget, one request a part")
+        }
         if let pricePerMtok, pricePerMtok < 0 { throw ValidationError("--price-per-mtok must not be negative") }
     }
 
@@ -183,6 +191,7 @@ struct PrepareCommand: AsyncParsableCommand {
                                         shouldStop: { stop.requested })
         batchOptions.include = include
         batchOptions.exclude = exclude
+        batchOptions.budgetTotal = budgetTotal
         var paths = paths
         if let filesFrom {
             let data = filesFrom == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: filesFrom)
@@ -225,6 +234,10 @@ struct PrepareCommand: AsyncParsableCommand {
         let summary = result.summary
         for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed) { Output.printError(line) }
         if let shard { Output.printError("shard \(shard): \(result.total) of the inputs; join shards with `kimi-media merge \(out)`") }
+        if let budgetTotal, shard == nil {
+            Output.printError(summary.tokens <= budgetTotal ? "within --budget-total \(budgetTotal): \(summary.tokens) tokens"
+                : "warning: \(summary.tokens) tokens, over --budget-total \(budgetTotal) (see the budget-unreachable diagnostics)")
+        }
         Output.printError("manifest: \(result.manifestPath)")
         if let report {
             do {

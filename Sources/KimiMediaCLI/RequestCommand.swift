@@ -34,6 +34,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Each video at most N prompt tokens (as prepare --budget: frame rate, then size, then length).",
                                valueName: "N")) var budget: Int?
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration")) var keep: [BudgetLever] = []
+    @Option(help: ArgumentHelp("The whole request at most N prompt tokens: the prompt's text and the images keep their cost, the videos share the rest in proportion to their own cost (each share that video's --budget; --budget caps it).",
+                               valueName: "N")) var budgetTotal: Int?
     @Option(help: ArgumentHelp("One video split as prepare --segments does, sent as a sequence of requests (one per part, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …).",
                                valueName: "auto|DURATION")) var segments: SegmentRequest?
     @Flag(help: "Print the summary as one JSON object.") var json = false
@@ -48,6 +50,10 @@ struct RequestCommand: AsyncParsableCommand {
         guard !stream || send else { throw ValidationError("--stream needs --send") }
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
         guard budget == nil || !raw else { throw ValidationError("--budget needs the files prepared (not --raw)") }
+        if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }
+        guard budgetTotal == nil || (!raw && segments == nil) else {
+            throw ValidationError("--budget-total needs the files prepared (not --raw) and excludes --segments")
+        }
         guard segments == nil || (!raw && paths.count == 1) else {
             throw ValidationError("--segments takes exactly one video, prepared (not --raw): its parts go one to a request")
         }
@@ -188,8 +194,11 @@ struct RequestCommand: AsyncParsableCommand {
         videoOptions.keep = Set(keep)
         videoOptions.segments = segments
         let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: videoOptions)
+        let shares = try budgetShares(preparer)
         var items: [PayloadItem] = []
         for (i, path) in paths.enumerated() {
+            var preparer = preparer
+            if let share = shares[i] { preparer.videoOptions.budget = min(share, budget ?? share) }
             if raw {
                 do throws(MediaError) {
                     let info = try Prober(options: limits.probeOptions).probe(path: path)
@@ -206,6 +215,18 @@ struct RequestCommand: AsyncParsableCommand {
             items.append(try prepared.payloadItem(storingImageAs: scratch + "/\(i)"))
         }
         return (items, [])
+    }
+
+    /// With --budget-total: each video's share (by index in `paths`), after the prompt's text
+    /// (``RequestTokens``, media counted apart) and the images (their probed estimates).
+    func budgetShares(_ preparer: Preparer) throws(KimiMediaError) -> [Int: Int] {
+        guard let budgetTotal else { return [:] }
+        let messages = (system.map { [ChatMessage.system($0)] } ?? []) + [ChatMessage.user(prompt.isEmpty ? [] : [.text(prompt)])]
+        do throws(MediaError) {
+            let infos = try paths.map { path throws(MediaError) in try Prober(options: limits.probeOptions).probe(path: path) }
+            let budgets = try preparer.videoBudgets(for: infos, total: budgetTotal, fixed: RequestTokens.count(messages) { _ in 0 })
+            return Dictionary(budgets.enumerated().compactMap { i, budget in budget.map { (i, $0) } }, uniquingKeysWith: min)
+        } catch { throw .media(error) }
     }
 
     func report(_ built: BuiltRequest, originals: [String]) {

@@ -206,3 +206,43 @@ struct SegmentTests {
         #expect(result.out.contains("part 4: 3000.0–3600.0 s ≈ 1800 tokens"))
     }
 }
+
+/// `--budget-total`: a folder or a request within one total, the videos sharing what the images
+/// and the text leave.
+@Suite("prepare and request: a total budget")
+struct BudgetTotalTests {
+    let inputs = [Fixture.video("one-hour-16x16.mp4"), Fixture.video("h264.mp4"), Fixture.image("png-rgb.png")]
+
+    @Test func aFolderWithinTheTotal() async throws {
+        let out = try TemporaryFolder()
+        let first = await run(["prepare", "--json", "--quiet", "--frames", "none", "--budget-total", "4000", "--out", out.path] + inputs)
+        #expect(first.status == 0, "\(first.err)")
+        let lines = try jsonLines(first.out)
+        let total = lines.compactMap { $0["tokens"] as? Int }.reduce(0, +)
+        #expect(total <= 4000 && total >= 3900, "\(total)")
+        #expect(first.err.contains("within --budget-total 4000"))
+        // The short clip cannot shrink (one chunk): it keeps its 35 tokens, the hour takes the rest.
+        let clip = try #require(inOrder(lines, ["h264.mp4"]).first)
+        #expect(clip["tokens"] as? Int == 35)
+        // Same total: all resumed. Another total: the hour is redone; the image, and the clip whose
+        // share is still its floor, are not.
+        let again = await run(["prepare", "--quiet", "--frames", "none", "--budget-total", "4000", "--out", out.path] + inputs)
+        #expect(again.err.contains("3 of these were already done"), "\(again.err)")
+        let other = await run(["prepare", "--quiet", "--frames", "none", "--budget-total", "3000", "--out", out.path] + inputs)
+        #expect(other.err.contains("2 of these were already done") && other.err.contains("within --budget-total 3000"), "\(other.err)")
+        // Segments fit each part, not a total: refused together.
+        #expect(await run(["prepare", "--budget-total", "10", "--segments", "auto", "--out", out.path] + inputs).status != 0)
+    }
+
+    @Test func aRequestWithinTheTotal() async throws {
+        let folder = try TemporaryFolder()
+        let result = await run(["request", "--prompt", "Compare these.", "--json", "--budget-total", "4000",
+                                "--out", folder.path + "/r.json"] + inputs)
+        #expect(result.status == 0, "\(result.err)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let tokens = try #require(summary["tokens"] as? Int)
+        #expect(tokens <= 4000 && tokens >= 3900, "\(tokens)")
+        let tooSmall = await run(["request", "--prompt", "Compare these.", "--budget-total", "100", "--out", folder.path + "/r.json"] + inputs)
+        #expect(tooSmall.status == 1 && tooSmall.err.contains("nothing is left for the videos"), "\(tooSmall.err)")
+    }
+}

@@ -45,3 +45,36 @@ struct VideoBudgetTests {
         #expect(throws: OptionsError.self) { try VideoOptions(budget: 0) }
     }
 }
+
+/// `--budget-total`: a total shared among videos by weight, images and text kept, floors respected.
+@Suite("Total budget shares")
+struct BudgetSharesTests {
+    @Test func sharedByWeight() throws {
+        // Everything fits: each video keeps its own cost.
+        #expect(VideoBudget.shares(total: 10_000, fixed: 500, videos: [(3000, 10), (2000, 10)]) == [3000, 2000])
+        // 9,500 left for 19,000: each keeps half of its cost.
+        let half = try #require(VideoBudget.shares(total: 10_000, fixed: 500, videos: [(12_000, 10), (7000, 10)]))
+        #expect(half == [6000, 3500] && half.reduce(0, +) <= 9500)
+        // The fixed costs alone reach the total: no shares.
+        #expect(VideoBudget.shares(total: 500, fixed: 500, videos: [(100, 10)]) == nil)
+    }
+
+    /// A video that cannot go below its floor keeps its floor; the others share what remains.
+    @Test func floorsFirst() throws {
+        let shares = try #require(VideoBudget.shares(total: 4000, fixed: 113, videos: [(10_800, 3), (35, 35)]))
+        #expect(shares == [3852, 35] && shares.reduce(0, +) == 4000 - 113)
+        // Even the floors do not fit: the floors (the caller says the total is passed).
+        #expect(VideoBudget.shares(total: 50, fixed: 10, videos: [(1000, 30), (1000, 30)]) == [30, 30])
+    }
+
+    /// The floor is what the budget's levers reach at their floors, and what a plan below it lacks.
+    @Test func floorMatchesThePlan() throws {
+        let floor = VideoBudget.floor(frames: 1800, fps: 30, width: 1920, height: 1080)
+        #expect(VideoBudget.plan(frames: 1800, fps: 30, width: 1920, height: 1080, budget: floor) != nil)
+        #expect(VideoBudget.plan(frames: 1800, fps: 30, width: 1920, height: 1080, budget: floor - 1) == nil)
+        // The length kept: the floor is the whole minute at 0.5 fps and a 280 px short side.
+        let kept = VideoBudget.floor(frames: 1800, fps: 30, width: 1920, height: 1080, keep: [.duration])
+        #expect(VideoBudget.plan(frames: 1800, fps: 30, width: 1920, height: 1080, budget: kept, keep: [.duration]) != nil)
+        #expect(VideoBudget.plan(frames: 1800, fps: 30, width: 1920, height: 1080, budget: kept - 1, keep: [.duration]) == nil)
+    }
+}

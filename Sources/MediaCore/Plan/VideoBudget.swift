@@ -114,3 +114,51 @@ public struct VideoBudget: Sendable, Codable, Hashable {
         return nil
     }
 }
+
+extension VideoBudget {
+    /// The least a video can be made to cost: every lever not kept at its floor (0.5 fps, a 280 px
+    /// short side, one frame's length) — below it ``plan(frames:fps:width:height:budget:keep:profile:)``
+    /// has no plan.
+    public static func floor(frames: Int, fps: Double, width: Int, height: Int, keep: Set<BudgetLever> = [],
+                             profile: ModelProfile = .kimiK26) -> Int {
+        guard frames > 0, fps > 0, width > 0, height > 0 else { return 0 }
+        let rate = keep.contains(.fps) ? fps : min(fps, fpsFloor)
+        let scale = keep.contains(.size) ? 1 : min(1, Double(shortSideFloor) / Double(min(width, height)))
+        let seconds = keep.contains(.duration) ? Double(frames) / fps : 1 / rate
+        return tokens(seconds: seconds, fps: rate, width: max(2, Int(Double(width) * scale) & ~1),
+                      height: max(2, Int(Double(height) * scale) & ~1), profile: profile)
+    }
+
+    /// `--budget-total`: each video's budget when `total` tokens cover a whole folder or request.
+    /// What cannot shrink (`fixed`: images, the prompt's text) is taken off first; the rest is shared
+    /// among the videos by weight — in proportion to each one's own cost — so every video keeps the
+    /// same fraction of its tokens and a short clip is not starved to feed a long one; a video whose
+    /// share would be below its ``floor(frames:fps:width:height:keep:profile:)`` gets its floor and
+    /// the others share what remains. When everything fits, each share is the video's own cost
+    /// (nothing moves). `nil` when the fixed costs alone reach the total; when even the floors do
+    /// not fit, the floors (the total is then passed, and said).
+    public static func shares(total: Int, fixed: Int, videos: [(cost: Int, floor: Int)]) -> [Int]? {
+        let left = total - fixed
+        guard left > 0 else { return nil }
+        guard videos.reduce(0, { $0 + $1.cost }) > left else { return videos.map(\.cost) }
+        var shares = [Int?](repeating: nil, count: videos.count)
+        while true {
+            let open = videos.indices.filter { shares[$0] == nil }
+            let rest = left - shares.compactMap { $0 }.reduce(0, +)
+            let weight = open.reduce(0) { $0 + videos[$1].cost }
+            guard weight > 0, rest > 0 else {
+                for i in open { shares[i] = videos[i].floor }
+                break
+            }
+            // Floors, so that the shares never add up past what is left.
+            let proposed = open.map { ($0, Int(Double(videos[$0].cost) * Double(rest) / Double(weight))) }
+            let starved = proposed.filter { $0.1 < videos[$0.0].floor }
+            if starved.isEmpty {
+                for (i, share) in proposed { shares[i] = share }
+                break
+            }
+            for (i, _) in starved { shares[i] = videos[i].floor }
+        }
+        return shares.map { max(1, $0 ?? 1) }
+    }
+}
