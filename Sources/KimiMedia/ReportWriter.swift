@@ -90,7 +90,13 @@ public struct ReportWriter: Sendable {
                     }
                 }
                 html += "</div><div class=\"meta\">"
-                if let file { html += "\(e(file.format.rawValue)) \(file.width)×\(file.height), \(e(BatchSummary.bytes(Int64(file.bytes))))" }
+                let parts = entry.outputs.filter { $0.segment != nil }
+                if parts.count > 1 {
+                    html += "\(parts.count) parts of ≤ \(parts.map(\.tokens).max() ?? 0) tokens, \(parts[0].width)×\(parts[0].height), "
+                        + e(BatchSummary.bytes(Int64(parts.map(\.bytes).reduce(0, +))))
+                } else if let file {
+                    html += "\(e(file.format.rawValue)) \(file.width)×\(file.height), \(e(BatchSummary.bytes(Int64(file.bytes))))"
+                }
                 html += "; \(frames.count) frames; \(entry.tokens ?? 0) tokens</div></div>\n"
             case .ok:
                 let output = entry.outputs.first

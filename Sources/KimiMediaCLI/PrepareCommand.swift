@@ -263,8 +263,12 @@ struct PrepareCommand: AsyncParsableCommand {
             let frames = entry.outputs.filter { $0.timestampSeconds != nil }
             let file = entry.outputs.first { $0.timestampSeconds == nil }
             let folder = entry.outputs.first.map { ($0.path as NSString).deletingLastPathComponent } ?? ""
-            let video = file.map { "\(($0.path as NSString).lastPathComponent) \($0.width)x\($0.height) \($0.bytes) B"
-                + (entry.passthrough ? " (sent as it was)" : "") + ", " } ?? ""
+            let parts = entry.outputs.filter { $0.segment != nil }
+            let video = parts.count > 1
+                ? "\(parts.count) parts part-001…\(String(format: "%03d", parts.count)).mp4 \(parts[0].width)x\(parts[0].height) "
+                    + "\(parts.map(\.bytes).reduce(0, +)) B (≤ \(parts.map(\.tokens).max() ?? 0) tokens each), "
+                : file.map { "\(($0.path as NSString).lastPathComponent) \($0.width)x\($0.height) \($0.bytes) B"
+                    + (entry.passthrough ? " (sent as it was)" : "") + ", " } ?? ""
             return "ok       \(entry.source) → \(folder)/ \(video)\(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
                 + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
