@@ -2,6 +2,7 @@
 
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
 
@@ -104,5 +105,100 @@ int kimi_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_denominator
     jpeg_finish_decompress(&cinfo);
     int warned = e.warnings > 0;
     jpeg_destroy_decompress(&cinfo);
+    return warned ? 1 : 0;
+}
+
+// The stored planes of a plain YCbCr or gray JPEG at full size (raw data: no colour conversion,
+// no upsampling), for decoding while the planes are resized. -2 for any other JPEG (CMYK, YCCK,
+// RGB-coded, other component counts), which the caller decodes the usual way.
+static int kimi_jpeg_raw_capable(struct jpeg_decompress_struct *cinfo) {
+    if (cinfo->num_components == 1) return cinfo->jpeg_color_space == JCS_GRAYSCALE;
+    return cinfo->num_components == 3 && cinfo->jpeg_color_space == JCS_YCbCr;
+}
+
+int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, int *widths, int *heights, int *strides,
+                           int *rows_per_imcu, char *error, size_t error_size) {
+    struct jpeg_decompress_struct cinfo;
+    kimi_jpeg_error e;
+    kimi_jpeg_setup(&cinfo, &e, error, error_size);
+    if (setjmp(e.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if (!kimi_jpeg_raw_capable(&cinfo)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -2;
+    }
+    cinfo.raw_data_out = TRUE;
+    jpeg_calc_output_dimensions(&cinfo);
+    *components = cinfo.num_components;
+    for (int i = 0; i < cinfo.num_components; i++) {
+        jpeg_component_info *c = &cinfo.comp_info[i];
+        widths[i] = (int)(((long)cinfo.image_width * c->h_samp_factor + cinfo.max_h_samp_factor - 1) / cinfo.max_h_samp_factor);
+        heights[i] = (int)(((long)cinfo.image_height * c->v_samp_factor + cinfo.max_v_samp_factor - 1) / cinfo.max_v_samp_factor);
+        // Raw rows are written whole blocks wide (up to the MCU's width at the right edge).
+        long blocks = ((long)cinfo.image_width * c->h_samp_factor + cinfo.max_h_samp_factor * DCTSIZE - 1)
+                      / (cinfo.max_h_samp_factor * DCTSIZE);
+        long mcu_blocks = (blocks + c->h_samp_factor - 1) / c->h_samp_factor * c->h_samp_factor;
+        strides[i] = (int)(mcu_blocks * DCTSIZE);
+        rows_per_imcu[i] = c->v_samp_factor * DCTSIZE;
+    }
+    jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
+                            void *context, void (*progress)(void *context, int imcu_rows), char *error, size_t error_size) {
+    struct jpeg_decompress_struct cinfo;
+    kimi_jpeg_error e;
+    uint8_t *scratch = NULL;
+    kimi_jpeg_setup(&cinfo, &e, error, error_size);
+    if (setjmp(e.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(scratch);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if (!kimi_jpeg_raw_capable(&cinfo)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -2;
+    }
+    cinfo.raw_data_out = TRUE;
+    cinfo.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&cinfo);
+    int widest = 0;
+    for (int i = 0; i < cinfo.num_components; i++) if (strides[i] > widest) widest = strides[i];
+    // Rows of the last iMCU row past a plane's height land here.
+    scratch = malloc((size_t)widest);
+    if (!scratch) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    JSAMPROW rows[3][4 * DCTSIZE];
+    JSAMPARRAY arrays[3];
+    int imcu = 0;
+    int lines = cinfo.max_v_samp_factor * DCTSIZE;
+    while (cinfo.output_scanline < cinfo.output_height) {
+        for (int i = 0; i < cinfo.num_components; i++) {
+            int per = cinfo.comp_info[i].v_samp_factor * DCTSIZE;
+            for (int r = 0; r < per && r < 4 * DCTSIZE; r++) {
+                long y = (long)imcu * per + r;
+                rows[i][r] = y < heights[i] ? planes[i] + y * strides[i] : scratch;
+            }
+            arrays[i] = rows[i];
+        }
+        if (jpeg_read_raw_data(&cinfo, arrays, (JDIMENSION)lines) == 0) break;  // suspended: cannot happen from memory
+        imcu++;
+        if (progress) progress(context, imcu);
+    }
+    jpeg_finish_decompress(&cinfo);
+    int warned = e.warnings > 0;
+    jpeg_destroy_decompress(&cinfo);
+    free(scratch);
     return warned ? 1 : 0;
 }

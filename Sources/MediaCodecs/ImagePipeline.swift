@@ -12,8 +12,15 @@ public enum ImagePipeline {
             return EncodedImage(bytes: Array(v.bytes), format: info.format, width: info.width, height: info.height,
                                 passthrough: true, diagnostics: plan.diagnostics)
         }
-        var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
-        resize(&image, plan: plan, resampler: resampler)
+        var image: PixelImage, diagnostics: [Diagnostic]
+        if info.format == .jpeg, plan.format == .jpeg, plan.jpegScaleDenominator == 1,
+           let streamed = JPEGStreaming.decodeAndResize(v, size: (plan.resizeWidth, plan.resizeHeight), resampler: resampler) {
+            // Decoded and resized at once (the decode's rows resized as they arrive).
+            (image, diagnostics) = streamed
+        } else {
+            (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
+            resize(&image, plan: plan, resampler: resampler)
+        }
         image = image.oriented(plan.orientation)
         let bytes = try encode(image, plan: plan, path: path)
         return EncodedImage(bytes: bytes, format: plan.format, width: plan.width, height: plan.height,

@@ -219,3 +219,57 @@ struct OddPlaneEncodeTests {
         #expect((0..<w).allSatisfy { abs(Int(last[$0, h - 1, 0]) - 200) <= 12 }, "the last row came back")
     }
 }
+
+/// The JPEG decoded and resized at once gives exactly the samples of decode-then-resize.
+@Suite("JPEG decoded while resized")
+struct JPEGStreamingTests {
+    func same(_ a: PixelImage, _ b: PixelImage) -> Bool {
+        guard a.layout == b.layout, a.planes.count == b.planes.count else { return false }
+        for (p, q) in zip(a.planes, b.planes) {
+            guard p.width == q.width, p.height == q.height, p.channels == q.channels else { return false }
+            for y in 0..<p.height where memcmp(p.row(y), q.row(y), p.width * p.channels) != 0 { return false }
+        }
+        return true
+    }
+
+    func check(_ bytes: [UInt8], shrink: Double = 0.7) throws -> Bool? {
+        try bytes.withUnsafeBytes { raw in
+            let v = ByteView(raw)
+            let resampler = Resampler(threads: 2)
+            var usual = try JPEGCodec.decode(v, scale: 1, output: .planes, path: "t.jpg").0
+            let size = (Int(Double(usual.planes[0].width) * shrink), Int(Double(usual.planes[0].height) * shrink))
+            guard let streamed = JPEGStreaming.decodeAndResize(v, size: size, resampler: resampler) else { return nil }
+            resampler.resize(&usual, width: size.0, height: size.1, chroma: usual.layout == .ycbcr ? ((size.0 + 1) / 2, (size.1 + 1) / 2) : nil)
+            return same(streamed.0, usual)
+        }
+    }
+
+    /// An odd-sized 4:2:0 JPEG decodes to its own size (TurboJPEG's luma room is not picture).
+    @Test func oddSizedLumaIsTheImagesOwn() throws {
+        let rgb = Plane(width: 301, height: 203, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: x + y + c) }
+        let jpeg = try JPEGCodec.encode(PixelImage(layout: .rgb, planes: [rgb]), quality: 90, path: "t.jpg")
+        let planes = try jpeg.withUnsafeBytes { try JPEGCodec.decode(ByteView($0), scale: 1, output: .planes, path: "t.jpg").0.planes }
+        #expect(planes.map(\.width) == [301, 151, 151] && planes.map(\.height) == [203, 102, 102])
+    }
+
+    @Test func samePixelsAsDecodeThenResize() throws {
+        // 4:2:0 at odd sizes (partial MCUs at the right and bottom edges), then the fixtures: 4:4:4
+        // baseline, progressive, gray.
+        for (w, h) in [(301, 203), (640, 480), (1000, 17 * 16 + 5)] {
+            let rgb = Plane(width: w, height: h, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: (x * 7 + y * 3 + c * 50) ^ (x * y >> 3)) }
+            let jpeg = try JPEGCodec.encode(PixelImage(layout: .rgb, planes: [rgb]), quality: 90, path: "t.jpg")
+            #expect(try check(jpeg) == true, "\(w)×\(h)")
+        }
+        for name in ["jpeg-baseline.jpg", "jpeg-progressive.jpg", "jpeg-gray.jpg"] {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.image(name))))
+            #expect(try check(bytes) == true, "\(name)")
+        }
+        // Not for this path: CMYK; a resize that is not a shrink of less than half.
+        let cmyk = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.image("jpeg-cmyk.jpg"))))
+        #expect(try check(cmyk) == nil)
+        let baseline = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.image("jpeg-baseline.jpg"))))
+        #expect(try check(baseline, shrink: 0.4) == nil)
+        #expect(try check(baseline, shrink: 1) == nil)
+    }
+}
+

@@ -20,4 +20,18 @@ int kimi_jpeg_read_header(const uint8_t *data, size_t size, int scale_denominato
 int kimi_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_denominator, uint8_t *pixels, size_t stride,
                          int width, int height, char *error, size_t error_size);
 
+/// The stored planes of a plain YCbCr or gray JPEG (not CMYK, YCCK or RGB-coded), as
+/// kimi_jpeg_decode_planes writes them: per component its width and height (the sizes TurboJPEG's
+/// tjPlaneWidth/Height give), the row stride the raw decoder needs (whole blocks, up to the MCU's
+/// width) and its rows per iMCU row (v_samp_factor × 8). 0 on success; -2 for a JPEG this path
+/// does not take; -1 on failure.
+int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, int *widths, int *heights, int *strides,
+                           int *rows_per_imcu, char *error, size_t error_size);
+/// Decodes the planes at full size, one iMCU row at a time, into `planes` (component i: `heights[i]`
+/// rows, `strides[i]` bytes apart, at least the layout's stride), with the accurate integer IDCT
+/// (TurboJPEG's TJFLAG_ACCURATEDCT: the same samples as tjDecompressToYUVPlanes), calling
+/// `progress(context, n)` after the n-th iMCU row is in place. 0 on success; 1 when decoded with
+/// warnings; -1 on failure (message in `error`); -2 for a JPEG this path does not take.
+int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
+                            void *context, void (*progress)(void *context, int imcu_rows), char *error, size_t error_size);
 #endif

@@ -49,9 +49,15 @@ enum JPEGCodec {
                                       Int32(format.rawValue), TJFLAG_ACCURATEDCT), "tjDecompress2")
                 return (PixelImage(layout: gray ? .gray : .rgb, planes: [plane]), diagnostics)
             }
+            // TurboJPEG writes luma rounded up to the chroma's multiple (302×204 for a 301×203 4:2:0
+            // JPEG): the plane keeps that room but only the image's own samples, so that the resize
+            // does not take a replicated edge row and column for picture (it stretched odd-sized
+            // 4:2:0 JPEGs by up to one sample).
             let planes = (0..<(gray ? 1 : 3)).map { i in
-                Plane(width: Int(tjPlaneWidth(Int32(i), Int32(width), header.subsampling)),
-                      height: Int(tjPlaneHeight(Int32(i), Int32(height), header.subsampling)), channels: 1)
+                let (roomWidth, roomHeight) = (Int(tjPlaneWidth(Int32(i), Int32(width), header.subsampling)),
+                                               Int(tjPlaneHeight(Int32(i), Int32(height), header.subsampling)))
+                return i == 0 ? Plane(width: width, height: height, channels: 1, rowBytes: roomWidth, capacityRows: roomHeight)
+                    : Plane(width: roomWidth, height: roomHeight, channels: 1)
             }
             var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map(\.base)
             var strides: [Int32] = planes.map { Int32($0.rowBytes) }
@@ -121,8 +127,7 @@ enum JPEGCodec {
                 if image.layout == .ycbcr, planes[0].height % 2 == 1 {
                     let luma = planes[0]
                     let padded = Plane(width: luma.width, height: luma.height + 1, channels: 1)
-                    padded.base.update(from: luma.base, count: luma.rowBytes * luma.height)
-                    padded.row(luma.height).update(from: luma.row(luma.height - 1), count: luma.rowBytes)
+                    for y in 0...luma.height { padded.row(y).update(from: luma.row(min(y, luma.height - 1)), count: luma.width) }
                     planes[0] = padded
                 }
                 var pointers: [UnsafePointer<UInt8>?] = planes.map { UnsafePointer($0.base) }

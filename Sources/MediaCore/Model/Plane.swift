@@ -69,6 +69,17 @@ public struct Plane: Sendable {
         storage = PixelStorage(count: rowBytes * height)
     }
 
+    /// A new plane whose rows are `rowBytes` apart (at least `width × channels`), with room for
+    /// `capacityRows` rows (at least `height`): for decoders that write whole blocks past the right
+    /// and bottom edges.
+    package init(width: Int, height: Int, channels: Int, rowBytes: Int, capacityRows: Int = 0) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.rowBytes = max(rowBytes, width * channels)
+        storage = PixelStorage(count: self.rowBytes * max(height, capacityRows))
+    }
+
     /// A new plane whose samples are `sample(x, y, channel)`: how code outside the package makes
     /// pixels (synthetic test images, benchmarks) without touching memory.
     public init(width: Int, height: Int, channels: Int, sample: (_ x: Int, _ y: Int, _ channel: Int) -> UInt8) {

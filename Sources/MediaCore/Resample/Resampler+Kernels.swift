@@ -8,7 +8,7 @@ extension Resampler {
     /// Output rows `rows` of a vertical resize: row y = Σₖ w[y][k] · input row (start[y] + k), written
     /// to output row y − `outputOffset` (a band buffer starts at its first row).
     static func verticalRows(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>, outputOffset: Int = 0) {
-        let rowBytes = input.rowBytes
+        let rowBytes = input.width * input.channels  // the samples of a row (its stride may be longer)
         table.weights.withUnsafeBufferPointer { weights in
             for y in rows {
                 let start = Int(table.starts[y]), count = Int(table.counts[y])
@@ -82,12 +82,12 @@ extension Resampler {
     /// Returns how many bytes it wrote (a multiple of 16).
     static func verticalSSE2(_ input: Plane, start: Int, count: Int, weights w: UnsafePointer<Int16>,
                              destination: UnsafeMutablePointer<UInt8>) -> Int {
-        let rowBytes = input.rowBytes
+        let rowBytes = input.rowBytes, length = input.width * input.channels
         let zero = _mm_setzero_si128()
         let rounding = _mm_set1_epi32(Resampler.rounding)
         let first = input.row(start)
         var x = 0
-        while x + 16 <= rowBytes {
+        while x + 16 <= length {
             var a0 = rounding, a1 = rounding, a2 = rounding, a3 = rounding
             var k = 0
             while k < count {

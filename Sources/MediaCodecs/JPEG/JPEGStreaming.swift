@@ -1,0 +1,108 @@
+import CJPEGDecoder
+import Foundation
+import MediaCore
+
+/// A JPEG decoded and resized at once: a thread of its own decodes the stored planes one iMCU row
+/// (16 rows) at a time, straight into full-size planes (libjpeg's raw data: no colour conversion,
+/// no upsampling, the accurate integer IDCT — the samples TurboJPEG's `tjDecompressToYUVPlanes`
+/// gives), while the resampler's workers resize each band as soon as the rows it reads are in
+/// (``Resampler/resizeWhileDecoding(_:sizes:rowsReady:)``). On two cores the resize then costs
+/// almost no time after the decode: a 24 MP JPEG to 3240×2160 went from 157 ms to see the note in
+/// the README's benchmark (the decode alone is the floor).
+enum JPEGStreaming {
+    /// Decodes `v`'s planes and resizes plane 0 to `size` (the chroma planes to its 4:2:0 size), or
+    /// `nil` when this JPEG or these sizes are not for this path (CMYK, YCCK, RGB-coded; a resize
+    /// that is not a shrink of less than half) or the decode failed: the caller then takes the
+    /// usual path, which reports the file's errors and warnings as always.
+    static func decodeAndResize(_ v: ByteView, size: (width: Int, height: Int), resampler: Resampler) -> (PixelImage, [Diagnostic])? {
+        guard let data = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var components: Int32 = 0
+        var widths = [Int32](repeating: 0, count: 4), heights = widths, strides = widths, perRow = widths
+        guard kimi_jpeg_plane_layout(data, v.count, &components, &widths, &heights, &strides, &perRow, nil, 0) == 0,
+              components == 1 || components == 3 else { return nil }
+        let count = Int(components)
+        let planes = (0..<count).map { Plane(width: Int(widths[$0]), height: Int(heights[$0]), channels: 1, rowBytes: Int(strides[$0])) }
+        let chroma = ((size.width + 1) / 2, (size.height + 1) / 2)
+        let sizes = (0..<count).map { $0 == 0 ? size : chroma }
+        guard resampler.threads > 1, resampler.canResizeWhileDecoding(planes, sizes: sizes) else { return nil }
+
+        let gate = RowGate(rowsPerIMCU: (0..<count).map { Int(perRow[$0]) }, heights: planes.map(\.height))
+        let done = DispatchSemaphore(value: 0)
+        let outcome = DecodeOutcome()
+        // The file's bytes outlive the thread: this function waits for it before returning.
+        let source = Source(data: data, count: v.count)
+        let decoder = Thread {
+            var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map { $0.base }
+            var rowStrides = planes.map { Int32($0.rowBytes) }
+            var rowCounts = planes.map { Int32($0.height) }
+            var message = [CChar](repeating: 0, count: 256)
+            let context = Unmanaged.passUnretained(gate).toOpaque()
+            let status = kimi_jpeg_decode_planes(source.data, source.count, &pointers, &rowStrides, &rowCounts, context, { context, rows in
+                Unmanaged<RowGate>.fromOpaque(context!).takeUnretainedValue().advance(to: Int(rows))
+            }, &message, message.count)
+            outcome.set(status: status, message: String(cString: message))
+            gate.finish()
+            done.signal()
+        }
+        decoder.stackSize = 1 << 20
+        decoder.start()
+        let resized = resampler.resizeWhileDecoding(planes, sizes: sizes) { plane, rows in gate.wait(plane: plane, rows: rows) }
+        done.wait()
+        let (status, message) = outcome.get()
+        guard status == 0 || status == 1 else { return nil }
+        let diagnostics = status == 1 ? [Diagnostic(code: "decode-warning", stage: .decode, message: message)] : []
+        return (PixelImage(layout: count == 1 ? .gray : .ycbcr, planes: resized), diagnostics)
+    }
+}
+
+/// The JPEG's bytes, handed to the decoder thread (read only; alive until the thread is joined).
+private struct Source: @unchecked Sendable {
+    let data: UnsafePointer<UInt8>
+    let count: Int
+}
+
+/// How far the decoder is: the iMCU rows in place, and the rows that makes in each plane.
+private final class RowGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var imcuRows = 0
+    private var finished = false
+    private let rowsPerIMCU: [Int]
+    private let heights: [Int]
+
+    init(rowsPerIMCU: [Int], heights: [Int]) {
+        self.rowsPerIMCU = rowsPerIMCU
+        self.heights = heights
+    }
+
+    func advance(to rows: Int) {
+        condition.lock()
+        imcuRows = rows
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The decode ended (done or failed): nobody waits any longer.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until the first `rows` rows of `plane` are decoded (or the decode has ended).
+    func wait(plane: Int, rows: Int) {
+        condition.lock()
+        while !finished && min(heights[plane], imcuRows * rowsPerIMCU[plane]) < rows { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// The decoder thread's status and message, read once it has ended.
+private final class DecodeOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var status: Int32 = -1
+    private var message = ""
+
+    func set(status: Int32, message: String) { lock.withLock { (self.status, self.message) = (status, message) } }
+    func get() -> (Int32, String) { lock.withLock { (status, message) } }
+}
