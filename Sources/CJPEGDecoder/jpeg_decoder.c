@@ -39,6 +39,13 @@ static void kimi_jpeg_setup(struct jpeg_decompress_struct *cinfo, kimi_jpeg_erro
     if (error && error_size) error[0] = 0;
 }
 
+// After the caller's setjmp: the decompressor reading `data`, its header read (errors longjmp back).
+static void kimi_jpeg_open(struct jpeg_decompress_struct *cinfo, const uint8_t *data, size_t size) {
+    jpeg_create_decompress(cinfo);
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_read_header(cinfo, TRUE);
+}
+
 int kimi_jpeg_read_header(const uint8_t *data, size_t size, int scale_denominator, int *width, int *height,
                           int *components, char *error, size_t error_size) {
     struct jpeg_decompress_struct cinfo;
@@ -48,9 +55,7 @@ int kimi_jpeg_read_header(const uint8_t *data, size_t size, int scale_denominato
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    kimi_jpeg_open(&cinfo, data, size);
     cinfo.scale_num = 1;
     cinfo.scale_denom = (unsigned int)scale_denominator;
     jpeg_calc_output_dimensions(&cinfo);
@@ -71,9 +76,7 @@ int kimi_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_denominator
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    kimi_jpeg_open(&cinfo, data, size);
     cinfo.scale_num = 1;
     cinfo.scale_denom = (unsigned int)scale_denominator;
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -125,9 +128,7 @@ int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, in
         jpeg_destroy_decompress(&cinfo);
         return -1;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    kimi_jpeg_open(&cinfo, data, size);
     if (!kimi_jpeg_raw_capable(&cinfo)) {
         jpeg_destroy_decompress(&cinfo);
         return -2;
@@ -161,9 +162,7 @@ int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *pl
         free(scratch);
         return -1;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    kimi_jpeg_open(&cinfo, data, size);
     if (!kimi_jpeg_raw_capable(&cinfo)) {
         jpeg_destroy_decompress(&cinfo);
         return -2;
