@@ -9,7 +9,7 @@
 SWIFT ?= swift
 # Build-time C libraries (design.md §9) and pkg-config to find them.
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-                  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libssl-dev libheif-dev libtiff-dev
+                  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
                  libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv

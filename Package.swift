@@ -10,6 +10,7 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux"),
     .systemLibrary(name: "CGIF", path: "Sources/CGIF"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
     .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
 ]
 
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
         ),
         .target(name: "CFFmpegLoader"),
         .target(name: "CHeifLoader"),

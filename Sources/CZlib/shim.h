@@ -1,7 +1,7 @@
 #ifndef KIMI_CZLIB_SHIM_H
 #define KIMI_CZLIB_SHIM_H
-// zlib (zlib1g-dev, already a dependency of libpng-dev): one-shot compress2 and crc32 for our PNG
-// writer; crc32 and inflate for the PNG pass-through check.
+// zlib (zlib1g-dev, already a dependency of libpng-dev): streaming inflate and crc32 for the PNG
+// pass-through check (the writer and the fast decoder use libdeflate).
 #include <zlib.h>
 static const int KIMI_Z_OK = Z_OK;
 static const int KIMI_Z_STREAM_END = Z_STREAM_END;

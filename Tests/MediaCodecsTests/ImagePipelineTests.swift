@@ -273,3 +273,72 @@ struct JPEGStreamingTests {
     }
 }
 
+
+/// The PNG fast path (libdeflate + our unfilter) gives exactly libpng's samples, and leaves to
+/// libpng what it does not take.
+@Suite("PNG fast path")
+struct PNGFastDecoderTests {
+    @Test func samePixelsAsLibpng() throws {
+        var taken = 0, left = 0
+        // KIMI_MEDIA_PNG_FOLDER adds a folder of third-party PNGs (the `make realworld` cache: 361 of
+        // its 473 take the fast path, every one identical to libpng's samples).
+        let extra = ProcessInfo.processInfo.environment["KIMI_MEDIA_PNG_FOLDER"].map { [URL(fileURLWithPath: $0)] } ?? []
+        for root in ["images", "quirks", "convert"].map({ Fixture.root.appendingPathComponent($0) }) + extra {
+            let files = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".png") }
+            for file in files {
+                let bytes = try [UInt8](Data(contentsOf: root.appendingPathComponent(file)))
+                try bytes.withUnsafeBytes { raw in
+                    let v = ByteView(raw)
+                    guard let fast = PNGFastDecoder.decode(v) else {
+                        left += 1
+                        return
+                    }
+                    taken += 1
+                    let png = try PNGCodec.decodeWithLibpng(v, path: file)
+                    let (a, b) = (fast.planes[0], png.planes[0])
+                    #expect(fast.layout == png.layout && a.width == b.width && a.height == b.height && a.channels == b.channels, "\(file)")
+                    for y in 0..<min(a.height, b.height) where memcmp(a.row(y), b.row(y), a.width * a.channels) != 0 {
+                        Issue.record("\(file): row \(y) differs")
+                        break
+                    }
+                }
+            }
+        }
+        #expect(taken >= 3 && left >= 1, "fast \(taken), libpng \(left)")
+    }
+
+    /// Every filter type, on every row kind, against libpng (rows filtered by hand).
+    @Test func everyFilter() throws {
+        let (w, h, bpp) = (37, 11, 3)
+        let pixels = (0..<(w * h * bpp)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+        var raw: [UInt8] = []
+        for y in 0..<h {
+            let type = UInt8(y % 5)
+            raw.append(type)
+            for x in 0..<(w * bpp) {
+                let p = Int(pixels[y * w * bpp + x])
+                let a = x >= bpp ? Int(pixels[y * w * bpp + x - bpp]) : 0
+                let b = y > 0 ? Int(pixels[(y - 1) * w * bpp + x]) : 0
+                let c = y > 0 && x >= bpp ? Int(pixels[(y - 1) * w * bpp + x - bpp]) : 0
+                let predictor: Int
+                switch type {
+                case 0: predictor = 0
+                case 1: predictor = a
+                case 2: predictor = b
+                case 3: predictor = (a + b) / 2
+                default:
+                    let pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c)
+                    predictor = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
+                }
+                raw.append(UInt8((p - predictor) & 0xFF))
+            }
+        }
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: raw.count)
+        defer { buffer.deallocate() }
+        buffer.initialize(from: raw, count: raw.count)
+        #expect(PNGFastDecoder.unfilter(buffer, rowBytes: w * bpp, height: h, bpp: bpp))
+        #expect(Array(UnsafeBufferPointer(start: buffer, count: w * h * bpp)) == pixels)
+        buffer[0] = 9  // an unknown filter type
+        #expect(!PNGFastDecoder.unfilter(buffer, rowBytes: w * bpp, height: h, bpp: bpp))
+    }
+}

@@ -4,9 +4,16 @@ import MediaCore
 /// PNG decode and encode through libpng's simplified API (`png_image_*`), which reports errors by
 /// status and message, never by longjmp.
 enum PNGCodec {
-    /// Decodes the (first) image to 8-bit gray, RGB or RGBA; 16-bit samples are reduced by libpng,
-    /// palettes expanded, transparency (tRNS) becomes alpha.
+    /// Decodes the (first) image to 8-bit gray, RGB or RGBA: the common PNGs by ``PNGFastDecoder``
+    /// (libdeflate), the others by libpng — 16-bit samples reduced, palettes expanded, transparency
+    /// (tRNS) made alpha.
     static func decode(_ v: ByteView, path: String) throws(MediaError) -> PixelImage {
+        if let fast = PNGFastDecoder.decode(v) { return fast }
+        return try decodeWithLibpng(v, path: path)
+    }
+
+    /// libpng's simplified read: every PNG, with its errors.
+    static func decodeWithLibpng(_ v: ByteView, path: String) throws(MediaError) -> PixelImage {
         var image = png_image()
         image.version = KIMI_PNG_IMAGE_VERSION
         defer { png_image_free(&image) }

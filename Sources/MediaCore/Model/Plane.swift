@@ -80,6 +80,16 @@ public struct Plane: Sendable {
         storage = PixelStorage(count: self.rowBytes * max(height, capacityRows))
     }
 
+    /// A plane over memory already filled (tightly packed rows from the start of `storage`).
+    package init(width: Int, height: Int, channels: Int, storage: PixelStorage) {
+        precondition(storage.count >= width * channels * height)
+        self.width = width
+        self.height = height
+        self.channels = channels
+        rowBytes = width * channels
+        self.storage = storage
+    }
+
     /// A new plane whose samples are `sample(x, y, channel)`: how code outside the package makes
     /// pixels (synthetic test images, benchmarks) without touching memory.
     public init(width: Int, height: Int, channels: Int, sample: (_ x: Int, _ y: Int, _ channel: Int) -> UInt8) {
