@@ -114,6 +114,11 @@ public struct BatchOptions: Sendable {
     /// (``VideoBudget/shares(total:fixed:videos:)``), each share then a video's budget (with
     /// ``VideoOptions/budget`` as a cap when set).
     public var budgetTotal: Int?
+    /// Wall-clock seconds one input may take (probe, decode, encode); past it the file is abandoned
+    /// (``OffPool/detached(timeout:grace:_:)``), its line an error with code `timeout`, and the batch
+    /// goes on. `nil` or 0: no limit. Default 1,800 s — far beyond any honest file (an hour of 4K
+    /// re-encoded on two cores is under that), short of a batch that never ends.
+    public var fileTimeout: Double? = 1800
 
     public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false, optionsFingerprint: String = "",
                 bodyLimit: Int64 = APILimits.default.maxRequestBodyBytes, shouldStop: @escaping @Sendable () -> Bool = { false }) {
@@ -253,9 +258,9 @@ public struct BatchPreparer: Sendable {
                 if let share = shares[input.path] { filePreparer.videoOptions.budget = min(share, preparer.videoOptions.budget ?? share) }
                 next += 1
                 running += 1
-                let remote = options.remoteTokens
+                let remote = options.remoteTokens, timeout = options.fileTimeout
                 group.addTask {
-                    let outcome = await Self.prepare(input, filePreparer, outputFolder: outputFolder, tag: tag)
+                    let outcome = await Self.prepare(input, filePreparer, outputFolder: outputFolder, tag: tag, timeout: timeout)
                     return (index, outcome, await Self.remoteCount(outcome, remote))
                 }
                 return true
@@ -375,7 +380,8 @@ public struct BatchPreparer: Sendable {
     /// The input's hash is computed beside its preparation (it reads the whole file: 150 MB of 4K
     /// video is ~80 ms with SHA extensions), not before it. Both run on threads of their own
     /// (``OffPool``): no decode blocks one of Swift's few cooperative threads.
-    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String) async -> Outcome {
+    static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String,
+                        timeout: Double? = nil) async -> Outcome {
         switch input {
         case .unreadable(_, let summary):
             return .failed(summary, nil, nil, nil)
@@ -385,7 +391,8 @@ public struct BatchPreparer: Sendable {
                                 : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
             async let hashed = OffPool.detached(background: true) { Self.source(path) }
-            let (outcome, info) = await OffPool.detached { () -> (Outcome, MediaInfo?) in
+            let raced = await OffPool.detached(timeout: timeout, grace: min(5, timeout ?? 5)) { () -> (Outcome, MediaInfo?) in
+                Self.testStall(path)
                 let info: MediaInfo
                 do throws(MediaError) {
                     info = try MediaProber.probe(path: path, options: preparer.probeOptions)
@@ -400,6 +407,14 @@ public struct BatchPreparer: Sendable {
                     }
                 }
                 return (prepareVideo(path, info, Source(sha256: "", bytes: 0), preparer, outputFolder: outputFolder, tag: tag), info)
+            }
+            guard let (outcome, info) = raced.value, !raced.timedOut else {
+                // Abandoned: what it wrote (a video's hidden folder) goes now if it came back, or with
+                // the next run's clean-up of stale temporaries if it is still running.
+                if case .video(let video, _)? = raced.value?.0 { try? FileManager.default.removeItem(atPath: video.folder) }
+                let message = "took longer than \(Int(timeout ?? 0)) s (--file-timeout): abandoned, the batch went on"
+                return .failed(MediaError(.timeout, path: path, stage: .decode, message).summary, raced.value?.1?.kind, await hashed,
+                               raced.value?.1)
             }
             guard let info else {
                 if case .failed(let summary, _, _, _) = outcome { return .failed(summary, nil, await hashed, nil) }
@@ -416,6 +431,15 @@ public struct BatchPreparer: Sendable {
             case .skipped: return outcome
             }
         }
+    }
+
+    /// A test hook standing for a decoder stuck inside a C library: with `KIMI_MEDIA_TEST_STALL`
+    /// set to a file name, that file's work blocks for `KIMI_MEDIA_TEST_STALL_SECONDS` (default 30)
+    /// and ignores cancellation. Unset (always, outside tests): nothing.
+    static func testStall(_ path: String) {
+        let environment = ProcessInfo.processInfo.environment
+        guard let name = environment["KIMI_MEDIA_TEST_STALL"], !name.isEmpty, URL(fileURLWithPath: path).lastPathComponent == name else { return }
+        Thread.sleep(forTimeInterval: environment["KIMI_MEDIA_TEST_STALL_SECONDS"].flatMap(Double.init) ?? 30)
     }
 
     /// Frames go to `OUT/.kimi-media-TAG-<uuid>/frame-NNNNNN.jpg` as they are made, the video file

@@ -52,6 +52,68 @@ enum OffPool {
         }
     }
 
+    /// Like ``detached(background:_:)`` with a wall-clock budget: after `timeout` seconds the work's
+    /// ``MediaCancellation`` is set (FFmpeg reads and frame loops stop), and if the work has still
+    /// not returned `grace` seconds later — a decoder stuck inside a C library, which nothing can
+    /// interrupt — the wait ends without it: the thread is left to finish on its own and whatever it
+    /// returns is dropped. `timedOut` is true whenever the budget was passed (the work's own result,
+    /// if it came back within the grace, is then a cancellation's, not a result).
+    static func detached<Value: Sendable>(timeout: Double?, grace: Double = 5,
+                                          _ work: @escaping @Sendable () -> Value) async -> (value: Value?, timedOut: Bool) {
+        let cancellation = MediaCancellation()
+        let race = Race<Value>()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<(value: Value?, timedOut: Bool), Never>) in
+            race.set(continuation)
+            let thread = Thread {
+                let value = cancellation.bind { work() }
+                race.finish(value)
+            }
+            thread.stackSize = stackSize
+            thread.name = "kimi-media-work"
+            thread.start()
+            guard let timeout, timeout > 0 else { return }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                guard race.expire() else { return }
+                cancellation.cancel()
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { race.abandon() }
+            }
+        }
+    }
+
+    /// The work and its timer: whichever ends the wait first resumes it, once.
+    private final class Race<Value: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<(value: Value?, timedOut: Bool), Never>?
+        private var expired = false
+
+        func set(_ continuation: CheckedContinuation<(value: Value?, timedOut: Bool), Never>) { lock.withLock { self.continuation = continuation } }
+
+        /// The budget is spent: `false` when the work has already returned.
+        func expire() -> Bool {
+            lock.withLock {
+                guard continuation != nil else { return false }
+                expired = true
+                return true
+            }
+        }
+
+        func finish(_ value: Value) {
+            let (waiting, late) = lock.withLock { () -> (CheckedContinuation<(value: Value?, timedOut: Bool), Never>?, Bool) in
+                defer { continuation = nil }
+                return (continuation, expired)
+            }
+            waiting?.resume(returning: (value, late))
+        }
+
+        func abandon() {
+            let waiting = lock.withLock { () -> CheckedContinuation<(value: Value?, timedOut: Bool), Never>? in
+                defer { continuation = nil }
+                return continuation
+            }
+            waiting?.resume(returning: (nil, true))
+        }
+    }
+
     /// Throws `.cancelled` inside the work when its task was cancelled (for loops between frames).
     static func checkCancellation(_ path: String, _ stage: PipelineStage) throws(MediaError) {
         if MediaCancellation.current?.isCancelled == true { throw MediaError(.cancelled, path: path, stage: stage, "cancelled") }

@@ -68,6 +68,10 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
     var keep: [BudgetLever] = []
 
+    @Option(help: ArgumentHelp("Give up on one input after this many seconds (a stuck decoder): its line is an error with code timeout and the batch goes on; 0: no limit.",
+                               valueName: "SECONDS"))
+    var fileTimeout: Double = 1800
+
     @Option(help: ArgumentHelp("All inputs together (every shard's) at most N prompt tokens: the inputs are probed first, images keep their cost, the videos share the rest in proportion to their own cost, each share then that video's --budget (--budget, if given, caps it).",
                                valueName: "N"))
     var budgetTotal: Int?
@@ -134,6 +138,7 @@ struct PrepareCommand: AsyncParsableCommand {
         _ = try videoOptions()
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if shard != nil && shards != nil { throw ValidationError("--shard I/N and --shards N exclude each other") }
+        guard fileTimeout >= 0, fileTimeout.isFinite else { throw ValidationError("--file-timeout must be 0 (no limit) or more") }
         if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }
         if budgetTotal != nil && segments != nil {
             throw ValidationError("--budget-total and --segments exclude each other: segments fit each part to --budget, one request a part")
@@ -192,6 +197,7 @@ struct PrepareCommand: AsyncParsableCommand {
         batchOptions.include = include
         batchOptions.exclude = exclude
         batchOptions.budgetTotal = budgetTotal
+        batchOptions.fileTimeout = fileTimeout > 0 ? fileTimeout : nil
         var paths = paths
         if let filesFrom {
             let data = filesFrom == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: filesFrom)

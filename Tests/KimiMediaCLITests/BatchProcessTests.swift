@@ -263,3 +263,34 @@ struct BatchProcessTests {
         #expect(entries.filter { $0.status == .error }.count == invalid)
     }
 }
+
+/// A decoder that never returns costs one input, not the batch (`--file-timeout`).
+@Suite("prepare: a stuck file")
+struct FileTimeoutTests {
+    @Test func aStalledFileIsAbandonedAndTheBatchGoesOn() async throws {
+        let folder = try TemporaryFolder()
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/a.png")
+        try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "in/stalled-7f3a.jpg")
+        try folder.copy(Fixture.video("h264.mp4"), as: "in/c.mp4")
+        // The hook blocks that file's work for 20 s, ignoring cancellation (as a stuck C decoder would).
+        setenv("KIMI_MEDIA_TEST_STALL", "stalled-7f3a.jpg", 1)
+        setenv("KIMI_MEDIA_TEST_STALL_SECONDS", "20", 1)
+        defer { unsetenv("KIMI_MEDIA_TEST_STALL") }
+        let start = Date()
+        let result = await run(["prepare", "--json", "--quiet", "--file-timeout", "1", "--out", folder.path + "/out", folder.path + "/in"])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(result.status == 1 && elapsed < 10, "\(elapsed) s: \(result.err)")
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 3)
+        let stalled = try #require(inOrder(lines, ["stalled-7f3a.jpg"]).first)
+        let error = stalled["error"] as? [String: Any]
+        #expect(stalled["status"] as? String == "error" && error?["code"] as? String == "timeout", "\(stalled)")
+        #expect((error?["message"] as? String)?.contains("--file-timeout") == true)
+        #expect(inOrder(lines, ["a.png", "c.mp4"]).allSatisfy { $0["status"] as? String == "ok" })
+        // The manifest has the three lines; a rerun (the file no longer stalls) redoes only that one.
+        unsetenv("KIMI_MEDIA_TEST_STALL")
+        let again = await run(["prepare", "--quiet", "--out", folder.path + "/out", folder.path + "/in"])
+        #expect(again.status == 0 && again.err.contains("2 of these were already done"), "\(again.err)")
+        #expect(await run(["prepare", "--file-timeout", "-1", "--out", folder.path + "/x", folder.path + "/in"]).status != 0)
+    }
+}

@@ -16,6 +16,8 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         /// The file could not be read or written.
         case io
         case cancelled
+        /// The file took longer than its wall-clock budget (`prepare --file-timeout`) and was abandoned.
+        case timeout
         case invalidOptions
     }
 
