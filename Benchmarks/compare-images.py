@@ -19,9 +19,14 @@ CLASSES = [  # name, count, size, how
     ("jpeg-24mp-baseline", 6, "6000x4000", "baseline"),
     ("jpeg-24mp-progressive", 4, "6000x4000", "progressive"),
     ("jpeg-12mp-phone-orientation-6", 4, "4032x3024", "phone"),
+    ("png-rgb-12mp", 3, "4000x3000", "pngrgb"),
+    ("png-16bit-12mp", 2, "4000x3000", "png16"),
     ("png-rgba-12mp", 3, "4000x3000", "png"),
     ("webp-12mp", 3, "4000x3000", "webp"),
+    ("webp-alpha-12mp", 2, "4000x3000", "webpalpha"),
 ]
+# Classes whose images have alpha: kimi-media keeps it (PNG out, its default), and so must the peers.
+ALPHA = {"png-rgba-12mp", "webp-alpha-12mp"}
 SOURCES = ["testsrc2", "smptehdbars", "rgbtestsrc", "testsrc", "yuvtestsrc", "pal100bars"]
 
 
@@ -43,6 +48,9 @@ def make_corpus(folder):
             # A test pattern with film grain: flat patterns alone would make decoding unrealistically cheap.
             sh("ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", f"{src}=size={size}:rate=1", "-frames:v", "1",
                "-vf", f"noise=alls={10 + 2 * i}:allf=t", png)
+            # Some sources come out RGBA with transparent pixels, which ImageMagick keeps as a tRNS
+            # colour even in PNG24: opaque RGB for every class (the alpha classes add theirs below).
+            sh("convert", png, "-alpha", "off", "PNG24:" + png)
             base = os.path.join(folder, name, f"{i:02d}")
             if how == "baseline":
                 sh("convert", png, "-quality", "92", "-sampling-factor", "2x2", base + ".jpg")
@@ -56,7 +64,15 @@ def make_corpus(folder):
                 sh("convert", png, "-alpha", "set", "-channel", "A", "-fx", "0.5+0.5*sin(i/97)", "+channel",
                    "PNG32:" + base + ".png")
             elif how == "webp":
-                sh("cwebp", "-quiet", "-q", "85", png, "-o", base + ".webp")
+                sh("cwebp", "-quiet", "-noalpha", "-q", "85", png, "-o", base + ".webp")
+            elif how == "pngrgb":
+                sh("convert", png, "PNG24:" + base + ".png")
+            elif how == "png16":
+                sh("convert", png, "-depth", "16", "PNG48:" + base + ".png")
+            elif how == "webpalpha":
+                sh("convert", png, "-alpha", "set", "-channel", "A", "-fx", "0.5+0.5*sin(j/89)", "+channel", "PNG32:" + base + ".a.png")
+                sh("cwebp", "-quiet", "-q", "85", base + ".a.png", "-o", base + ".webp")
+                os.remove(base + ".a.png")
             os.remove(png)
     open(marker, "w").close()
 
@@ -88,23 +104,29 @@ def main():
     box = "4096x2160"
 
     def per_file(make):  # a tool that takes one file per process: run them one after another
-        def go(paths, out):
+        def go(paths, out, ext):
             total, peak = 0.0, 0
             for p in paths:
-                t, m = run(make(p, os.path.join(out, os.path.splitext(os.path.basename(p))[0] + ".jpg")))
+                t, m = run(make(p, os.path.join(out, os.path.splitext(os.path.basename(p))[0] + ext)))
                 total += t
                 peak = max(peak, m)
             return total, peak
         return go
 
     def whole(make):  # a tool that takes the whole list in one process
-        return lambda paths, out: run(make(paths, out))
+        return lambda paths, out, ext: run(make(paths, out, ext))
 
+    def vips_target(out, ext):
+        return out + "/%s" + (ext if ext == ".png" else ext + "[Q=90]")
+
+    cores = os.cpu_count() or 1
+    # kimi-media always with its default options (plus --out): JPEG q90 out, PNG where the input has alpha.
     tools = {
-        "kimi-media": whole(lambda ps, out: [binary, "prepare", "--out", out, "--format", "jpeg", *ps]),
-        "kimi-media --jobs 1": whole(lambda ps, out: [binary, "prepare", "--jobs", "1", "--out", out, "--format", "jpeg", *ps]),
-        "vipsthumbnail": whole(lambda ps, out: ["vipsthumbnail", "--size", box, "-o", out + "/%s.jpg[Q=90]", *ps]),
-        "vips thumbnail": per_file(lambda p, o: ["vips", "thumbnail", p, o + "[Q=90]", "4096", "--height", "2160"]),
+        "kimi-media": whole(lambda ps, out, ext: [binary, "prepare", "--quiet", "--out", out, *ps]),
+        "kimi-media, a process a file": per_file(lambda p, o: [binary, "prepare", "--quiet", "--out", os.path.dirname(o) + "/" + os.path.basename(o) + ".d", p]),
+        "vipsthumbnail": whole(lambda ps, out, ext: ["vipsthumbnail", "--size", box, "-o", vips_target(out, ext), *ps]),
+        f"xargs -P {cores} vipsthumbnail": whole(lambda ps, out, ext: [
+            "sh", "-c", f'printf "%s\\0" "$@" | xargs -0 -n 1 -P {cores} vipsthumbnail --size {box} -o "{vips_target(out, ext)}"', "sh", *ps]),
         "convert -resize": per_file(lambda p, o: ["convert", p, "-auto-orient", "-resize", box + ">", "-quality", "90", o]),
         "ffmpeg lanczos": per_file(lambda p, o: ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", p, "-vf",
                                                  "scale=w=4096:h=2160:force_original_aspect_ratio=decrease:flags=lanczos",
@@ -120,7 +142,7 @@ def main():
                     continue
                 out = os.path.join(work, f"{r}-{c}-{t.replace(' ', '_')}")
                 os.makedirs(out)
-                seconds, peak = go(files[c], out)
+                seconds, peak = go(files[c], out, ".png" if c in ALPHA else ".jpg")
                 times[(c, t)].append(seconds)
                 peaks[(c, t)] = max(peaks[(c, t)], peak)
                 shutil.rmtree(out)
@@ -128,8 +150,10 @@ def main():
     shutil.rmtree(work)
 
     megapixels = {c: sum(int(s.split("x")[0]) * int(s.split("x")[1]) for _ in range(n)) / 1e6 for c, n, s, _ in CLASSES}
-    lines = [f"Fit into {box}, JPEG q90; median of {args.rounds} interleaved rounds; ratio = tool time / kimi-media time "
-             f"(above 1: kimi-media is faster). Peak = largest RSS of one process.", ""]
+    lines = [f"Fit into {box}: JPEG q90 out, PNG out for the inputs with alpha (kimi-media's default; the peers made to "
+             f"write the same). kimi-media with its default options (plus --out). Median of {args.rounds} interleaved rounds; "
+             f"ratio = tool time / kimi-media time (above 1: kimi-media is faster). Peak = largest RSS of one process. "
+             f"{cores} cores.", ""]
     lines.append("| class (files) | tool | median s | ratio | MP/s | peak MiB |")
     lines.append("|---|---|---:|---:|---:|---:|")
     for c, n, *_ in CLASSES:
@@ -147,6 +171,17 @@ def main():
         if t.startswith("djpeg"):
             continue
         lines.append(f"| {t} | {s:.2f} | {s / totals['kimi-media']:.2f} | {corpus_mp / s:.0f} |")
+    one = "kimi-media, a process a file"
+    n24 = dict((c, n) for c, n, *_ in CLASSES)["jpeg-24mp-baseline"]
+    per = {t: statistics.median(times[("jpeg-24mp-baseline", t)]) / n24 * 1000 for t in (one, "vipsthumbnail", "djpeg (full decode only)")}
+    lines += ["", f"One 24 MP JPEG, a process a file: kimi-media {per[one]:.0f} ms = {per[one] / per['vipsthumbnail']:.2f}× "
+              f"vipsthumbnail ({per['vipsthumbnail']:.0f} ms) and {per[one] / per['djpeg (full decode only)']:.2f}× a bare djpeg "
+              f"full decode ({per['djpeg (full decode only)']:.0f} ms); peak {peaks[('jpeg-24mp-baseline', one)] / 1024:.0f} MiB."]
+    lines += ["", "Each input kind, a process a file (kimi-media / vipsthumbnail): " + ", ".join(
+        f"{c} {statistics.median(times[(c, one)]) / statistics.median(times[(c, 'vipsthumbnail')]):.2f}" for c, *_ in CLASSES) + "."]
+    xargs = [t for t in tools if t.startswith("xargs")][0]
+    lines += ["", f"Whole corpus: kimi-media {totals['kimi-media']:.2f} s = {totals['kimi-media'] / totals[xargs]:.2f}× "
+              f"`{xargs}` ({totals[xargs]:.2f} s)."]
     jpeg_classes = [c for c, *_ in CLASSES if c.startswith("jpeg")]
     ours_jpeg = sum(statistics.median(times[(c, "kimi-media")]) for c in jpeg_classes)
     djpeg = sum(statistics.median(times[(c, "djpeg (full decode only)")]) for c in jpeg_classes)
