@@ -469,7 +469,9 @@ public struct BatchPreparer: Sendable {
             do throws(MediaError) {
                 written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
             } catch {
-                guard !frames.isEmpty else { throw error }
+                // A file that could not be written (disk full, a size limit, the folder gone) fails
+                // the input, so that a rerun makes it; a video that cannot be made keeps its frames.
+                guard !frames.isEmpty, !(error.code == .io && error.stage == .write) else { throw error }
                 try? FileManager.default.removeItem(atPath: temporary + "/" + plannedName)
                 writeFailure = [Diagnostic(code: "video-failed", stage: error.stage,
                                            message: "no video file: \(error.code.rawValue): \(error.description); the frames are kept")]

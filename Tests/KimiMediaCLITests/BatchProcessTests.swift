@@ -294,3 +294,42 @@ struct FileTimeoutTests {
         #expect(await run(["prepare", "--file-timeout", "-1", "--out", folder.path + "/x", folder.path + "/in"]).status != 0)
     }
 }
+
+/// Output that cannot be written (here a file-size limit, `ulimit -f`, as a full disk would do):
+/// those files fail with an `io` error, nothing partial is visible, the batch goes on, and a rerun
+/// once the limit is gone makes them and keeps the rest.
+@Suite("prepare: output that cannot be written")
+struct WriteFaultTests {
+    @Test func aFileSizeLimitFailsThoseFilesAndARerunMakesThem() throws {
+        let folder = try TemporaryFolder()
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/small.png")          // 9 KB, sent as it is
+        try folder.copy(Fixture.video("h264.mp4"), as: "in/copied.mp4")           // 34 KB, copied
+        try folder.copy(Fixture.video("vp9.webm"), as: "in/encoded.webm")         // re-encoded, ~34 KB
+        let out = folder.path + "/out"
+        let limited = Process()
+        limited.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // 24 KiB a file: the frames and the small image fit, the two videos do not. SIGXFSZ is
+        // ignored by kimi-media, so the write fails (EFBIG) instead of the process dying.
+        limited.arguments = ["-c", "ulimit -f 24; exec \"$0\" \"$@\"", try executable(), "prepare", "--quiet", "--out", out, folder.path + "/in"]
+        let errors = Pipe()
+        limited.standardError = errors
+        try limited.run()
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        limited.waitUntilExit()
+        #expect(limited.terminationReason == .exit && limited.terminationStatus == 1, "\(limited.terminationStatus): \(err)")
+        let first = try manifestLines(out + "/manifest.jsonl").entries
+        #expect(first.count == 3)
+        let failed = first.filter { $0.status == .error }
+        #expect(Set(failed.map { URL(fileURLWithPath: $0.source).lastPathComponent }) == ["copied.mp4", "encoded.webm"], "\(err)")
+        #expect(failed.allSatisfy { $0.error?.code == .io && $0.error?.message.contains("write") == true }, "\(failed.map { $0.error?.message ?? "" })")
+        // Nothing partial: no folder for the failed videos, no hidden temporaries.
+        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(!names.contains("copied") && !names.contains("encoded") && !names.contains { $0.hasPrefix(".kimi-media") }, "\(names)")
+        // The limit gone: the two are made, the image is not redone.
+        let rerun = try runProcess(["prepare", "--quiet", "--out", out, folder.path + "/in"])
+        #expect(rerun.status == 0 && rerun.err.contains("1 of these were already done"), "\(rerun.err)")
+        let second = try manifestLines(out + "/manifest.jsonl").entries
+        #expect(second.count == 3 && second.allSatisfy { $0.status == .ok })
+        for entry in second { for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: out + "/" + output.path)) } }
+    }
+}
