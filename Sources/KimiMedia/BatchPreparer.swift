@@ -244,6 +244,8 @@ public struct BatchPreparer: Sendable {
             var next = 0, running = 0
             func start() -> Bool {
                 guard next < todo.count else { return false }
+                // A manifest that cannot be written (its folder gone): no new file starts.
+                if writeError != nil { return false }
                 if options.shouldStop() {
                     interrupted = true
                     return false
@@ -710,6 +712,13 @@ final class ManifestFile: @unchecked Sendable {
     private struct SourceOnly: Decodable { var source: String }
 
     func append(_ line: Data) throws(MediaError) {
+        // The file this run writes must still be the one at the path: an output folder deleted
+        // (or the manifest replaced) mid-run would take every further line with it, unseen.
+        var open = stat(), named = stat()
+        guard fstat(fd, &open) == 0, stat(path, &named) == 0, open.st_ino == named.st_ino, open.st_dev == named.st_dev else {
+            throw MediaError(.io, path: path, stage: .write,
+                             "the manifest was removed or replaced during the run (the output folder deleted?): stopped; run the same command again")
+        }
         let bytes = [UInt8](line) + [0x0A]
         let ok = bytes.withUnsafeBytes { raw -> Bool in
             var done = 0

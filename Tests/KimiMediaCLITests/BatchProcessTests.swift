@@ -333,3 +333,28 @@ struct WriteFaultTests {
         for entry in second { for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: out + "/" + output.path)) } }
     }
 }
+
+extension WriteFaultTests {
+    /// The output folder deleted mid-run: the run stops with a clear error instead of writing on
+    /// into a manifest nobody can see; a rerun starts over and finishes.
+    @Test func theOutputFolderRemovedMidRun() throws {
+        let folder = try TemporaryFolder()
+        for i in 0..<6 { try folder.copy(Fixture.video("vp9.webm"), as: "in/v\(i).webm") }
+        let out = folder.path + "/out"
+        let (process, errors) = try start(["prepare", "--jobs", "1", "--out", out, folder.path + "/in"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning, ((try? Data(contentsOf: URL(fileURLWithPath: out + "/manifest.jsonl")))?.count ?? 0) == 0 {
+            usleep(2_000)
+        }
+        // The run keeps writing into it: removal can race a new file (ENOTEMPTY, EPERM); try again.
+        for _ in 0..<100 where FileManager.default.fileExists(atPath: out) {
+            if (try? FileManager.default.removeItem(atPath: out)) == nil { usleep(5_000) }
+        }
+        process.waitUntilExit()
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1 && err.contains("the manifest was removed or replaced during the run"), "\(err)")
+        let rerun = try runProcess(["prepare", "--quiet", "--out", out, folder.path + "/in"])
+        #expect(rerun.status == 0, "\(rerun.err)")
+        #expect(try manifestLines(out + "/manifest.jsonl").entries.filter { $0.status == .ok }.count == 6)
+    }
+}
