@@ -96,6 +96,9 @@ public enum InputWalker {
             }
             if isDirectory.boolValue {
                 walk.folder(path, root: path)
+            } else if let why = notRegular(path) {
+                // A pipe would block the read (and its hash) for ever; a device is not a file.
+                walk.add(.unreadable(path, MediaError(.io, path: path, stage: .read, why).summary))
             } else {
                 walk.add(.file(path, relative: URL(fileURLWithPath: path).lastPathComponent))
             }
@@ -153,10 +156,15 @@ public enum InputWalker {
             let type = attributes[.type] as? FileAttributeType
             if type == .typeDirectory {
                 walk.folder(path, root: root)
-            } else if type == .typeRegular || (type == .typeSymbolicLink && isRegularFile(path)) {
+            } else if type == .typeSymbolicLink && isDirectory(path) {
+                continue  // links to folders are not followed (no loops)
+            } else {
                 let relative = String(path.dropFirst(root.count).drop { $0 == "/" })
                 guard walk.options.keeps(relative) else { continue }
-                if MediaExtensions.isMediaFile(named: name) || MediaProber.looksLikeMedia(path: path) {
+                if let why = notRegular(path) {
+                    // Listed (a batch accounts for every file it meets), never read.
+                    if unsupported { walk.add(.unreadable(path, MediaError(.io, path: path, stage: .read, why).summary)) }
+                } else if MediaExtensions.isMediaFile(named: name) || MediaProber.looksLikeMedia(path: path) {
                     walk.add(.file(path, relative: relative))
                 } else if unsupported {
                     walk.add(.unsupported(path, relative: relative))
@@ -165,8 +173,24 @@ public enum InputWalker {
         }
     }
 
-    private static func isRegularFile(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    private static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Why `path` (links followed) is not a regular file to read, or `nil` when it is one.
+    static func notRegular(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            var link = stat()
+            return lstat(path, &link) == 0 ? "a link to nothing (broken symbolic link)" : "cannot read: \(String(cString: strerror(errno)))"
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFIFO: return "a pipe (FIFO), not a file: not read"
+        case S_IFSOCK: return "a socket, not a file: not read"
+        case S_IFCHR, S_IFBLK: return "a device, not a file: not read"
+        default: return "not a regular file: not read"
+        }
     }
 }

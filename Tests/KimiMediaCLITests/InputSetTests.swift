@@ -246,3 +246,27 @@ struct BudgetTotalTests {
         #expect(tooSmall.status == 1 && tooSmall.err.contains("nothing is left for the videos"), "\(tooSmall.err)")
     }
 }
+
+/// Files that are not files: a pipe would block the read (and the hash) for ever, a broken link has
+/// nothing to read. Both are listed with their reason, never read; the rest of the batch goes on.
+@Suite("prepare: pipes, devices and broken links")
+struct SpecialFileTests {
+    @Test func listedNeverRead() async throws {
+        let folder = try TemporaryFolder()
+        try folder.copy(Fixture.image("png-rgb.png"), as: "in/ok.png")
+        #expect(mkfifo(folder.path + "/in/pipe.jpg", 0o644) == 0)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/in/broken.jpg", withDestinationPath: "/nonexistent/x.jpg")
+        let result = await run(["prepare", "--json", "--quiet", "--out", folder.path + "/out", folder.path + "/in",
+                                folder.path + "/in/pipe.jpg", "/dev/null"])
+        #expect(result.status == 1)
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 4, "\(lines.map { $0["source"] ?? "" })")  // the pipe once, though named twice
+        func message(_ name: String) -> String? {
+            (lines.first { ($0["source"] as? String)?.hasSuffix(name) == true }?["error"] as? [String: Any])?["message"] as? String
+        }
+        #expect(message("pipe.jpg")?.contains("a pipe (FIFO)") == true)
+        #expect(message("broken.jpg")?.contains("broken symbolic link") == true)
+        #expect(message("/dev/null")?.contains("a device") == true)
+        #expect(inOrder(lines, ["ok.png"]).first?["status"] as? String == "ok")
+    }
+}
