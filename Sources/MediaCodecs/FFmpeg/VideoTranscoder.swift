@@ -183,6 +183,13 @@ private final class TranscodeJob {
     /// time is a few milliseconds a second of video either way.
     static func x264OverReads(height: Int) -> Bool { height <= 128 }
 
+    /// libx264's frame threads are not deterministic on small frames whatever `b_deterministic`
+    /// says: the ffmpeg CLI itself gave 3 different sizes in 30 runs of a 176×144 H.263 clip with
+    /// `-threads 4`, and 1 size with `-threads 1` (or sliced threads). Frames up to 360 rows — a few
+    /// milliseconds a frame on one thread — get one; larger ones keep `requested` (frame threads;
+    /// 720p and up gave the same bytes in every run seen: 12 clips × many runs of the scale test).
+    static func x264Threads(_ requested: Int, height: Int) -> Int { height <= 360 ? 1 : requested }
+
     private func setUpVideo(_ settings: VideoTranscoder.Settings) throws(FFmpegError) {
         let parameters = inVideo.pointee.codecpar!
         if plan.video == .copy {
@@ -214,7 +221,7 @@ private final class TranscodeJob {
             encoder.pointee.colorspace = parameters.pointee.color_space
             encoder.pointee.color_primaries = parameters.pointee.color_primaries
             encoder.pointee.color_trc = parameters.pointee.color_trc
-            encoder.pointee.thread_count = Int32(settings.threads)
+            encoder.pointee.thread_count = Int32(Self.x264Threads(settings.threads, height: plan.height))
             if output.pointee.oformat.pointee.flags & KIMI_AVFMT_GLOBALHEADER != 0 {
                 encoder.pointee.flags |= KIMI_AV_CODEC_FLAG_GLOBAL_HEADER
             }
