@@ -39,16 +39,13 @@ enum OffPool {
     /// of CPU, 30 % of the 4K keyframe run it used to compete with).
     static func detached<Value: Sendable>(background: Bool = false, _ work: @escaping @Sendable () -> Value) async -> Value {
         await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
-            let thread = Thread {
+            startThread {
                 #if os(Linux)
                 // Linux keeps the nice value per thread: who 0 is this thread alone.
                 if background { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19) }
                 #endif
                 continuation.resume(returning: work())
             }
-            thread.stackSize = stackSize
-            thread.name = "kimi-media-work"
-            thread.start()
         }
     }
 
@@ -64,13 +61,7 @@ enum OffPool {
         let race = Race<Value>()
         return await withCheckedContinuation { (continuation: CheckedContinuation<(value: Value?, timedOut: Bool), Never>) in
             race.set(continuation)
-            let thread = Thread {
-                let value = cancellation.bind { work() }
-                race.finish(value)
-            }
-            thread.stackSize = stackSize
-            thread.name = "kimi-media-work"
-            thread.start()
+            startThread { race.finish(cancellation.bind { work() }) }
             guard let timeout, timeout > 0 else { return }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
                 guard race.expire() else { return }
@@ -78,6 +69,14 @@ enum OffPool {
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace) { race.abandon() }
             }
         }
+    }
+
+    /// A thread of its own for `body`, with the decoders' stack.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.stackSize = stackSize
+        thread.name = "kimi-media-work"
+        thread.start()
     }
 
     /// The work and its timer: whichever ends the wait first resumes it, once.

@@ -5,11 +5,13 @@ extension Resampler {
     /// Whether ``resizeWhileDecoding(_:sizes:rowsReady:)`` can take these planes to these sizes:
     /// every plane shrinks in height (the vertical pass comes first and reads input rows in order)
     /// by less than half (no box pre-reduction, which needs whole rows of blocks), and none is RGBA.
-    package func canResizeWhileDecoding(_ planes: [Plane], sizes: [(width: Int, height: Int)]) -> Bool {
-        zip(planes, sizes).allSatisfy { plane, size in
-            plane.channels != 4 && size.height < plane.height && size.width <= plane.width
-                && Self.boxFactor(plane.width, size.width) == 1 && Self.boxFactor(plane.height, size.height) == 1
-        }
+    /// Decided from the planes' sizes alone, before they are allocated.
+    package func canResizeWhileDecoding(widths: [Int], heights: [Int], channels: Int, sizes: [(width: Int, height: Int)]) -> Bool {
+        channels != 4 && widths.count == sizes.count && heights.count == sizes.count
+            && zip(zip(widths, heights), sizes).allSatisfy { plane, size in
+                size.height < plane.1 && size.width <= plane.0
+                    && Self.boxFactor(plane.0, size.width) == 1 && Self.boxFactor(plane.1, size.height) == 1
+            }
     }
 
     /// Resizes planes that a decoder is still filling, top to bottom: each band of 64 output rows
@@ -50,14 +52,10 @@ extension Resampler {
                 guard index < ordered.count else { return }
                 let job = ordered[index], plane = planes[job.plane]
                 rowsReady(job.plane, job.needs)
-                if let horizontal = horizontals[job.plane] {
-                    let strip = strips[job.plane] ?? Plane(width: plane.width, height: band, channels: plane.channels)
-                    strips[job.plane] = strip
-                    Self.verticalRows(plane, strip, verticals[job.plane], job.rows, outputOffset: job.rows.lowerBound)
-                    Self.horizontalRows(strip, outputs[job.plane], horizontal, 0..<job.rows.count, outputOffset: -job.rows.lowerBound)
-                } else {
-                    Self.verticalRows(plane, outputs[job.plane], verticals[job.plane], job.rows)
-                }
+                let strip = strips[job.plane] ?? Plane(width: plane.width, height: band, channels: plane.channels)
+                strips[job.plane] = strip
+                Self.band(plane, into: outputs[job.plane], rows: job.rows, vertical: verticals[job.plane], horizontal: horizontals[job.plane],
+                          strip: strip)
             }
         }
         // The decoder has a core of its own: the workers take the others.

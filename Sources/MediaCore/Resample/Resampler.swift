@@ -62,18 +62,25 @@ public struct Resampler: Sendable {
             let strip = Plane(width: plane.width, height: band, channels: plane.channels)
             var b = worker
             while b < bands {
-                let rows = b * band..<min(height, (b + 1) * band)
-                if let horizontal {
-                    Self.verticalRows(plane, strip, vertical, rows, outputOffset: rows.lowerBound)
-                    Self.horizontalRows(strip, output, horizontal, 0..<rows.count, outputOffset: -rows.lowerBound)
-                } else {
-                    Self.verticalRows(plane, output, vertical, rows)
-                }
+                Self.band(plane, into: output, rows: b * band..<min(height, (b + 1) * band), vertical: vertical, horizontal: horizontal,
+                          strip: strip)
                 b += workers
             }
         }
         if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return output
+    }
+
+    /// Output rows `rows` of a resize that shrinks the height: filtered vertically into `strip` (a
+    /// band of the input's width), then horizontally into `output`; straight into `output` when the
+    /// width stays.
+    static func band(_ plane: Plane, into output: Plane, rows: Range<Int>, vertical: FilterTable, horizontal: FilterTable?, strip: Plane) {
+        if let horizontal {
+            verticalRows(plane, strip, vertical, rows, outputOffset: rows.lowerBound)
+            horizontalRows(strip, output, horizontal, 0..<rows.count, outputOffset: -rows.lowerBound)
+        } else {
+            verticalRows(plane, output, vertical, rows)
+        }
     }
 
     /// Resizes the height of `plane` (width unchanged).
