@@ -65,7 +65,10 @@ if len(b) != len(lines(merged)): problems.append("a source appears twice in the 
 for source in sorted(set(a) | set(b)):
     if source not in b: problems.append(f"missing from the merge: {source}"); continue
     if source not in a: problems.append(f"not in the single run: {source}"); continue
-    if a[source] != b[source]: problems.append(f"lines differ: {source}"); continue
+    if a[source] != b[source]:
+        fields = sorted(k for k in set(a[source]) | set(b[source]) if a[source].get(k) != b[source].get(k))
+        detail = "; ".join(f"{k}: {json.dumps(a[source].get(k))[:400]} vs {json.dumps(b[source].get(k))[:400]}" for k in fields)
+        problems.append(f"lines differ: {source}: {detail}"); continue
     for output in a[source]["outputs"]:
         if digest(os.path.join(single, output["path"])) != digest(os.path.join(merged, output["path"])):
             problems.append(f"output bytes differ: {output['path']}")
