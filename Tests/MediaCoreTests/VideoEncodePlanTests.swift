@@ -97,3 +97,28 @@ struct VideoEncodePlanTests {
         #expect(none.action == .none && none.video == .absent)
     }
 }
+
+@Suite("Video encode plan: the byte budget")
+struct VideoEncodeBudgetTests {
+    func long(bytes: Int64) -> MediaInfo {
+        MediaInfo(path: "long.mp4", kind: .video, format: .mp4, storedWidth: 320, storedHeight: 180, orientation: 0,
+                  swapsDimensions: false, frameCount: 108_000, durationSeconds: 3600, frameRate: 30, videoCodec: "h264",
+                  bytes: bytes, accepted: true)
+    }
+
+    /// A source over the byte budget is re-encoded with a bit-rate cap that fits the budget over its
+    /// duration (a 1-hour 344 MB clip came out at 115 MB on quality alone); one under it has none.
+    @Test func overBudgetSourcesGetARateCap() throws {
+        let plan = VideoEncodePlan.make(for: long(bytes: 343_701_584), output: .fit, resizeWidth: 320, resizeHeight: 180, maxFPS: nil,
+                                        keepAudio: true, maxBytes: 100_000_000)
+        #expect(plan.video == .encode)
+        let cap = try #require(plan.maxBitrate)
+        #expect(cap == 204_444)  // 100 MB × 0.92 × 8 / 3600 s
+        let under = VideoEncodePlan.make(for: long(bytes: 90_000_000), output: .fit, resizeWidth: 320, resizeHeight: 180, maxFPS: nil,
+                                         keepAudio: true, maxBytes: 100_000_000)
+        #expect(under.action == .passthrough && under.maxBitrate == nil)
+        #expect(VideoEncodePlan.bitrateCap(maxBytes: 100_000_000, seconds: 600, audio: .copy) == 1_066_666)  // less 160 kb/s of audio
+        #expect(VideoEncodePlan.bitrateCap(maxBytes: 100_000_000, seconds: 3600, audio: .copy) == 64_000)  // the floor
+        #expect(VideoEncodePlan.bitrateCap(maxBytes: 1_000_000, seconds: 36_000, audio: .absent) == 64_000)
+    }
+}

@@ -227,6 +227,11 @@ private final class TranscodeJob {
             }
             _ = kimi_av_opt_set(encoder.pointee.priv_data, "preset", settings.preset, 0)
             _ = kimi_av_opt_set(encoder.pointee.priv_data, "crf", "\(settings.crf)", 0)
+            if let cap = plan.maxBitrate {
+                // Capped CRF: the quality target holds where the rate allows, the VBV keeps it under the cap.
+                encoder.pointee.rc_max_rate = Int64(cap)
+                encoder.pointee.rc_buffer_size = Int32(clamping: cap * 2)
+            }
             if Self.x264OverReads(height: plan.height) {
                 _ = kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=0", 0)
             }

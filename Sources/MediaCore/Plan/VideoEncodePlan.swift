@@ -43,6 +43,11 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     public var maxDurationSeconds: Double? = nil
     /// The file starts this many seconds into the source (a part of a split video); `nil`: at the start.
     public var startSeconds: Double? = nil
+    /// The video stream's bit-rate cap (bits a second) when the source is over the byte budget: the
+    /// re-encode keeps its quality target (CRF) but may not exceed this rate, so the file lands under
+    /// the budget (92 % of it spread over the duration, less room for the audio). A 1-hour 320×180
+    /// clip of 344 MB came out at 115 MB by quality alone, still over 100 MB. `nil`: no cap.
+    public var maxBitrate: Int? = nil
     /// Why the video is written rather than copied.
     public var reasons: [String]
 
@@ -51,6 +56,15 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     static let compliantAudioCodecs: Set<String> = ["aac", "mp3"]
     /// H.264 pixel formats every decoder takes (8-bit 4:2:0; `yuvj420p` is its full-range form).
     static let compliantPixelFormats: Set<String> = ["yuv420p", "yuvj420p"]
+
+    /// The video bit rate that keeps `seconds` of video (and its audio) inside `maxBytes`: 92 % of the
+    /// budget (the container, and the encoder's overshoot around its cap), less 160 kb/s for audio
+    /// that is kept, never below 64 kb/s.
+    package static func bitrateCap(maxBytes: Int64, seconds: Double, audio: Stream) -> Int {
+        let total = Double(maxBytes) * 0.92 * 8 / seconds
+        let audioBits = audio == .copy || audio == .encode ? 160_000.0 : 0
+        return max(64_000, Int(total - audioBits))
+    }
 
     /// The largest even length ≤ `side` (at least 2).
     package static func evenSide(_ side: Int) -> Int { max(2, side & ~1) }
@@ -114,6 +128,9 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
             plan.video = .encode
             plan.width = evenSide(resizeWidth)
             plan.height = evenSide(resizeHeight)
+            if info.bytes > maxBytes, let seconds = info.durationSeconds, seconds > 0 {
+                plan.maxBitrate = bitrateCap(maxBytes: maxBytes, seconds: seconds, audio: plan.audio)
+            }
         }
         if !plan.reasons.isEmpty { plan.action = .write }
         return plan
