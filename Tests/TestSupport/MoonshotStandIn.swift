@@ -17,7 +17,8 @@ import NIOPosix
 /// `reasoning_content` and usage, server-sent event streams, `finish_reason: length` under a small
 /// output budget. A ``Tier`` makes it behave as the entry tier was seen to: 1 request at a time,
 /// N a window, 429s with no rate-limit header and the wait only in the message. ``Fault``s can be
-/// queued: statuses, an overloaded engine, numeric error codes, slow answers, dropped connections.
+/// queued: statuses, an overloaded engine, numeric error codes, slow answers, dropped connections,
+/// answers lost after the work was done, truncated bodies.
 ///
 /// What the real API leaves undocumented the stand-in chooses, and says so: an oversized body is
 /// answered 400 `invalid_request_error` (no 413 is documented); the estimate endpoint counts the
@@ -66,6 +67,11 @@ public final class MoonshotStandIn: Sendable {
         case delay(Double)
         /// Close the connection without answering.
         case drop
+        /// Do the work (store the upload, count the tokens), then close the connection without
+        /// answering: the answer is lost although the request arrived.
+        case answerLost
+        /// Do the work, then send the head (with the full `Content-Length`) and half of the body, and close.
+        case truncatedBody
         /// HTTP 200 whose body is an `error` object.
         case errorIn200
         /// A 429 as the real API sends it: no rate-limit header, the wait in the message only.
@@ -158,6 +164,7 @@ public final class MoonshotStandIn: Sendable {
         var headers: [String: String] = [:]
         var delay: Double = 0
         var drop = false
+        var truncated = false
         /// Holds one of the tier's concurrent slots until it is written.
         var holdsSlot = false
     }
@@ -233,6 +240,14 @@ public final class MoonshotStandIn: Sendable {
         case .delay(let seconds)?:
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
             answer.delay = seconds
+            return answer
+        case .answerLost?:
+            answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
+            answer.drop = true
+            return answer
+        case .truncatedBody?:
+            answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
+            answer.truncated = true
             return answer
         case nil:
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
@@ -509,6 +524,11 @@ public final class MoonshotStandIn: Sendable {
                     for (name, value) in answer.headers where name != "Content-Type" { headers.add(name: name, value: value) }
                     context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status),
                                                                           headers: headers))), promise: nil)
+                    if answer.truncated {
+                        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer.body.prefix(answer.body.count / 2))))))
+                            .whenComplete { _ in context.close(promise: nil) }
+                        return
+                    }
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer.body)))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
                 }

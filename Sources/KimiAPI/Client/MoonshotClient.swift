@@ -127,9 +127,11 @@ public final class MoonshotClient: Sendable {
                 return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path), .bytes(tail)]), length: .known(total)) },
                                       length: Int(total), contentType: "multipart/form-data; boundary=\(boundary)", timeout: timeouts.upload,
                                       idempotent: false)
-            } catch where (error.kind == .timeout || error.kind == .transport) && attempt < retry.maxAttempts {
-                // The upload may have arrived although its answer did not: look for it before sending
-                // the bytes again, so nothing is stored twice.
+            } catch where (error.kind == .timeout || error.kind == .transport || error.kind == .invalidResponse
+                           || (error.kind == .http && (error.status ?? 0) >= 500)) && attempt < retry.maxAttempts {
+                // The upload may have arrived although its answer did not (a dropped or cut answer, a
+                // timeout, a server error after the store): look for it before sending the bytes
+                // again, so nothing is stored twice.
                 if let files = try? await listFiles(),
                    let arrived = files.first(where: { $0.filename == name && $0.bytes == size && ($0.createdAt ?? 0) >= Int64(started) - 5 }) {
                     return arrived
