@@ -178,10 +178,13 @@ private final class TranscodeJob {
     /// (valgrind: "Invalid read of size 16 … 157,812 bytes inside a block of size 157,824"; the
     /// ffmpeg CLI does the same). What lies there is whatever the heap holds, so the encode's bytes
     /// changed from run to run when other work shared the process (1 clip in 60 of a 160×90 MPEG-2
-    /// file under `--jobs 6`). Frames that short are encoded with x264's C code instead
-    /// (`asm=0`): no over-read, the same bytes every run and on every CPU, and at ≤ 128 rows the
-    /// time is a few milliseconds a second of video either way.
-    static func x264OverReads(height: Int) -> Bool { height <= 128 }
+    /// file under `--jobs 6`). The same held at 176×144 (QCIF, what 3GP phones write), where
+    /// valgrind sees nothing out of bounds: a 176×144 H.263 clip's re-encode diverged from frame 33
+    /// on in 3 of 11 runs of the test suite (other tests sharing the process) and in one CI
+    /// scale-test; with the C code, 0 of 13. Frames that short are encoded with x264's C code
+    /// (`asm=0`): the same bytes every run and on every CPU, and at ≤ 144 rows the time is a few
+    /// milliseconds a second of video either way.
+    static func x264OverReads(height: Int) -> Bool { height <= 144 }
 
     /// libx264's frame threads are not deterministic on small frames whatever `b_deterministic`
     /// says: the ffmpeg CLI itself gave 3 different sizes in 30 runs of a 176×144 H.263 clip with
