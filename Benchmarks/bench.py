@@ -515,6 +515,8 @@ def report(data, out):
         lines.append("")
     if data.get("scaling"):
         lines += ["## Scaling", "", "![scaling](charts/scaling.svg)", "",
+                  "Each point: a warm-up run, then 2 counted runs interleaved (1 for the hour of video and for "
+                  "10,000 files and more); the peer only where it finishes in seconds.", "",
                   "| axis | point | tool | median s | peak MiB |", "|---|---:|---|---:|---:|"]
         for axis, points in data["scaling"].items():
             for point in points:
