@@ -16,7 +16,7 @@ BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsws
                   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
-                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv \
+                 libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv python3-pip \
                  python3-dev build-essential
 # What `make bench-check` needs: callgrind, strip, and ffmpeg for its inputs.
 CHECK_PACKAGES := valgrind binutils ffmpeg python3
