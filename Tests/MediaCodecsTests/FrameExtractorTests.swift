@@ -89,7 +89,9 @@ struct FrameExtractorTests {
             seen += 1
         }
         #expect(seen == 60)
-        #expect(peakKilobytes() - before < 16 * 1024)
+        // Under AddressSanitizer (`make sanitize`) its shadow memory and quarantine are the peak: the
+        // bound is checked in the plain run.
+        if !underSanitizer { #expect(peakKilobytes() - before < 16 * 1024) }
         // At 1 fps every frame is sampled: 3,600 frames, 900 chunks of 1 token + 11 wrapper tokens.
         #expect(plan.estimate?.video?.sampledFrames == 3600)
         #expect(plan.estimate?.tokens == 900 * (1 + 11))
