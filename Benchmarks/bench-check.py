@@ -57,13 +57,9 @@ STAGES = {
 
 
 def generated(name, args):
-    path = os.path.join(benchlib.CACHE, "bench-check", name)
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".part" + os.path.splitext(name)[1]
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args, tmp], check=True)
-        os.rename(tmp, path)
-    return path
+    """An input made once by ffmpeg with `args` under the cache."""
+    return benchlib.cached_file(os.path.join(benchlib.CACHE, "bench-check"), name, lambda path: subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args, path], check=True))
 
 
 def workloads(binary, out):

