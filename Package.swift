@@ -32,9 +32,10 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CMapGuard", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
         ),
         .target(name: "CFFmpegLoader"),
+        .target(name: "CMapGuard"),
         .target(name: "CHeifLoader"),
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CTIFFDecoder", linkerSettings: [.linkedLibrary("tiff")]),
@@ -66,10 +67,13 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .executableTarget(name: "kimi-media-stand-in", dependencies: ["TestSupport"], path: "Tests/StandInServer"),
+        // Fuzzing (`make fuzz`): the harnesses, and the libFuzzer / replay binary around them.
+        .target(name: "FuzzHarness", dependencies: ["MediaCore", "MediaCodecs", "KimiMedia", "KimiAPI"], path: "Tests/Fuzz/Harness"),
+        .executableTarget(name: "kimi-media-fuzz", dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Runner"),
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "TestSupport"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "MediaCodecs", "TestSupport"]),
-        .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "TestSupport"]),
+        .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "FuzzHarness", "TestSupport"]),
         .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "KimiMedia", "MediaCodecs", "TestSupport"]),
     ]
 )

@@ -5,7 +5,9 @@
 # tests never need these tools. Run: `make fixtures` (installs the tools, then runs this script).
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf images video invalid convert quirks
+# invalid/fuzz-*: inputs `make fuzz` found, kept as found (they cannot be remade): not removed.
+rm -rf images video convert quirks
+find invalid -maxdepth 1 -type f ! -name 'fuzz-*' -delete 2>/dev/null
 mkdir -p images video invalid convert quirks
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 

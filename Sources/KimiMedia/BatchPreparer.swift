@@ -379,6 +379,30 @@ public struct BatchPreparer: Sendable {
                       modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970)
     }
 
+    /// What says a file is still the one that was opened: its inode, size and modification time
+    /// (to the nanosecond). `nil` when it is gone.
+    struct Stamp: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+
+        init?(_ path: String) {
+            var s = stat()
+            guard stat(path, &s) == 0 else { return nil }
+            (device, inode, size) = (UInt64(s.st_dev), UInt64(s.st_ino), Int64(s.st_size))
+            (seconds, nanoseconds) = (Int(s.st_mtim.tv_sec), Int(s.st_mtim.tv_nsec))
+        }
+    }
+
+    /// An input written, replaced or deleted while it was being prepared: what was made from it
+    /// may mix two versions (and its hash a third), so none of it is kept; a rerun makes it anew.
+    static func changedDuringPreparation(_ path: String, since before: Stamp?, _ outcome: Outcome) -> Outcome? {
+        let after = Stamp(path)
+        guard let before, after != before else { return nil }
+        if case .video(let video, _) = outcome { try? FileManager.default.removeItem(atPath: video.folder) }
+        let what = after == nil ? "was deleted or moved" : "changed (written or replaced)"
+        return .failed(MediaError(.io, path: path, stage: .read, "\(what) while it was being prepared: nothing of it kept; "
+                                      + "run again once it is complete").summary, nil, nil, nil)
+    }
+
     /// The input's hash is computed beside its preparation (it reads the whole file: 150 MB of 4K
     /// video is ~80 ms with SHA extensions), not before it. Both run on threads of their own
     /// (``OffPool``): no decode blocks one of Swift's few cooperative threads.
@@ -392,6 +416,7 @@ public struct BatchPreparer: Sendable {
             return .skipped(ext.isEmpty ? "not an image or video (by content; no file extension)"
                                 : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
+            let before = Stamp(path)
             async let hashed = OffPool.detached(background: true) { Self.source(path) }
             let raced = await OffPool.detached(timeout: timeout, grace: min(5, timeout ?? 5)) { () -> (Outcome, MediaInfo?) in
                 Self.testStall(path)
@@ -418,11 +443,13 @@ public struct BatchPreparer: Sendable {
                 return .failed(MediaError(.timeout, path: path, stage: .decode, message).summary, raced.value?.1?.kind, await hashed,
                                raced.value?.1)
             }
+            let source = await hashed
+            if let changed = changedDuringPreparation(path, since: before, outcome) { return changed }
             guard let info else {
-                if case .failed(let summary, _, _, _) = outcome { return .failed(summary, nil, await hashed, nil) }
+                if case .failed(let summary, _, _, _) = outcome { return .failed(summary, nil, source, nil) }
                 return outcome
             }
-            guard let source = await hashed else {
+            guard let source else {
                 if case .video(let video, _) = outcome { try? FileManager.default.removeItem(atPath: video.folder) }
                 return .failed(MediaError(.io, path: path, stage: .read, "cannot read the file").summary, info.kind, nil, info)
             }
@@ -437,11 +464,19 @@ public struct BatchPreparer: Sendable {
 
     /// A test hook standing for a decoder stuck inside a C library: with `KIMI_MEDIA_TEST_STALL`
     /// set to a file name, that file's work blocks for `KIMI_MEDIA_TEST_STALL_SECONDS` (default 30)
-    /// and ignores cancellation. Unset (always, outside tests): nothing.
+    /// and ignores cancellation. `KIMI_MEDIA_TEST_STALL_MARK`, if set, is a file created when the
+    /// block begins; `KIMI_MEDIA_TEST_STALL_UNTIL`, a file whose appearance ends it early (so a
+    /// test acts while the work is under way, however slow the machine). Unset (always, outside
+    /// tests): nothing.
     static func testStall(_ path: String) {
         let environment = ProcessInfo.processInfo.environment
         guard let name = environment["KIMI_MEDIA_TEST_STALL"], !name.isEmpty, URL(fileURLWithPath: path).lastPathComponent == name else { return }
-        Thread.sleep(forTimeInterval: environment["KIMI_MEDIA_TEST_STALL_SECONDS"].flatMap(Double.init) ?? 30)
+        if let mark = environment["KIMI_MEDIA_TEST_STALL_MARK"] { FileManager.default.createFile(atPath: mark, contents: nil) }
+        let end = Date().addingTimeInterval(environment["KIMI_MEDIA_TEST_STALL_SECONDS"].flatMap(Double.init) ?? 30)
+        while Date() < end {
+            if let until = environment["KIMI_MEDIA_TEST_STALL_UNTIL"], FileManager.default.fileExists(atPath: until) { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Frames go to `OUT/.kimi-media-TAG-<uuid>/frame-NNNNNN.jpg` as they are made, the video file
@@ -595,9 +630,9 @@ struct PreparedVideo: Sendable {
 /// The manifest on disk, never held whole: read line by line (cutting off a partial last line a
 /// killed run left) into a small record per source, compacted and sorted by streaming rewrites, and
 /// appended to one whole line per `write(2)` on an `O_APPEND` descriptor.
-final class ManifestFile: @unchecked Sendable {
+package final class ManifestFile: @unchecked Sendable {
     /// What resume needs of a line: its status, options and the input's identity.
-    struct Record {
+    package struct Record {
         var status: ManifestEntry.Status
         var options: String?
         var sourceBytes: Int64?
@@ -607,10 +642,10 @@ final class ManifestFile: @unchecked Sendable {
 
     let path: String
     /// The last line of each source.
-    private(set) var records: [String: Record] = [:]
+    package private(set) var records: [String: Record] = [:]
     private var fd: Int32 = -1
 
-    init(path: String) throws(MediaError) {
+    package init(path: String) throws(MediaError) {
         self.path = path
         var complete: UInt64 = 0
         try Self.forEachLine(path) { line, end in
@@ -657,7 +692,7 @@ final class ManifestFile: @unchecked Sendable {
     }
 
     /// Each line's entry, in file order.
-    func forEachEntry(_ body: (ManifestEntry) -> Void) throws(MediaError) {
+    package func forEachEntry(_ body: (ManifestEntry) -> Void) throws(MediaError) {
         try Self.forEachLine(path) { line, _ in
             if let entry = try? JSONDecoder().decode(ManifestEntry.self, from: line) { body(entry) }
         }

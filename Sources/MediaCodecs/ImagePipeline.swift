@@ -5,8 +5,13 @@ import MediaCore
 public enum ImagePipeline {
     public static func run(path: String, info: MediaInfo, plan: ImagePlan, resampler: Resampler,
                            limits: MediaLimits = MediaLimits()) throws(MediaError) -> EncodedImage {
-        let file = try MappedFile(path: path)
-        let v = file.view
+        try MappedFile(path: path).reading(stage: .decode) { v throws(MediaError) in
+            try run(v, path: path, info: info, plan: plan, resampler: resampler, limits: limits)
+        }
+    }
+
+    private static func run(_ v: ByteView, path: String, info: MediaInfo, plan: ImagePlan, resampler: Resampler,
+                            limits: MediaLimits) throws(MediaError) -> EncodedImage {
         if plan.passthrough {
             try verify(v, info: info, plan: plan, path: path, limits: limits)
             return EncodedImage(bytes: Array(v.bytes), format: info.format, width: info.width, height: info.height,
@@ -53,8 +58,9 @@ public enum ImagePipeline {
 
     /// Decodes the file at `path` as `plan` says (the pixels only; diagnostics are dropped).
     public static func decode(path: String, info: MediaInfo, plan: ImagePlan, limits: MediaLimits = MediaLimits()) throws(MediaError) -> PixelImage {
-        let file = try MappedFile(path: path)
-        return try decode(file.view, info: info, plan: plan, path: path, limits: limits).0
+        try MappedFile(path: path).reading(stage: .decode) { v throws(MediaError) in
+            try decode(v, info: info, plan: plan, path: path, limits: limits).0
+        }
     }
 
     /// Decode: JPEG by DCT scaling (to YCbCr planes when the output is JPEG), WebP by libwebp's

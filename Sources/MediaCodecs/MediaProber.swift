@@ -7,6 +7,10 @@ import MediaCore
 public enum MediaProber {
     public static func probe(path: String, options: ProbeOptions = ProbeOptions()) throws(MediaError) -> MediaInfo {
         let file = try MappedFile(path: path)
+        return try file.reading(stage: .probe) { _ throws(MediaError) in try probe(file, path: path, options: options) }
+    }
+
+    private static func probe(_ file: MappedFile, path: String, options: ProbeOptions) throws(MediaError) -> MediaInfo {
         var context = ProbeContext(path: path, options: options)
         guard file.size > 0 else { throw context.error(.corruptInput, "file is empty (0 bytes)") }
         let (sniffed, ownSniff, byName) = identify(file.view, path: path)

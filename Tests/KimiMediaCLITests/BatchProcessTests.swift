@@ -40,10 +40,12 @@ func manifestLines(_ path: String) throws -> (entries: [ManifestEntry], partialT
 }
 
 /// Starts the built `kimi-media ARGS` as a process; its standard error is read from the pipe.
-func start(_ arguments: [String]) throws -> (Process, Pipe) {
+/// `environment` is added to this process's own (never set here with `setenv`: tests run at once).
+func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try executable())
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
@@ -302,7 +304,8 @@ struct FileTimeoutTests {
 /// once the limit is gone makes them and keeps the rest.
 @Suite("prepare: output that cannot be written")
 struct WriteFaultTests {
-    @Test func aFileSizeLimitFailsThoseFilesAndARerunMakesThem() throws {
+    @Test(.disabled(if: underThreadSanitizer, "ThreadSanitizer's runtime dies under a 24 KiB file-size limit (SIGBUS at start)"))
+    func aFileSizeLimitFailsThoseFilesAndARerunMakesThem() throws {
         let folder = try TemporaryFolder()
         try folder.copy(Fixture.image("png-rgb.png"), as: "in/small.png")          // 9 KB, sent as it is
         try folder.copy(Fixture.video("h264.mp4"), as: "in/copied.mp4")           // 34 KB, copied

@@ -24,11 +24,16 @@ let invalidExpectations: [String: MediaError.Code] = [
     "huge-dimensions.png": .limitExceeded,
     "huge-dimensions.jpg": .limitExceeded,
     "huge-screen.gif": .limitExceeded,
+    // Found by `make fuzz` (Tests/Fuzz), kept as found:
+    "fuzz-frame-count.mp4": .limitExceeded,
+    "fuzz-heif-error-message.heic": .corruptInput,
+    "fuzz-avif-error-message.avif": .corruptInput,
+    "fuzz-avif-empty-item.avif": .decodeFailed,
 ]
 
 /// Invalid fixtures whose headers are sound: the probe passes them, and the damage is found when
 /// the image is decoded (or, for a pass-through, verified).
-let damagedBeyondHeaders: Set<String> = ["bad-crc.png", "bad-zlib.png", "icon-bomb.ico"]
+let damagedBeyondHeaders: Set<String> = ["bad-crc.png", "bad-zlib.png", "icon-bomb.ico", "fuzz-avif-empty-item.avif"]
 
 @Suite("Probe: invalid and hostile fixtures")
 struct InvalidFixtureTests {
@@ -79,6 +84,19 @@ struct InvalidFixtureTests {
         #expect(message("text.mp4").contains("text"))
         #expect(message("huge-dimensions.png").contains("100000×100000"))
         #expect(message("truncated.mp4").contains("mdat"))
+        // libheif's message, read before its context is freed (it was garbage when read after).
+        #expect(description("fuzz-heif-error-message.heic").hasSuffix("(libheif: Invalid input: No 'meta' box)"))
+        #expect(description("fuzz-avif-error-message.avif").contains("iloc box references data outside of file bounds"))
+        #expect(message("fuzz-frame-count.mp4").contains("declares 4194304050 frames at 0.001631 fps"))
+    }
+
+    private func description(_ name: String) -> String {
+        do throws(MediaError) {
+            _ = try MediaProber.probe(path: Fixture.invalid(name))
+            return ""
+        } catch {
+            return error.description
+        }
     }
 
     /// With `allowTruncated`, files whose headers are intact probe with a `truncated` diagnostic.

@@ -53,6 +53,10 @@ public final class TemporaryFolder: @unchecked Sendable {
     }
 }
 
-/// Set by `make sanitize` (`KIMI_MEDIA_SANITIZER=address`): memory-bound expectations are skipped
-/// there, since the sanitizer's shadow memory and quarantine dominate the peak; the plain run checks them.
+/// Set by `make sanitize` (`KIMI_MEDIA_SANITIZER=address` or `thread`): memory- and time-bound
+/// expectations are skipped there, since the sanitizer's shadow memory dominates the peak and its
+/// checks slow every access (ThreadSanitizer ~5–15×); the plain run checks them.
 public let underSanitizer = ProcessInfo.processInfo.environment["KIMI_MEDIA_SANITIZER"] != nil
+
+/// Under ThreadSanitizer (`make sanitize`), whose runtime cannot start under a small file-size limit.
+public let underThreadSanitizer = ProcessInfo.processInfo.environment["KIMI_MEDIA_SANITIZER"] == "thread"

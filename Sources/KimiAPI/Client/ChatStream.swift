@@ -38,15 +38,24 @@ struct ChatStreamChunk: Decodable {
 /// Splits a byte stream into server-sent-event `data:` payloads (lines joined per event; comments
 /// and other fields ignored), as the SSE format defines them.
 struct ServerSentEvents {
+    /// The longest event (its lines together) held before the stream is refused: a server that
+    /// never ends a line must not grow memory without bound.
+    let maxEventBytes: Int
     private var line: [UInt8] = []
     private var data: [String] = []
+    private var held = 0
 
-    /// Feeds bytes; returns the payloads of the events they complete.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [String] {
+    init(maxEventBytes: Int = 64 << 20) { self.maxEventBytes = maxEventBytes }
+
+    /// Feeds bytes; returns the payloads of the events they complete, `nil` when an event grows
+    /// past ``maxEventBytes``.
+    mutating func feed(_ bytes: some Sequence<UInt8>) -> [String]? {
         var events: [String] = []
         for byte in bytes {
             if byte != 0x0A {
                 line.append(byte)
+                held += 1
+                if held > maxEventBytes { return nil }
                 continue
             }
             if line.last == 0x0D { line.removeLast() }
@@ -55,6 +64,7 @@ struct ServerSentEvents {
             if text.isEmpty {
                 if !data.isEmpty { events.append(data.joined(separator: "\n")) }
                 data.removeAll()
+                held = 0
             } else if text.hasPrefix("data:") {
                 var value = text.dropFirst(5)
                 if value.first == " " { value = value.dropFirst() }
@@ -65,7 +75,7 @@ struct ServerSentEvents {
     }
 
     /// The event still open when the stream ended without a blank line.
-    mutating func finish() -> [String] {
+    mutating func finish() -> [String]? {
         feed([0x0A, 0x0A])
     }
 }
@@ -126,55 +136,87 @@ extension MoonshotClient {
 
     private func readEvents(_ response: HTTPClientResponse, endpoint: String,
                             into continuation: AsyncThrowingStream<ChatStreamEvent, any Error>.Continuation) async throws(APIError) {
-        var events = ServerSentEvents()
-        var id = "", model: String?, content = "", reasoning = "", finish: String?, usage: ChatResponse.Usage?
-        var finished = false
-        func handle(_ payload: String) throws(APIError) {
-            guard payload != "[DONE]" else {
-                finished = true
-                return
-            }
-            let data = Data(payload.utf8)
-            if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw APIError(.http, status: 200, type: error.error.type, message: error.error.message ?? "an error inside the stream",
-                               endpoint: endpoint)
-            }
-            guard let chunk = try? JSONDecoder().decode(ChatStreamChunk.self, from: data) else {
-                throw APIError(.invalidResponse, message: "an event that is not a chat chunk: \(payload.prefix(120))", endpoint: endpoint)
-            }
-            id = chunk.id ?? id
-            model = chunk.model ?? model
-            usage = chunk.usage ?? usage
-            for choice in chunk.choices ?? [] where (choice.index ?? 0) == 0 {
-                if let text = choice.delta?.reasoningContent, !text.isEmpty {
-                    reasoning += text
-                    continuation.yield(.reasoning(text))
-                }
-                if let text = choice.delta?.content, !text.isEmpty {
-                    content += text
-                    continuation.yield(.content(text))
-                }
-                finish = choice.finishReason ?? finish
-                usage = choice.usage ?? usage
-            }
-        }
+        var assembler = ChatStreamAssembler(endpoint: endpoint, maxEventBytes: timeouts.maxResponseBytes)
         do {
             for try await buffer in response.body {
-                for payload in events.feed(buffer.readableBytesView) where !finished { try handle(payload) }
-                if finished || Task.isCancelled { break }
+                for event in try assembler.feed(buffer.readableBytesView) { continuation.yield(event) }
+                if assembler.finished || Task.isCancelled { break }
             }
         } catch let error as APIError {
             throw error
         } catch {
             throw APIError(.transport, message: "the stream broke off: \(error)", endpoint: endpoint)
         }
-        for payload in events.finish() where !finished { try handle(payload) }
         if Task.isCancelled { throw APIError(.transport, message: "cancelled", endpoint: endpoint) }
-        guard finished || finish != nil else {
+        for event in try assembler.finish() { continuation.yield(event) }
+    }
+}
+
+/// A streamed chat's bytes → events: splits them into SSE payloads, decodes each chunk (an `error`
+/// body inside the stream is thrown), yields the new text, and assembles the whole answer at
+/// `[DONE]` (or at the end of a stream whose last chunk gave a finish reason).
+package struct ChatStreamAssembler {
+    private var events: ServerSentEvents
+    private let endpoint: String
+    private var id = "", model: String?, content = "", reasoning = "", finishReason: String?, usage: ChatResponse.Usage?
+    package private(set) var finished = false
+
+    package init(endpoint: String, maxEventBytes: Int) {
+        self.endpoint = endpoint
+        events = ServerSentEvents(maxEventBytes: maxEventBytes)
+    }
+
+    /// The events the bytes complete (nothing after `[DONE]`).
+    package mutating func feed(_ bytes: some Sequence<UInt8>) throws(APIError) -> [ChatStreamEvent] {
+        guard !finished else { return [] }
+        guard let payloads = events.feed(bytes) else {
+            throw APIError(.invalidResponse, message: "an event longer than \(events.maxEventBytes) bytes", endpoint: endpoint)
+        }
+        var out: [ChatStreamEvent] = []
+        for payload in payloads where !finished { try handle(payload, into: &out) }
+        return out
+    }
+
+    /// The stream ended: the event still open, then the assembled answer (or why there is none).
+    package mutating func finish() throws(APIError) -> [ChatStreamEvent] {
+        var out: [ChatStreamEvent] = []
+        if !finished { for payload in events.finish() ?? [] where !finished { try handle(payload, into: &out) } }
+        guard finished || finishReason != nil else {
             throw APIError(.invalidResponse, message: "the stream ended before its last event", endpoint: endpoint)
         }
         let message = ChatMessage(role: .assistant, content: .text(content), reasoningContent: reasoning.isEmpty ? nil : reasoning)
-        continuation.yield(.finished(ChatResponse(id: id, model: model, choices: [.init(index: 0, message: message, finishReason: finish)],
-                                                  usage: usage)))
+        out.append(.finished(ChatResponse(id: id, model: model, choices: [.init(index: 0, message: message, finishReason: finishReason)],
+                                          usage: usage)))
+        return out
+    }
+
+    private mutating func handle(_ payload: String, into out: inout [ChatStreamEvent]) throws(APIError) {
+        guard payload != "[DONE]" else {
+            finished = true
+            return
+        }
+        let data = Data(payload.utf8)
+        if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+            throw APIError(.http, status: 200, type: error.error.type, message: error.error.message ?? "an error inside the stream",
+                           endpoint: endpoint)
+        }
+        guard let chunk = try? JSONDecoder().decode(ChatStreamChunk.self, from: data) else {
+            throw APIError(.invalidResponse, message: "an event that is not a chat chunk: \(payload.prefix(120))", endpoint: endpoint)
+        }
+        id = chunk.id ?? id
+        model = chunk.model ?? model
+        usage = chunk.usage ?? usage
+        for choice in chunk.choices ?? [] where (choice.index ?? 0) == 0 {
+            if let text = choice.delta?.reasoningContent, !text.isEmpty {
+                reasoning += text
+                out.append(.reasoning(text))
+            }
+            if let text = choice.delta?.content, !text.isEmpty {
+                content += text
+                out.append(.content(text))
+            }
+            finishReason = choice.finishReason ?? finishReason
+            usage = choice.usage ?? usage
+        }
     }
 }

@@ -387,7 +387,7 @@ public final class MoonshotClient: Sendable {
     }
 
     /// An answer's JSON: the `error` body wins whatever the status; otherwise a 2xx decodes as `T`.
-    static func decode<T: Decodable>(_ type: T.Type, status: Int, body: Data, endpoint: String, key: APIKey) -> Result<T, APIError> {
+    package static func decode<T: Decodable>(_ type: T.Type, status: Int, body: Data, endpoint: String, key: APIKey) -> Result<T, APIError> {
         if let error = try? JSONDecoder().decode(ErrorBody.self, from: body) {
             return .failure(APIError(.http, status: status, type: error.error.type.map(key.redact),
                                      message: key.redact(error.error.message ?? "no message"), endpoint: endpoint))

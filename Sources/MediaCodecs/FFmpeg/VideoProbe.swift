@@ -73,7 +73,20 @@ enum VideoProbe {
             .first { $0.num > 0 && $0.den > 0 }.map(av_q2d)
         let declaredFrames = Int(stream.pointee.nb_frames)
         var frames: Int? = declaredFrames > 0 ? declaredFrames : nil
+        if let declared = frames, let duration, let rate, Double(declared) / rate > duration * 1.5 + 1 {
+            // A header whose frame count its own duration contradicts (found by fuzzing: 4.2 billion
+            // frames in a clip of no length) is not believed; the duration is.
+            context.diagnostics.append(Diagnostic(code: "frame-count-implausible", stage: .probe,
+                                                  message: "the header declares \(declared) frames, which \(String(format: "%.3f", duration)) s at \(String(format: "%.4g", rate)) fps contradicts"))
+            frames = nil
+        }
         if frames == nil, let duration, let rate { frames = Int((duration * rate).rounded()) }
+        if let frames, let rate, Double(frames) / rate > context.options.limits.maxDurationSeconds {
+            // Without a duration, the frame count and rate say how long it is: the same limit holds
+            // (and bounds the frame indices the estimate lists).
+            throw context.error(.limitExceeded, "declares \(frames) frames at \(String(format: "%.4g", rate)) fps (\(String(format: "%.0f", Double(frames) / rate)) s), "
+                                    + "more than the limit of \(Int(context.options.limits.maxDurationSeconds)) s")
+        }
         let rotation = clockwiseRotation(stream)
         let keyframes = KeyframeIndex(stream, declaredFrames: declaredFrames, duration: duration)
         let audio = demuxer.streams.first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }

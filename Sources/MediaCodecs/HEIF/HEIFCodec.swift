@@ -26,15 +26,19 @@ enum HEIFCodec {
             // libheif's own guard against huge grids: no side longer than the pixel limit allows.
             kimi_heif_context_set_maximum_image_size_limit(context, Int32(clamping: maxPixels))
             let read = kimi_heif_context_read_from_memory_without_copy(context, v.bytes.baseAddress, v.count, nil)
+            // An error's message may live in the context (found by fuzzing: a use after free when
+            // it was read after `heif_context_free`): copied first, then the context freed.
             guard read.code == heif_error_Ok else {
+                let error = HEIFError(read)
                 kimi_heif_context_free(context)
-                throw HEIFError(read)
+                throw error
             }
             var handle: OpaquePointer?
             let primary = kimi_heif_context_get_primary_image_handle(context, &handle)
             guard primary.code == heif_error_Ok, let handle else {
+                let error = HEIFError(primary)
                 kimi_heif_context_free(context)
-                throw HEIFError(primary)
+                throw error
             }
             self.context = context
             self.handle = handle
@@ -120,7 +124,7 @@ struct HEIFError: Error, Sendable, CustomStringConvertible {
 
     init(_ error: heif_error) {
         code = Int32(error.code.rawValue)
-        text = error.message.map { String(cString: $0) } ?? "unknown error"
+        text = error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown error"
     }
 
     var description: String { "libheif: \(text)" }
