@@ -771,4 +771,8 @@ package final class ManifestFile: @unchecked Sendable {
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
     }
+
+    // A manifest dropped without `close()` (a run that threw between opening and closing it)
+    // must not keep its descriptor: found by fuzzing, which ran out of descriptors (EMFILE).
+    deinit { close() }
 }

@@ -31,7 +31,7 @@ for target in "${targets[@]}"; do
   log=.build-fuzz/$target.log
   # 10 s an input (a hang is a finding), 2 GiB of memory, inputs up to 256 KiB (our fixtures'
   # size: the clips and photos are small), leaks reported (but the reviewed ones in lsan.supp).
-  KIMI_MEDIA_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+  KIMI_MEDIA_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
     LSAN_OPTIONS=suppressions=Tests/Fuzz/lsan.supp:print_suppressions=0 \
     "$bin" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
     -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1

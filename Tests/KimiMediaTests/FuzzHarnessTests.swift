@@ -41,6 +41,19 @@ struct FuzzHarnessTests {
                              .accepted("wait 2.0"), .accepted("wait 1.5"), .accepted("stream")])
     }
 
+    /// The fuzzer's first manifest finding: each `ManifestFile` kept its descriptor when dropped
+    /// without `close()`, until opens failed (EMFILE). 500 reads leave the descriptor count as it was.
+    @Test func theManifestReaderKeepsNoDescriptor() throws {
+        func descriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
+        let manifest = FuzzHarness(target: .manifest)
+        let seed = FuzzTarget.manifest.builtInSeeds[0]
+        _ = manifest.run(seed)
+        let before = try descriptors()
+        for _ in 0..<500 { _ = manifest.run(seed) }
+        // Other tests open files at the same time: a leak would be 500, not a few.
+        #expect(try descriptors() - before < 50)
+    }
+
     /// Damaged answers end as typed errors, not as an answer: a stream cut before its last event,
     /// an event that is not a chunk, a 2xx body of the wrong shape.
     @Test func damagedAnswersAreRefused() {

@@ -29,6 +29,7 @@ let invalidExpectations: [String: MediaError.Code] = [
     "fuzz-heif-error-message.heic": .corruptInput,
     "fuzz-avif-error-message.avif": .corruptInput,
     "fuzz-avif-empty-item.avif": .decodeFailed,
+    "fuzz-dib-size-overflow.bmp": .unsupportedFormat,
 ]
 
 /// Invalid fixtures whose headers are sound: the probe passes them, and the damage is found when
