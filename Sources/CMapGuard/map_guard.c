@@ -11,23 +11,24 @@
 
 #define SLOTS 256
 
-// Each slot: start and end addresses (start 0 when free, 1 while being claimed) and the hit mark. Written by the owning thread
-// with release stores, read by the handler with acquire loads: no locks in the signal handler.
+// Each slot: start and end addresses (start 0 when free, 1 while being claimed) and the hit mark.
+// Written by the owning thread with release stores, read by the handler with acquire loads: no
+// locks in the signal handler.
 static _Atomic uintptr_t slot_start[SLOTS];
 static _Atomic uintptr_t slot_end[SLOTS];
 static _Atomic int slot_hit[SLOTS];
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
 static struct sigaction previous;
+static uintptr_t page_size;  // read once at install: sysconf is not async-signal-safe
 
 static void on_sigbus(int signo, siginfo_t *info, void *context) {
     uintptr_t address = (uintptr_t)info->si_addr;
     for (int i = 0; i < SLOTS; i++) {
         uintptr_t start = atomic_load_explicit(&slot_start[i], memory_order_acquire);
         if (start <= 1 || address < start || address >= atomic_load_explicit(&slot_end[i], memory_order_acquire)) continue;
-        long page = sysconf(_SC_PAGESIZE);
-        uintptr_t at = address & ~((uintptr_t)page - 1);
+        uintptr_t at = address & ~(page_size - 1);
         // A private zero page over the vanished one; the read that faulted runs again and sees 0.
-        if (mmap((void *)at, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+        if (mmap((void *)at, (size_t)page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
             atomic_store_explicit(&slot_hit[i], 1, memory_order_release);
             return;
         }
@@ -45,6 +46,7 @@ static void on_sigbus(int signo, siginfo_t *info, void *context) {
 }
 
 static void install(void) {
+    page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = on_sigbus;

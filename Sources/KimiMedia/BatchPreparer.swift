@@ -341,10 +341,8 @@ public struct BatchPreparer: Sendable {
 
     /// A line covers the input when size and modification time match, or else the content hash.
     static func sameContent(_ path: String, as entry: ManifestFile.Record) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return false }
-        let size = (attributes[.size] as? NSNumber)?.int64Value
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
-        if size == entry.sourceBytes, let modified, let recorded = entry.sourceModified, abs(modified - recorded) < 1e-3 { return true }
+        guard let stamp = Stamp(path) else { return false }
+        if stamp.size == entry.sourceBytes, let recorded = entry.sourceModified, abs(stamp.modified - recorded) < 1e-3 { return true }
         guard let sha = entry.sha256 else { return false }
         return (try? SHA256.hex(ofFile: path)) == sha
     }
@@ -373,16 +371,19 @@ public struct BatchPreparer: Sendable {
         var modified: Double?
     }
 
-    static func source(_ path: String) -> Source? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let sha = try? SHA256.hex(ofFile: path) else { return nil }
-        return Source(sha256: sha, bytes: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
-                      modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970)
+    /// The input's hash, with the size and time of `stamp` (taken before its preparation began; a
+    /// file that changes meanwhile is caught by ``changedDuringPreparation(_:since:_:)``).
+    static func source(_ path: String, stamp: Stamp) -> Source? {
+        guard let sha = try? SHA256.hex(ofFile: path) else { return nil }
+        return Source(sha256: sha, bytes: stamp.size, modified: stamp.modified)
     }
 
     /// What says a file is still the one that was opened: its inode, size and modification time
-    /// (to the nanosecond). `nil` when it is gone.
+    /// (to the nanosecond). `nil` when it is gone. The one place a file's identity is read.
     struct Stamp: Equatable {
         var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+        /// Seconds since 1970, as the manifest records them (`sourceModified`).
+        var modified: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
 
         init?(_ path: String) {
             var s = stat()
@@ -417,7 +418,7 @@ public struct BatchPreparer: Sendable {
                                 : "not an image or video (by content; '.\(ext)')", nil)
         case .file(let path, _):
             let before = Stamp(path)
-            async let hashed = OffPool.detached(background: true) { Self.source(path) }
+            async let hashed = OffPool.detached(background: true) { before.flatMap { Self.source(path, stamp: $0) } }
             let raced = await OffPool.detached(timeout: timeout, grace: min(5, timeout ?? 5)) { () -> (Outcome, MediaInfo?) in
                 Self.testStall(path)
                 let info: MediaInfo

@@ -18,16 +18,7 @@ summary=()
 for target in "${targets[@]}"; do
   corpus=.build-fuzz/corpus/$target findings=.build-fuzz/findings/$target
   mkdir -p "$corpus" "$findings"
-  case $target in
-    probe) seeds=(images video convert quirks invalid) ;;
-    image) seeds=(images convert quirks) ;;
-    video) seeds=(video convert) ;;
-    *) seeds=() ;;
-  esac
-  for folder in "${seeds[@]}"; do
-    for f in Fixtures/$folder/*; do [ -f "$f" ] && cp -n "$f" "$corpus/$(basename "$f")"; done
-  done
-  "$replay" seeds "$target" "$corpus"
+  "$replay" seeds "$target" Fixtures "$corpus"   # the Fixtures/ folders and built-in seeds it names
   log=.build-fuzz/$target.log
   # 10 s an input (a hang is a finding), 2 GiB of memory, inputs up to 256 KiB (our fixtures'
   # size: the clips and photos are small), leaks reported (but the reviewed ones in lsan.supp).

@@ -20,7 +20,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// parsers, and a streamed chat's server-sent events (split into chunks where the input says).
     case api
 
-    /// The folder of `Fixtures/` whose files seed this target's corpus.
+    /// The folders of `Fixtures/` whose files seed this target's corpus (`kimi-media-fuzz seeds`).
     public var seedFolders: [String] {
         switch self {
         case .probe: ["images", "video", "convert", "quirks", "invalid"]
@@ -106,15 +106,7 @@ public final class FuzzHarness: @unchecked Sendable {
 
     private func write(_ bytes: UnsafeRawBufferPointer, as name: String) -> String {
         let path = folder + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        precondition(fd >= 0, "cannot write the fuzz input to \(path)")
-        var offset = 0
-        while offset < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            precondition(n > 0, "cannot write the fuzz input to \(path)")
-            offset += n
-        }
-        close(fd)
+        precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write the fuzz input to \(path)")
         return path
     }
 

@@ -34,15 +34,23 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 struct Replay {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.count == 3, arguments[0] == "seeds", let target = FuzzTarget(rawValue: arguments[1]) {
-            // `kimi-media-fuzz seeds TARGET FOLDER`: writes the target's built-in seeds there.
+        if arguments.count == 4, arguments[0] == "seeds", let target = FuzzTarget(rawValue: arguments[1]) {
+            // `kimi-media-fuzz seeds TARGET FIXTURES CORPUS`: the target's fixture folders and its
+            // built-in seeds into the corpus folder (files already there are kept).
+            let (fixtures, corpus) = (arguments[2], arguments[3])
+            let files = FileManager.default
+            for folder in target.seedFolders {
+                for name in (try? files.contentsOfDirectory(atPath: fixtures + "/" + folder)) ?? [] where !name.hasPrefix(".") {
+                    try? files.copyItem(atPath: fixtures + "/" + folder + "/" + name, toPath: corpus + "/" + name)
+                }
+            }
             for (index, seed) in target.builtInSeeds.enumerated() {
-                FileManager.default.createFile(atPath: arguments[2] + "/seed-\(index)", contents: seed)
+                files.createFile(atPath: corpus + "/seed-\(index)", contents: seed)
             }
             return
         }
         guard let name = arguments.first, let target = FuzzTarget(rawValue: name), arguments.count > 1 else {
-            complain("usage: kimi-media-fuzz {\(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|"))} FILE…\n       kimi-media-fuzz seeds TARGET FOLDER\n")
+            complain("usage: kimi-media-fuzz {\(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|"))} FILE…\n       kimi-media-fuzz seeds TARGET FIXTURES CORPUS\n")
             exit(2)
         }
         let harness = FuzzHarness(target: target)
