@@ -312,7 +312,10 @@ def video_workloads():
     result.append(Workload("video-default-1080p-h264", "video", "a compliant 30 s 1080p H.264 MP4, default options (copy + keyframes)",
                            [ours(inputs=[hd]), copy_and_keyframes(hd, (1920, 1080))],
                            frames_quality(keyframe_times(hd))))
-    for name, size in (("h264-4k-20s.mp4", (1920, 1080)), ("hevc-4k-20s.mp4", (1920, 1080)), ("h264-portrait-20s.mp4", (608, 1080))):
+    # The peer writes our frame size: the 2048x1080 box holds the long side at most 2048 and the
+    # short at most 1080, so the portrait clip's upright 1080x1920 frames are kept whole (this told
+    # ffmpeg 608x1080 before: smaller frames to encode than ours, but a Lanczos scale of each).
+    for name, size in (("h264-4k-20s.mp4", (1920, 1080)), ("hevc-4k-20s.mp4", (1920, 1080)), ("h264-portrait-20s.mp4", (1080, 1920))):
         c = clip(name)
         result.append(Workload(f"keyframes-{name.rsplit('.', 1)[0]}", "video", f"keyframes of {name} (--video none: frames only)",
                                [ours("--video", "none", inputs=[c]), keyframes(c, size)], frames_quality(keyframe_times(c))))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KimiMedia
 
 /// `kimi-media`: the root command. Subcommands are added here as issues land.
 public struct KimiMediaCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ public struct KimiMediaCommand: AsyncParsableCommand {
     /// Runs the command line `arguments` (without the program name) and returns the exit status:
     /// the one entry point for the executable and for in-process tests.
     public static func main(arguments: [String]) async -> Int32 {
+        // A video named on the command line: FFmpeg loads while the arguments are parsed.
+        if arguments.contains(where: MediaExtensions.isDecodedByFFmpeg(named:)) { Preparer.warmUpVideo() }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

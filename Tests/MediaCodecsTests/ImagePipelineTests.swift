@@ -279,9 +279,10 @@ struct JPEGStreamingTests {
 @Suite("PNG fast path")
 struct PNGFastDecoderTests {
     @Test func samePixelsAsLibpng() throws {
-        var taken = 0, left = 0
+        var taken = 0, left = 0, sixteen = 0
         // KIMI_MEDIA_PNG_FOLDER adds a folder of third-party PNGs (the `make realworld` cache: 361 of
-        // its 473 take the fast path, every one identical to libpng's samples).
+        // its 473 take the fast path, 7 of its 11 16-bit ones among them, every one identical to
+        // libpng's samples).
         let extra = ProcessInfo.processInfo.environment["KIMI_MEDIA_PNG_FOLDER"].map { [URL(fileURLWithPath: $0)] } ?? []
         for root in ["images", "quirks", "convert"].map({ Fixture.root.appendingPathComponent($0) }) + extra {
             let files = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".png") }
@@ -294,6 +295,7 @@ struct PNGFastDecoderTests {
                         return
                     }
                     taken += 1
+                    if v.u8(24) == 16 { sixteen += 1 }
                     let png = try PNGCodec.decodeWithLibpng(v, path: file)
                     let (a, b) = (fast.planes[0], png.planes[0])
                     #expect(fast.layout == png.layout && a.width == b.width && a.height == b.height && a.channels == b.channels, "\(file)")
@@ -304,7 +306,7 @@ struct PNGFastDecoderTests {
                 }
             }
         }
-        #expect(taken >= 3 && left >= 1, "fast \(taken), libpng \(left)")
+        #expect(taken >= 3 && left >= 1 && sixteen >= 1, "fast \(taken) (16-bit \(sixteen)), libpng \(left)")
     }
 
     /// Every filter type, on every row kind, against libpng (rows filtered by hand).

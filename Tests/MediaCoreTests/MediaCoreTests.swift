@@ -76,6 +76,8 @@ struct MediaCoreTests {
         #expect(MediaExtensions.isMediaFile(named: "a.JPG"))
         #expect(MediaExtensions.isMediaFile(named: "clip.3gp"))
         #expect(MediaExtensions.isMediaFile(named: "scan.tiff"))  // refused, but reported
+        #expect(MediaExtensions.isDecodedByFFmpeg(named: "/videos/Clip.MKV") && MediaExtensions.isDecodedByFFmpeg(named: "a.mp4"))
+        #expect(!MediaExtensions.isDecodedByFFmpeg(named: "photo.heic") && !MediaExtensions.isDecodedByFFmpeg(named: "v1.mp4/photo"))
         #expect(!MediaExtensions.isMediaFile(named: "README.md"))
         #expect(!MediaExtensions.isMediaFile(named: ".png"))
         #expect(!MediaExtensions.isMediaFile(named: "Makefile"))

@@ -24,6 +24,16 @@ struct VideoPlaneTests {
         #expect((0..<3).map { chroma[$0, 0, 0] } == [128, 1, 255])
     }
 
+    /// The integer range expansion the vectorised pass uses is the formula, sample for sample.
+    @Test func integerExpansionIsTheFormula() {
+        for sample in 0..<256 {
+            let v = Int32(sample)
+            #expect(VideoRange.expand(v, offset: 16, scale: VideoRange.lumaScale) == Int32(VideoRange.expand(Double(sample), chroma: false)), "luma \(sample)")
+            #expect(VideoRange.expand(v, offset: 128, scale: VideoRange.chromaScale) == Int32(VideoRange.expand(Double(sample), chroma: true)), "chroma \(sample)")
+            #expect(VideoRange.expand(v, offset: 0, scale: 8192) == v && VideoRange.expand(v, offset: 128, scale: 8192) == v)
+        }
+    }
+
     @Test func fromVideoExpandsAndConverts() {
         // A 3×3 frame (odd sides: chroma 2×2), limited range, gray (chroma 128): luma expands, chroma stays.
         let y: [UInt8] = [16, 126, 235, 16, 126, 235, 16, 126, 235]

@@ -1,4 +1,5 @@
 import CFFmpegLoader
+import Dispatch
 import MediaCore
 
 /// A failed FFmpeg call: the function, its negative `AVERROR` code and `av_strerror`'s text.
@@ -48,7 +49,14 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
 
 /// FFmpeg, loaded once on first use (`kimi_ffmpeg_load`, which also sets the process-global log
 /// level, design §3.7). Image work never loads it.
-enum FFmpegRuntime {
+public enum FFmpegRuntime {
+    /// Starts the load on another thread; the first use then waits for it (if it is not done). Debian's
+    /// FFmpeg libraries are linked `BIND_NOW`: loading them binds every symbol of ~95 libraries
+    /// (28 ms here), which a run known to need them overlaps with its own start this way.
+    public static func loadInBackground() {
+        DispatchQueue.global(qos: .userInitiated).async { _ = loadError }
+    }
+
     /// `nil` when FFmpeg is ready, otherwise why it is not (e.g. the libraries are not installed).
     static let loadError: String? = {
         var buffer = [CChar](repeating: 0, count: 512)

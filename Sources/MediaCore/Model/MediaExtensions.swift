@@ -16,10 +16,25 @@ public enum MediaExtensions {
         "ogg", "opus",
     ]
 
+    /// Extensions of the containers and audio files FFmpeg reads: every media extension but a still image's.
+    public static let decodedByFFmpeg: Set<String> = accepted.union(refused).subtracting([
+        "png", "apng", "jpg", "jpeg", "jpe", "jfif", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "hif", "avif", "jxl",
+        "qoi", "jp2", "j2k", "mpo", "svg", "ico", "psd",
+    ])
+
     /// Whether a folder walk should report a file with this name.
     public static func isMediaFile(named name: String) -> Bool {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
-        let ext = name[name.index(after: dot)...].lowercased()
+        guard let ext = fileExtension(name) else { return false }
         return accepted.contains(ext) || refused.contains(ext)
+    }
+
+    /// Whether a file with this name is (by its extension) one FFmpeg reads.
+    public static func isDecodedByFFmpeg(named name: String) -> Bool {
+        fileExtension(name).map(decodedByFFmpeg.contains) ?? false
+    }
+
+    private static func fileExtension(_ name: String) -> String? {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex, !name[dot...].contains("/") else { return nil }
+        return name[name.index(after: dot)...].lowercased()
     }
 }

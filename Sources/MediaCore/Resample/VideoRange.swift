@@ -1,5 +1,6 @@
 /// Video's limited range (luma 16–235, chroma 16–240 around 128) expanded to the full range JPEG
-/// stores: the one formula, used per sample (``ColorMatrix``) and per 2×2 mean (``HalfScale``).
+/// stores: the one formula, used per 2×2 mean (``HalfScale``), and its exact integer form per
+/// sample (``ColorMatrix``).
 package enum VideoRange {
     /// `mean` (a sample, or the mean of several) expanded, rounded and clamped.
     package static func expand(_ mean: Double, chroma: Bool) -> UInt8 {
@@ -7,8 +8,13 @@ package enum VideoRange {
         return UInt8(Swift.max(0, Swift.min(255, v.rounded())))
     }
 
-    /// Sample → expanded sample, made once.
-    package static let luma: [UInt8] = (0..<256).map { expand(Double($0), chroma: false) }
-    package static let chroma: [UInt8] = (0..<256).map { expand(Double($0), chroma: true) }
-    package static let identity: [UInt8] = (0..<256).map { UInt8($0) }
+    /// The same expansion in integers, for passes the compiler vectorises: (v − offset) × scale / 2¹³,
+    /// rounded, plus the offset for chroma, clamped; equal to ``expand(_:chroma:)`` for every sample
+    /// (checked by a test). `scale` 8192 with offset 0 is the identity (full range).
+    package static let lumaScale: Int32 = 9539, chromaScale: Int32 = 9325
+
+    @inline(__always) package static func expand(_ v: Int32, offset: Int32, scale: Int32) -> Int32 {
+        let centre: Int32 = offset == 128 ? 128 : 0
+        return Swift.min(Swift.max((((v &- offset) &* scale &+ 4096) >> 13) &+ centre, 0), 255)
+    }
 }
