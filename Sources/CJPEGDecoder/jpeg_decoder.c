@@ -152,7 +152,8 @@ int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, in
 }
 
 int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
-                            void *context, void (*progress)(void *context, int imcu_rows), char *error, size_t error_size) {
+                            const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows), char *error,
+                            size_t error_size) {
     struct jpeg_decompress_struct cinfo;
     kimi_jpeg_error e;
     uint8_t *scratch = NULL;
@@ -187,7 +188,8 @@ int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *pl
             int per = cinfo.comp_info[i].v_samp_factor * DCTSIZE;
             for (int r = 0; r < per && r < 4 * DCTSIZE; r++) {
                 long y = (long)imcu * per + r;
-                rows[i][r] = y < heights[i] ? planes[i] + y * strides[i] : scratch;
+                long slot = ring_rows[i] > 0 ? y % ring_rows[i] : y;
+                rows[i][r] = y < heights[i] ? planes[i] + slot * strides[i] : scratch;
             }
             arrays[i] = rows[i];
         }

@@ -1,3 +1,4 @@
+import CJPEGDecoder
 import Foundation
 import MediaCore
 import Testing
@@ -232,10 +233,10 @@ struct JPEGStreamingTests {
         return true
     }
 
-    func check(_ bytes: [UInt8], shrink: Double = 0.7) throws -> Bool? {
+    func check(_ bytes: [UInt8], shrink: Double = 0.7, threads: Int = 2) throws -> Bool? {
         try bytes.withUnsafeBytes { raw in
             let v = ByteView(raw)
-            let resampler = Resampler(threads: 2)
+            let resampler = Resampler(threads: threads)
             var usual = try JPEGCodec.decode(v, scale: 1, output: .planes, path: "t.jpg").0
             let size = (Int(Double(usual.planes[0].width) * shrink), Int(Double(usual.planes[0].height) * shrink))
             guard let streamed = JPEGStreaming.decodeAndResize(v, size: size, resampler: resampler) else { return nil }
@@ -259,6 +260,25 @@ struct JPEGStreamingTests {
             let rgb = Plane(width: w, height: h, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: (x * 7 + y * 3 + c * 50) ^ (x * y >> 3)) }
             let jpeg = try JPEGCodec.encode(PixelImage(layout: .rgb, planes: [rgb]), quality: 90, path: "t.jpg")
             #expect(try check(jpeg) == true, "\(w)×\(h)")
+        }
+        // Tall enough that the decoded planes are rings much shorter than the picture (rows
+        // reused many times over), with one worker and with several (bands finishing out of order).
+        for (w, h, threads) in [(200, 2000, 2), (120, 4000, 5), (96, 4099, 3)] {
+            let rgb = Plane(width: w, height: h, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: (x * 5 + y * 11 + c * 40) ^ (y >> 2)) }
+            let jpeg = try JPEGCodec.encode(PixelImage(layout: .rgb, planes: [rgb]), quality: 90, path: "t.jpg")
+            let layout = try jpeg.withUnsafeBytes { raw in
+                var components: Int32 = 0
+                var widths = [Int32](repeating: 0, count: 4), heights = widths, strides = widths, perRow = widths
+                _ = kimi_jpeg_plane_layout(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count, &components, &widths, &heights,
+                                           &strides, &perRow, nil, 0)
+                return (heights: heights.prefix(Int(components)).map(Int.init), perRow: perRow.prefix(Int(components)).map(Int.init))
+            }
+            let size = (Int(Double(w) * 0.7), Int(Double(h) * 0.7))
+            let plan = Resampler(threads: threads).streamingResize(widths: [w, (w + 1) / 2, (w + 1) / 2], heights: layout.heights,
+                                                                   sizes: [size, ((size.0 + 1) / 2, (size.1 + 1) / 2), ((size.0 + 1) / 2, (size.1 + 1) / 2)],
+                                                                   rowsPerIMCU: layout.perRow)
+            #expect(plan.ringRows.enumerated().allSatisfy { $1 > 0 && $1 * 2 <= layout.heights[$0] }, "\(plan.ringRows) of \(layout.heights)")
+            #expect(try check(jpeg, threads: threads) == true, "\(w)×\(h), \(threads) threads")
         }
         for name in ["jpeg-baseline.jpg", "jpeg-progressive.jpg", "jpeg-gray.jpg"] {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.image(name))))

@@ -28,10 +28,13 @@ int kimi_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_denominator
 int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, int *widths, int *heights, int *strides,
                            int *rows_per_imcu, char *error, size_t error_size);
 /// Decodes the planes at full size, one iMCU row at a time, into `planes` (component i: `heights[i]`
-/// rows, `strides[i]` bytes apart, at least the layout's stride), with the accurate integer IDCT
-/// (TurboJPEG's TJFLAG_ACCURATEDCT: the same samples as tjDecompressToYUVPlanes), calling
-/// `progress(context, n)` after the n-th iMCU row is in place. 0 on success; 1 when decoded with
-/// warnings; -1 on failure (message in `error`); -2 for a JPEG this path does not take.
+/// rows, `strides[i]` bytes apart, at least the layout's stride; when `ring_rows[i]` > 0 the plane
+/// holds that many rows and row y goes to slot y mod `ring_rows[i]`), with the accurate integer
+/// IDCT (TurboJPEG's TJFLAG_ACCURATEDCT: the same samples as tjDecompressToYUVPlanes), calling
+/// `progress(context, n)` after the n-th iMCU row is in place (it may block until the next one's
+/// slots are free). 0 on success; 1 when decoded with warnings; -1 on failure (message in
+/// `error`); -2 for a JPEG this path does not take.
 int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
-                            void *context, void (*progress)(void *context, int imcu_rows), char *error, size_t error_size);
+                            const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows), char *error,
+                            size_t error_size);
 #endif

@@ -3,12 +3,15 @@ import Foundation
 import MediaCore
 
 /// A JPEG decoded and resized at once: a thread of its own decodes the stored planes one iMCU row
-/// (16 rows) at a time, straight into full-size planes (libjpeg's raw data: no colour conversion,
-/// no upsampling, the accurate integer IDCT — the samples TurboJPEG's `tjDecompressToYUVPlanes`
-/// gives), while the resampler's workers resize each band as soon as the rows it reads are in
-/// (``Resampler/resizeWhileDecoding(_:sizes:rowsReady:)``). On two cores the resize then costs
-/// almost no time after the decode: a 24 MP JPEG to 3240×2160 went from 157 to 136 ms
+/// (16 rows) at a time (libjpeg's raw data: no colour conversion, no upsampling, the accurate
+/// integer IDCT — the samples TurboJPEG's `tjDecompressToYUVPlanes` gives), while the resampler's
+/// workers resize each band as soon as the rows it reads are in
+/// (``Resampler/resizeWhileDecoding(_:plan:rowsReady:bandDone:)``). On two cores the resize then
+/// costs almost no time after the decode: a 24 MP JPEG to 3240×2160 went from 157 to 136 ms
 /// (`hyperfine -N`, default options), decode and resize together taking what the decode alone took.
+/// The decoded planes are rings of a few hundred rows, not whole planes: the decoder waits when
+/// it would overwrite rows a band still reads (``RowGate``): a 24 MP JPEG's peak memory
+/// went from 81 to ~50 MiB.
 enum JPEGStreaming {
     /// Decodes `v`'s planes and resizes plane 0 to `size` (the chroma planes to its 4:2:0 size), or
     /// `nil` when this JPEG or these sizes are not for this path (CMYK, YCCK, RGB-coded; a resize
@@ -25,9 +28,14 @@ enum JPEGStreaming {
         let sizes = (0..<count).map { $0 == 0 ? size : chroma }
         guard resampler.canResizeWhileDecoding(widths: (0..<count).map { Int(widths[$0]) }, heights: (0..<count).map { Int(heights[$0]) },
                                                channels: 1, sizes: sizes) else { return nil }
-        let planes = (0..<count).map { Plane(width: Int(widths[$0]), height: Int(heights[$0]), channels: 1, rowBytes: Int(strides[$0])) }
+        let plan = resampler.streamingResize(widths: (0..<count).map { Int(widths[$0]) }, heights: (0..<count).map { Int(heights[$0]) },
+                                             sizes: sizes, rowsPerIMCU: (0..<count).map { Int(perRow[$0]) })
+        let planes = (0..<count).map {
+            Plane(width: Int(widths[$0]), height: Int(heights[$0]), channels: 1, rowBytes: Int(strides[$0]), ringRows: plan.ringRows[$0])
+        }
 
-        let gate = RowGate(rowsPerIMCU: (0..<count).map { Int(perRow[$0]) }, heights: planes.map(\.height))
+        let gate = RowGate(rowsPerIMCU: (0..<count).map { Int(perRow[$0]) }, heights: planes.map(\.height),
+                           ringRows: planes.map(\.ringRows), firstRows: plan.firstRows)
         let done = DispatchSemaphore(value: 0)
         let outcome = DecodeOutcome()
         // The file's bytes outlive the thread: this function waits for it before returning.
@@ -36,9 +44,10 @@ enum JPEGStreaming {
             var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map { $0.base }
             var rowStrides = planes.map { Int32($0.rowBytes) }
             var rowCounts = planes.map { Int32($0.height) }
+            var rings = planes.map { Int32($0.ringRows) }
             var message = [CChar](repeating: 0, count: 256)
             let context = Unmanaged.passUnretained(gate).toOpaque()
-            let status = kimi_jpeg_decode_planes(source.data, source.count, &pointers, &rowStrides, &rowCounts, context, { context, rows in
+            let status = kimi_jpeg_decode_planes(source.data, source.count, &pointers, &rowStrides, &rowCounts, &rings, context, { context, rows in
                 Unmanaged<RowGate>.fromOpaque(context!).takeUnretainedValue().advance(to: Int(rows))
             }, &message, message.count)
             outcome.set(status: status, message: String(cString: message))
@@ -47,7 +56,8 @@ enum JPEGStreaming {
         }
         decoder.stackSize = 1 << 20
         decoder.start()
-        let resized = resampler.resizeWhileDecoding(planes, sizes: sizes) { plane, rows in gate.wait(plane: plane, rows: rows) }
+        let resized = resampler.resizeWhileDecoding(planes, plan: plan, rowsReady: { plane, rows in gate.wait(plane: plane, rows: rows) },
+                                                    bandDone: { plane, index in gate.done(plane: plane, band: index) })
         done.wait()
         let (status, message) = outcome.get()
         guard status == 0 || status == 1 else { return nil }
@@ -62,22 +72,54 @@ private struct Source: @unchecked Sendable {
     let count: Int
 }
 
-/// How far the decoder is: the iMCU rows in place, and the rows that makes in each plane.
+/// How far the decoder is (the iMCU rows in place, and the rows that makes in each plane), and
+/// which bands are done with their rows: the decoder waits before an iMCU row that would overwrite
+/// ring slots whose rows a band not yet done still reads.
 private final class RowGate: @unchecked Sendable {
     private let condition = NSCondition()
     private var imcuRows = 0
     private var finished = false
     private let rowsPerIMCU: [Int]
     private let heights: [Int]
+    private let ringRows: [Int]
+    private let firstRows: [[Int]]
+    /// Per plane, which bands are done, and the earliest one not done.
+    private var bandsDone: [[Bool]]
+    private var earliest: [Int]
 
-    init(rowsPerIMCU: [Int], heights: [Int]) {
+    init(rowsPerIMCU: [Int], heights: [Int], ringRows: [Int], firstRows: [[Int]]) {
         self.rowsPerIMCU = rowsPerIMCU
         self.heights = heights
+        self.ringRows = ringRows
+        self.firstRows = firstRows
+        bandsDone = firstRows.map { [Bool](repeating: false, count: $0.count) }
+        earliest = firstRows.map { _ in 0 }
     }
 
+    /// `rows` iMCU rows are in place; returns once the next one may be written.
     func advance(to rows: Int) {
         condition.lock()
         imcuRows = rows
+        condition.broadcast()
+        while !finished && !nextRowFits(after: rows) { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Whether iMCU row `rows` (0-based) lands in ring slots no band still needs (under the lock).
+    private func nextRowFits(after rows: Int) -> Bool {
+        for i in heights.indices where ringRows[i] > 0 {
+            let lastRow = min(heights[i], (rows + 1) * rowsPerIMCU[i])
+            let keep = earliest[i] < firstRows[i].count ? firstRows[i][earliest[i]] : Int.max
+            if lastRow > keep &+ ringRows[i] { return false }
+        }
+        return true
+    }
+
+    /// Band `band` of `plane` no longer reads its rows.
+    func done(plane: Int, band: Int) {
+        condition.lock()
+        bandsDone[plane][band] = true
+        while earliest[plane] < bandsDone[plane].count && bandsDone[plane][earliest[plane]] { earliest[plane] += 1 }
         condition.broadcast()
         condition.unlock()
     }

@@ -59,6 +59,10 @@ public struct Plane: Sendable {
     public let rowBytes: Int
     /// The memory (package-internal: raw pixels are not part of the public API).
     package let storage: PixelStorage
+    /// 0 for a whole plane; otherwise the plane is a ring of this many rows, row y stored at
+    /// y mod `ringRows` (a decoder's window of recent rows that a streaming resize reads: see
+    /// ``init(width:height:channels:rowBytes:ringRows:)``).
+    package let ringRows: Int
 
     /// A new plane with tightly packed rows.
     public init(width: Int, height: Int, channels: Int) {
@@ -67,6 +71,7 @@ public struct Plane: Sendable {
         self.channels = channels
         rowBytes = width * channels
         storage = PixelStorage(count: rowBytes * height)
+        ringRows = 0
     }
 
     /// A new plane whose rows are `rowBytes` apart (at least `width × channels`), with room for
@@ -78,6 +83,20 @@ public struct Plane: Sendable {
         self.channels = channels
         self.rowBytes = max(rowBytes, width * channels)
         storage = PixelStorage(count: self.rowBytes * max(height, capacityRows))
+        ringRows = 0
+    }
+
+    /// A plane of `height` rows that holds only `ringRows` of them at a time (row y in slot
+    /// y mod `ringRows`): what a streaming decode writes and a resize reads behind it. Only
+    /// ``row(_:)`` addresses it; a ring as tall as the plane is a whole plane.
+    package init(width: Int, height: Int, channels: Int, rowBytes: Int, ringRows: Int) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.rowBytes = max(rowBytes, width * channels)
+        let held = Swift.min(Swift.max(ringRows, 1), height)
+        storage = PixelStorage(count: self.rowBytes * held)
+        self.ringRows = held == height ? 0 : held
     }
 
     /// A plane over memory already filled (tightly packed rows from the start of `storage`).
@@ -88,6 +107,7 @@ public struct Plane: Sendable {
         self.channels = channels
         rowBytes = width * channels
         self.storage = storage
+        ringRows = 0
     }
 
     /// A new plane whose samples are `sample(x, y, channel)`: how code outside the package makes
@@ -104,10 +124,10 @@ public struct Plane: Sendable {
 
     package var base: UnsafeMutablePointer<UInt8> { storage.bytes.assumingMemoryBound(to: UInt8.self) }
 
-    package func row(_ y: Int) -> UnsafeMutablePointer<UInt8> { base + y * rowBytes }
+    package func row(_ y: Int) -> UnsafeMutablePointer<UInt8> { base + (ringRows == 0 ? y : y % ringRows) * rowBytes }
 
     /// The sample at (x, y, channel c).
-    public subscript(x: Int, y: Int, c: Int) -> UInt8 { base[y * rowBytes + x * channels + c] }
+    public subscript(x: Int, y: Int, c: Int) -> UInt8 { row(y)[x * channels + c] }
 }
 
 /// A decoded picture: one interleaved plane (gray, RGB, RGBA), or three YCbCr planes whose chroma

@@ -9,18 +9,22 @@ extension Resampler {
     /// to output row y − `outputOffset` (a band buffer starts at its first row).
     static func verticalRows(_ input: Plane, _ output: Plane, _ table: FilterTable, _ rows: Range<Int>, outputOffset: Int = 0) {
         let rowBytes = input.width * input.channels  // the samples of a row (its stride may be longer)
+        // Each output row's input rows, by `Plane.row` (a ring plane's rows are not evenly spaced).
+        let taps = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: Swift.max(table.stride, 1))
+        defer { taps.deallocate() }
         table.weights.withUnsafeBufferPointer { weights in
             for y in rows {
                 let start = Int(table.starts[y]), count = Int(table.counts[y])
+                for k in 0..<count { taps[k] = UnsafePointer(input.row(start + k)) }
                 let w = weights.baseAddress! + y * table.stride
                 let destination = output.row(y - outputOffset)
                 var x = 0
                 #if arch(x86_64)
-                x = verticalSSE2(input, start: start, count: count, weights: w, destination: destination)
+                x = verticalSSE2(taps, length: rowBytes, count: count, weights: w, destination: destination)
                 #endif
                 while x < rowBytes {  // the scalar form, and the tail of the SIMD one
                     var acc = rounding
-                    for k in 0..<count { acc &+= Int32(w[k]) &* Int32(input.row(start + k)[x]) }
+                    for k in 0..<count { acc &+= Int32(w[k]) &* Int32(taps[k][x]) }
                     destination[x] = clamp(acc)
                     x += 1
                 }
@@ -77,22 +81,21 @@ extension Resampler {
         _mm_set1_epi32(Int32(bitPattern: UInt32(UInt16(bitPattern: a)) | UInt32(UInt16(bitPattern: b)) << 16))
     }
 
-    /// Vertical kernel, 16 bytes of the row per step: rows are taken two at a time and their bytes
-    /// interleaved into 16-bit pairs, so one `pmaddwd` adds w₀·a + w₁·b for four samples.
+    /// Vertical kernel, 16 bytes of the row per step (`taps`: the `count` input rows): rows are
+    /// taken two at a time and their bytes interleaved into 16-bit pairs, so one `pmaddwd` adds
+    /// w₀·a + w₁·b for four samples.
     /// Returns how many bytes it wrote (a multiple of 16).
-    static func verticalSSE2(_ input: Plane, start: Int, count: Int, weights w: UnsafePointer<Int16>,
+    static func verticalSSE2(_ taps: UnsafePointer<UnsafePointer<UInt8>>, length: Int, count: Int, weights w: UnsafePointer<Int16>,
                              destination: UnsafeMutablePointer<UInt8>) -> Int {
-        let rowBytes = input.rowBytes, length = input.width * input.channels
         let zero = _mm_setzero_si128()
         let rounding = _mm_set1_epi32(Resampler.rounding)
-        let first = input.row(start)
         var x = 0
         while x + 16 <= length {
             var a0 = rounding, a1 = rounding, a2 = rounding, a3 = rounding
             var k = 0
             while k < count {
-                let r0 = load16(first + k * rowBytes + x)
-                let r1 = k + 1 < count ? load16(first + (k + 1) * rowBytes + x) : zero
+                let r0 = load16(taps[k] + x)
+                let r1 = k + 1 < count ? load16(taps[k + 1] + x) : zero
                 let weights = pair(w[k], k + 1 < count ? w[k + 1] : 0)
                 let lo0 = _mm_unpacklo_epi8(r0, zero), hi0 = _mm_unpackhi_epi8(r0, zero)
                 let lo1 = _mm_unpacklo_epi8(r1, zero), hi1 = _mm_unpackhi_epi8(r1, zero)

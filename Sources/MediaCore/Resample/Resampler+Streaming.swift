@@ -14,52 +14,92 @@ extension Resampler {
             }
     }
 
-    /// Resizes planes that a decoder is still filling, top to bottom: each band of 64 output rows
-    /// (of every plane, in the order the decoder completes their input) starts once `rowsReady(plane,
-    /// rows)` returns — it blocks until the first `rows` rows of that plane are decoded. `threads`
-    /// workers take the bands in turn, so the resize runs beside the decode instead of after it; the
-    /// samples are exactly those of ``resize(_:width:height:premultiplied:ownsSource:)``.
-    package func resizeWhileDecoding(_ planes: [Plane], sizes: [(width: Int, height: Int)],
-                                     rowsReady: @escaping @Sendable (_ plane: Int, _ rows: Int) -> Void) -> [Plane] {
-        let band = 64
-        struct Job {
+    /// A resize of planes that a decoder is still filling, planned before they exist: the bands (64
+    /// output rows of one plane each, in the order the decoder completes their input) and how many
+    /// input rows each plane must hold at once, so that the decoder can write into a ring of rows
+    /// (``Plane/init(width:height:channels:rowBytes:ringRows:)``) instead of whole planes: a 24 MP
+    /// JPEG's 36 MB of decoded planes become ~5 MB.
+    package struct StreamingResize: Sendable {
+        struct Band {
             var plane: Int
+            /// Its place among its plane's bands.
+            var index: Int
             var rows: Range<Int>
-            /// Input rows the band reads (the last row's window end: windows only move down).
+            /// Input rows the band reads: from `first` (windows only move down) up to `needs`.
+            var first: Int
             var needs: Int
             /// The fraction of its plane the band waits for: the order the decoder fills them in.
             var order: Double
         }
-        let verticals = zip(planes, sizes).map { FilterTable(inSize: $0.height, outSize: $1.height, filter: filter) }
-        let horizontals = zip(planes, sizes).map { $0.width == $1.width ? nil : FilterTable(inSize: $0.width, outSize: $1.width, filter: filter) }
-        let outputs = zip(planes, sizes).map { Plane(width: $1.width, height: $1.height, channels: $0.channels) }
-        var jobs: [Job] = []
+        let bands: [Band]
+        let sizes: [(width: Int, height: Int)]
+        let verticals: [FilterTable]
+        let horizontals: [FilterTable?]
+        /// Per plane, the first input row each of its bands reads, in band order: the decoder may
+        /// overwrite a ring's rows only below the first row of the plane's earliest band not done.
+        package let firstRows: [[Int]]
+        /// Per plane, the rows its ring holds: the decoder runs ahead of the earliest band not done
+        /// by about one band per worker plus two iMCU rows — enough for every band to be filled
+        /// while the bands before it hold their rows (a smaller ring could deadlock).
+        package let ringRows: [Int]
+        static let band = 64
+    }
+
+    /// Plans ``resizeWhileDecoding(_:plan:rowsReady:bandDone:)`` for planes of these sizes, filled
+    /// `rowsPerIMCU` rows at a time.
+    package func streamingResize(widths: [Int], heights: [Int], sizes: [(width: Int, height: Int)], rowsPerIMCU: [Int]) -> StreamingResize {
+        let band = StreamingResize.band
+        let verticals = zip(heights, sizes).map { FilterTable(inSize: $0, outSize: $1.height, filter: filter) }
+        let horizontals = zip(widths, sizes).map { $0 == $1.width ? nil : FilterTable(inSize: $0, outSize: $1.width, filter: filter) }
+        var bands: [StreamingResize.Band] = []
+        var firstRows = [[Int]](repeating: [], count: sizes.count)
+        var ringRows = [Int](repeating: 0, count: sizes.count)
         for (i, size) in sizes.enumerated() {
-            for start in stride(from: 0, to: size.height, by: band) {
+            var span = 0
+            for (index, start) in stride(from: 0, to: size.height, by: band).enumerated() {
                 let rows = start..<min(size.height, start + band)
+                let first = Int(verticals[i].starts[rows.lowerBound])
                 let last = rows.upperBound - 1
-                let needs = min(planes[i].height, Int(verticals[i].starts[last]) + Int(verticals[i].counts[last]))
-                jobs.append(Job(plane: i, rows: rows, needs: needs, order: Double(needs) / Double(planes[i].height)))
+                let needs = min(heights[i], Int(verticals[i].starts[last]) + Int(verticals[i].counts[last]))
+                bands.append(.init(plane: i, index: index, rows: rows, first: first, needs: needs, order: Double(needs) / Double(heights[i])))
+                firstRows[i].append(first)
+                span = max(span, needs - first)
             }
+            ringRows[i] = min(heights[i], (workers + 1) * span + 2 * rowsPerIMCU[i])
         }
-        jobs.sort { $0.order < $1.order }
-        let ordered = jobs
+        bands.sort { $0.order < $1.order }
+        return StreamingResize(bands: bands, sizes: sizes, verticals: verticals, horizontals: horizontals, firstRows: firstRows,
+                               ringRows: ringRows)
+    }
+
+    /// The decoder has a core of its own: the workers take the others.
+    private var workers: Int { max(1, threads - 1) }
+
+    /// Resizes planes that a decoder is still filling, top to bottom, as `plan` says: each band
+    /// starts once `rowsReady(plane, rows)` returns — it blocks until the first `rows` rows of that
+    /// plane are decoded — and `bandDone(plane, index)` says when it no longer reads its rows.
+    /// ``workers`` threads take the bands in turn, so the resize runs beside the decode instead of
+    /// after it; the samples are exactly those of ``resize(_:width:height:premultiplied:ownsSource:)``.
+    package func resizeWhileDecoding(_ planes: [Plane], plan: StreamingResize,
+                                     rowsReady: @escaping @Sendable (_ plane: Int, _ rows: Int) -> Void,
+                                     bandDone: @escaping @Sendable (_ plane: Int, _ index: Int) -> Void) -> [Plane] {
+        let band = StreamingResize.band
+        let outputs = zip(planes, plan.sizes).map { Plane(width: $1.width, height: $1.height, channels: $0.channels) }
         let next = Atomic<Int>(0)
         let work: @Sendable (Int) -> Void = { _ in
             var strips: [Int: Plane] = [:]
             while true {
                 let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < ordered.count else { return }
-                let job = ordered[index], plane = planes[job.plane]
+                guard index < plan.bands.count else { return }
+                let job = plan.bands[index], plane = planes[job.plane]
                 rowsReady(job.plane, job.needs)
                 let strip = strips[job.plane] ?? Plane(width: plane.width, height: band, channels: plane.channels)
                 strips[job.plane] = strip
-                Self.band(plane, into: outputs[job.plane], rows: job.rows, vertical: verticals[job.plane], horizontal: horizontals[job.plane],
-                          strip: strip)
+                Self.band(plane, into: outputs[job.plane], rows: job.rows, vertical: plan.verticals[job.plane],
+                          horizontal: plan.horizontals[job.plane], strip: strip)
+                bandDone(job.plane, job.index)
             }
         }
-        // The decoder has a core of its own: the workers take the others.
-        let workers = max(1, threads - 1)
         if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return outputs
     }
