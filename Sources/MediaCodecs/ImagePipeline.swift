@@ -19,9 +19,14 @@ public enum ImagePipeline {
         }
         var image: PixelImage, diagnostics: [Diagnostic]
         if info.format == .jpeg, plan.format == .jpeg, plan.jpegScaleDenominator == 1,
-           let streamed = JPEGStreaming.decodeAndResize(v, size: (plan.resizeWidth, plan.resizeHeight), resampler: resampler) {
-            // Decoded and resized at once (the decode's rows resized as they arrive).
-            (image, diagnostics) = streamed
+           let streamed = JPEGStreaming.decodeAndResize(v, size: (plan.resizeWidth, plan.resizeHeight), resampler: resampler,
+                                                        encodeQuality: plan.orientation == .up ? plan.quality : nil, path: path) {
+            // Decoded, resized and (upright) encoded at once: each stage's rows taken as they arrive.
+            if let bytes = streamed.jpeg {
+                return EncodedImage(bytes: bytes, format: plan.format, width: plan.width, height: plan.height,
+                                    passthrough: false, diagnostics: plan.diagnostics + streamed.diagnostics)
+            }
+            (image, diagnostics) = (streamed.image, streamed.diagnostics)
         } else {
             (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
             resize(&image, plan: plan, resampler: resampler)

@@ -1,4 +1,5 @@
 import CJPEGDecoder
+import CTurboJPEG
 import Foundation
 import MediaCore
 import Testing
@@ -221,7 +222,8 @@ struct OddPlaneEncodeTests {
     }
 }
 
-/// The JPEG decoded and resized at once gives exactly the samples of decode-then-resize.
+/// The JPEG decoded, resized and encoded at once gives exactly the samples and bytes of
+/// decode-then-resize-then-encode.
 @Suite("JPEG decoded while resized")
 struct JPEGStreamingTests {
     func same(_ a: PixelImage, _ b: PixelImage) -> Bool {
@@ -239,9 +241,48 @@ struct JPEGStreamingTests {
             let resampler = Resampler(threads: threads)
             var usual = try JPEGCodec.decode(v, scale: 1, output: .planes, path: "t.jpg").0
             let size = (Int(Double(usual.planes[0].width) * shrink), Int(Double(usual.planes[0].height) * shrink))
-            guard let streamed = JPEGStreaming.decodeAndResize(v, size: size, resampler: resampler) else { return nil }
+            guard let streamed = JPEGStreaming.decodeAndResize(v, size: size, resampler: resampler, encodeQuality: 85) else { return nil }
             resampler.resize(&usual, width: size.0, height: size.1, chroma: usual.layout == .ycbcr ? ((size.0 + 1) / 2, (size.1 + 1) / 2) : nil)
-            return same(streamed.0, usual)
+            // The JPEG written band by band is the one written from the finished planes.
+            let whole = try JPEGCodec.encode(usual, quality: 85, path: "t.jpg")
+            return same(streamed.image, usual) && streamed.jpeg == whole
+        }
+    }
+
+    /// The plane writer's bytes are TurboJPEG's `tjCompressFromYUVPlanes` (accurate DCT), at odd
+    /// sizes (edge padding) and even ones, 4:2:0 and gray, written in one call or row by row.
+    /// (TurboJPEG itself reads past an odd-sided luma plane; the writer repeats the edge instead.)
+    @Test func planeWriterIsTurboJPEG() throws {
+        for (w, h, gray) in [(301, 203, false), (17, 9, false), (1, 1, false), (640, 480, false), (33, 47, true), (2, 3, false)] {
+            let rgb = Plane(width: w, height: h, channels: 3) { x, y, c in UInt8(truncatingIfNeeded: (x * 13 + y * 7 + c * 60) ^ (x * y)) }
+            let jpeg = try JPEGCodec.encode(PixelImage(layout: .rgb, planes: [rgb]), quality: 90, path: "t.jpg")
+            let planes = try jpeg.withUnsafeBytes { try JPEGCodec.decode(ByteView($0), scale: 1, output: .planes, path: "t.jpg").0.planes }
+            let image = gray ? PixelImage(layout: .gray, planes: [planes[0]]) : PixelImage(layout: .ycbcr, planes: planes)
+            // TurboJPEG reads a 4:2:0 luma to even sides (a sample and a row past odd ones, whatever
+            // lies there): give it those, the last sample and row repeated, as our writer pads.
+            var padded = image.planes
+            if !gray, w % 2 == 1 || h % 2 == 1 {
+                let (pw, ph) = (w + w % 2, h + h % 2)
+                let luma = Plane(width: pw, height: ph, channels: 1) { x, y, _ in planes[0][min(x, w - 1), min(y, h - 1), 0] }
+                padded[0] = luma
+            }
+            let handle = tjInitCompress()
+            defer { tjDestroy(handle) }
+            var pointers: [UnsafePointer<UInt8>?] = padded.map { UnsafePointer($0.base) }
+            var strides = padded.map { Int32($0.rowBytes) }
+            var output: UnsafeMutablePointer<UInt8>?
+            var size: UInt = 0
+            #expect(tjCompressFromYUVPlanes(handle, &pointers, Int32(w), &strides, Int32(h), Int32((gray ? TJSAMP_GRAY : TJSAMP_420).rawValue),
+                                            &output, &size, 77, TJFLAG_ACCURATEDCT) == 0)
+            let turbo = Array(UnsafeBufferPointer(start: output, count: Int(size)))
+            tjFree(output)
+            #expect(try JPEGCodec.encode(image, quality: 77, path: "t.jpg") == turbo, "\(w)×\(h)")
+            let writer = try JPEGPlaneWriter(width: w, height: h, gray: gray, quality: 77, path: "t.jpg")
+            for rows in stride(from: 1, through: h, by: 5) {
+                try writer.write(image.planes, available: image.planes.map { min($0.height, (rows * $0.height + h - 1) / h) })
+            }
+            try writer.write(image.planes, available: image.planes.map(\.height))
+            #expect(try writer.finish() == turbo, "\(w)×\(h) row by row")
         }
     }
 

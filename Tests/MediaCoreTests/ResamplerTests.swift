@@ -84,6 +84,18 @@ struct ResamplerTests {
         }
     }
 
+    /// The windows' weights by recurrence are the kernel's, tap by tap, across the lobes and at 0.
+    @Test func windowWeightsAreTheKernel() {
+        for (x0, step, count) in [(-5.7, 0.54, 24), (-3.0, 0.5, 13), (-2.25, 0.25, 19), (0.0, 1.0, 4), (-1.0, 1.0 / 3, 10)] {
+            var out = [Double](repeating: .nan, count: count)
+            ResampleFilter.lanczos3.weights(from: x0, step: step, count: count, into: &out)
+            for k in 0..<count {
+                let expected = ResampleFilter.lanczos3.weight(x0 + Double(k) * step)
+                #expect(abs(out[k] - expected) < 1e-12, "x = \(x0 + Double(k) * step): \(out[k]) against \(expected)")
+            }
+        }
+    }
+
     /// All eight EXIF orientations, on a 3×2 picture whose pixels are numbered.
     @Test func orientations() {
         let p = Reference.plane(width: 3, height: 2, channels: 1) { x, y, _ in UInt8(y * 3 + x) }

@@ -37,4 +37,21 @@ int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, in
 int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
                             const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows), char *error,
                             size_t error_size);
+
+/// A baseline JPEG written from gray or YCbCr 4:2:0 planes one iMCU row at a time, as the planes are
+/// made (jpeg_encoder.c): the settings and bytes of TurboJPEG's tjCompressFromYUVPlanes with
+/// TJFLAG_ACCURATEDCT. Chroma planes are ceil(width / 2) × ceil(height / 2).
+typedef struct kimi_jpeg_writer kimi_jpeg_writer;
+/// NULL on failure (message in `error`).
+kimi_jpeg_writer *kimi_jpeg_writer_begin(int width, int height, int components, int quality, char *error, size_t error_size);
+/// Writes every iMCU row whose rows are in place (`available[i]`: the first rows of plane i that
+/// are), in order from where the last call stopped. Returns the image rows written so far (the
+/// height once all are), or -1 on failure.
+int kimi_jpeg_writer_write(kimi_jpeg_writer *writer, const uint8_t *const *planes, const int *strides, const int *available);
+/// Ends the JPEG once every row is written: `bytes` (owned by the writer, valid until it is freed)
+/// and their count. 0, or -1 on failure.
+int kimi_jpeg_writer_finish(kimi_jpeg_writer *writer, const uint8_t **bytes, unsigned long *size);
+/// What the last failed call said.
+const char *kimi_jpeg_writer_error(const kimi_jpeg_writer *writer);
+void kimi_jpeg_writer_free(kimi_jpeg_writer *writer);
 #endif

@@ -1,3 +1,4 @@
+import CJPEGDecoder
 import CTurboJPEG
 import MediaCore
 
@@ -112,31 +113,20 @@ enum JPEGCodec {
             tjDestroy(handle)
         }
 
-        /// YCbCr planes (4:2:0 chroma) and gray go in directly (`tjCompressFromYUVPlanes`), RGB with
-        /// 4:2:0 subsampling (`tjCompress2`); RGBA is flattened onto white first. No metadata but the
-        /// JFIF header. The output buffer is reused (TurboJPEG grows it when needed).
+        /// YCbCr planes (4:2:0 chroma) and gray go in directly (``JPEGPlaneWriter``), RGB with 4:2:0
+        /// subsampling (`tjCompress2`); RGBA is flattened onto white first. No metadata but the JFIF
+        /// header. TurboJPEG's output buffer is reused (it grows it when needed).
         func encode(_ image: PixelImage, quality: Int) throws(MediaError) -> [UInt8] {
             var size = capacity
             let status: Int32
             switch image.layout {
             case .ycbcr, .gray:
-                // For 4:2:0, TurboJPEG reads the luma plane to an even height (one row past an odd
-                // one: found as a crash in a batch of 1024×683 outputs); give it a copy with the last
-                // row repeated. Odd widths read one byte past a row, inside the planes' slack.
-                var planes = image.planes
-                if image.layout == .ycbcr, planes[0].height % 2 == 1 {
-                    let luma = planes[0]
-                    let padded = Plane(width: luma.width, height: luma.height + 1, channels: 1)
-                    for y in 0...luma.height { padded.row(y).update(from: luma.row(min(y, luma.height - 1)), count: luma.width) }
-                    planes[0] = padded
-                }
-                var pointers: [UnsafePointer<UInt8>?] = planes.map { UnsafePointer($0.base) }
-                var strides: [Int32] = planes.map { Int32($0.rowBytes) }
-                let subsampling = image.layout == .gray ? TJSAMP_GRAY : TJSAMP_420
-                status = withExtendedLifetime(planes) {
-                    tjCompressFromYUVPlanes(handle, &pointers, Int32(image.width), &strides, Int32(image.height),
-                                            Int32(subsampling.rawValue), &output, &size, Int32(quality), TJFLAG_ACCURATEDCT)
-                }
+                // Planes go through our libjpeg writer (TurboJPEG's tjCompressFromYUVPlanes, byte
+                // for byte), the one that also writes while a streaming resize makes the rows.
+                let writer = try JPEGPlaneWriter(width: image.width, height: image.height, gray: image.layout == .gray, quality: quality,
+                                                 path: path)
+                try writer.write(image.planes, available: image.planes.map(\.height))
+                return try writer.finish()
             case .rgb, .rgba:
                 let plane = image.layout == .rgba ? flattenOnWhite(image.planes[0]) : image.planes[0]
                 status = tjCompress2(handle, plane.base, Int32(plane.width), Int32(plane.rowBytes), Int32(plane.height),
@@ -163,5 +153,47 @@ enum JPEGCodec {
 
     static func failure(_ path: String, _ stage: PipelineStage, _ message: String, _ cause: (any Error & Sendable)?) -> MediaError {
         MediaError(stage == .encode ? .encodeFailed : .decodeFailed, path: path, stage: stage, message, cause: cause)
+    }
+}
+
+/// A JPEG written from gray or YCbCr 4:2:0 planes one iMCU row at a time, as their rows come in
+/// (`kimi_jpeg_writer`: libjpeg's raw-data compressor with TurboJPEG's settings for
+/// `tjCompressFromYUVPlanes`, so the bytes are the same): a streaming resize hands it each band as
+/// it is done, and the JPEG is written beside the decode instead of after it. Calls must not
+/// overlap (the caller serialises them); `@unchecked Sendable` for that hand-over.
+final class JPEGPlaneWriter: @unchecked Sendable {
+    private let writer: OpaquePointer
+    private let path: String
+
+    init(width: Int, height: Int, gray: Bool, quality: Int, path: String) throws(MediaError) {
+        var message = [CChar](repeating: 0, count: 256)
+        guard let writer = kimi_jpeg_writer_begin(Int32(width), Int32(height), gray ? 1 : 3, Int32(quality), &message, message.count) else {
+            throw JPEGCodec.failure(path, .encode, "cannot encode the JPEG: \(String(cString: message))", nil)
+        }
+        self.writer = writer
+        self.path = path
+    }
+
+    deinit { kimi_jpeg_writer_free(writer) }
+
+    /// Writes the iMCU rows that the first `available[i]` rows of each plane complete.
+    func write(_ planes: [Plane], available: [Int]) throws(MediaError) {
+        var pointers: [UnsafePointer<UInt8>?] = planes.map { UnsafePointer($0.base) }
+        var strides = planes.map { Int32($0.rowBytes) }
+        var rows = available.map { Int32(clamping: $0) }
+        let written = withExtendedLifetime(planes) { kimi_jpeg_writer_write(writer, &pointers, &strides, &rows) }
+        guard written >= 0 else { throw failure() }
+    }
+
+    /// The JPEG, once every row is written.
+    func finish() throws(MediaError) -> [UInt8] {
+        var bytes: UnsafePointer<UInt8>?
+        var size: UInt = 0
+        guard kimi_jpeg_writer_finish(writer, &bytes, &size) == 0, let bytes else { throw failure() }
+        return Array(UnsafeBufferPointer(start: bytes, count: Int(size)))
+    }
+
+    private func failure() -> MediaError {
+        JPEGCodec.failure(path, .encode, "cannot encode the JPEG: \(String(cString: kimi_jpeg_writer_error(writer)))", nil)
     }
 }

@@ -17,7 +17,15 @@ enum JPEGStreaming {
     /// `nil` when this JPEG or these sizes are not for this path (CMYK, YCCK, RGB-coded; a resize
     /// that is not a shrink of less than half) or the decode failed: the caller then takes the
     /// usual path, which reports the file's errors and warnings as always.
-    static func decodeAndResize(_ v: ByteView, size: (width: Int, height: Int), resampler: Resampler) -> (PixelImage, [Diagnostic])? {
+    struct Result {
+        var image: PixelImage
+        var diagnostics: [Diagnostic]
+        /// The resized planes as a JPEG, written band by band beside the decode, when asked for.
+        var jpeg: [UInt8]?
+    }
+
+    static func decodeAndResize(_ v: ByteView, size: (width: Int, height: Int), resampler: Resampler,
+                                encodeQuality: Int? = nil, path: String = "") -> Result? {
         guard resampler.threads > 1, let data = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var components: Int32 = 0
         var widths = [Int32](repeating: 0, count: 4), heights = widths, strides = widths, perRow = widths
@@ -56,13 +64,24 @@ enum JPEGStreaming {
         }
         decoder.stackSize = 1 << 20
         decoder.start()
-        let resized = resampler.resizeWhileDecoding(planes, plan: plan, rowsReady: { plane, rows in gate.wait(plane: plane, rows: rows) },
-                                                    bandDone: { plane, index in gate.done(plane: plane, band: index) })
+        // The output planes exist before the bands that fill them: the writer reads them as bands finish.
+        let outputs = zip(planes, sizes).map { Plane(width: $1.0, height: $1.1, channels: $0.channels) }
+        let writer = encodeQuality.flatMap { quality in
+            try? BandWriter(JPEGPlaneWriter(width: size.width, height: size.height, gray: count == 1, quality: quality, path: path),
+                            planes: outputs, gate: gate)
+        }
+        let resized = resampler.resizeWhileDecoding(planes, into: outputs, plan: plan,
+                                                    rowsReady: { plane, rows in gate.wait(plane: plane, rows: rows) },
+                                                    bandDone: { plane, index in
+                                                        gate.done(plane: plane, band: index)
+                                                        writer?.pump()
+                                                    })
         done.wait()
         let (status, message) = outcome.get()
         guard status == 0 || status == 1 else { return nil }
         let diagnostics = status == 1 ? [Diagnostic(code: "decode-warning", stage: .decode, message: message)] : []
-        return (PixelImage(layout: count == 1 ? .gray : .ycbcr, planes: resized), diagnostics)
+        return Result(image: PixelImage(layout: count == 1 ? .gray : .ycbcr, planes: resized), diagnostics: diagnostics,
+                      jpeg: writer?.finish())
     }
 }
 
@@ -115,6 +134,13 @@ private final class RowGate: @unchecked Sendable {
         return true
     }
 
+    /// How many of `plane`'s bands are done, counted from the first.
+    func bandsDone(plane: Int) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return earliest[plane]
+    }
+
     /// Band `band` of `plane` no longer reads its rows.
     func done(plane: Int, band: Int) {
         condition.lock()
@@ -137,6 +163,50 @@ private final class RowGate: @unchecked Sendable {
         condition.lock()
         while !finished && min(heights[plane], imcuRows * rowsPerIMCU[plane]) < rows { condition.wait() }
         condition.unlock()
+    }
+}
+
+/// Writes the JPEG as the bands come in: whichever worker finishes a band writes the iMCU rows
+/// that every plane's finished bands now complete; one writes at a time, and a band finished
+/// meanwhile is written by the same call before it returns.
+private final class BandWriter: @unchecked Sendable {
+    private let writer: JPEGPlaneWriter
+    private let planes: [Plane]
+    private let gate: RowGate
+    private let lock = NSLock()
+    private var writing = false, requested = false
+    private var failed = false
+
+    init(_ writer: JPEGPlaneWriter, planes: [Plane], gate: RowGate) {
+        self.writer = writer
+        self.planes = planes
+        self.gate = gate
+    }
+
+    func pump() {
+        lock.lock()
+        requested = true
+        if writing {
+            lock.unlock()
+            return
+        }
+        writing = true
+        while requested && !failed {
+            requested = false
+            lock.unlock()
+            let available = planes.indices.map { min(planes[$0].height, gate.bandsDone(plane: $0) * Resampler.StreamingResize.band) }
+            let ok = (try? writer.write(planes, available: available)) != nil
+            lock.lock()
+            if !ok { failed = true }
+        }
+        writing = false
+        lock.unlock()
+    }
+
+    /// The JPEG (every band done), or `nil` when writing failed: the caller encodes the usual way.
+    func finish() -> [UInt8]? {
+        pump()
+        return lock.withLock { failed } ? nil : try? writer.finish()
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The weights that map `inSize` samples onto `outSize`, built once per geometry and reused for
 /// every row, plane and frame. Weights are 14-bit fixed point summing to exactly 1 << 14, so the
 /// inner loops are integer multiply-adds that vectorise.
@@ -14,6 +16,25 @@ public struct FilterTable: Sendable {
     public let counts: [Int32]
     /// `outSize × stride` weights.
     public let weights: [Int16]
+
+    private struct Key: Hashable {
+        var inSize: Int, outSize: Int, filter: ResampleFilter
+    }
+    private static let made = Mutex<[Key: FilterTable]>([:])
+
+    /// The table for this geometry, made once per process and then shared: the chroma planes of an
+    /// image share one, and a batch of same-sized photos or a video's frames reuse them (a 24 MP →
+    /// 4K resize builds ~130,000 weights). Up to 32 geometries are kept.
+    public static func shared(inSize: Int, outSize: Int, filter: ResampleFilter) -> FilterTable {
+        let key = Key(inSize: inSize, outSize: outSize, filter: filter)
+        if let table = made.withLock({ $0[key] }) { return table }
+        let table = FilterTable(inSize: inSize, outSize: outSize, filter: filter)
+        made.withLock { tables in
+            if tables.count >= 32 { tables.removeAll() }
+            tables[key] = table
+        }
+        return table
+    }
 
     /// Windows are centred on each output sample's centre mapped into the input
     /// (`(o + 0.5) · in/out`); for downscaling the kernel is stretched by the ratio so it
@@ -35,11 +56,9 @@ public struct FilterTable: Sendable {
             let lo = max(0, Int(center - support + 0.5))
             let hi = min(inSize, Int(center + support + 0.5))
             let n = min(width, max(1, hi - lo))
+            filter.weights(from: (Double(lo) - center + 0.5) / filterScale, step: 1 / filterScale, count: n, into: &real)
             var sum = 0.0
-            for k in 0..<n {
-                real[k] = filter.weight((Double(lo + k) - center + 0.5) / filterScale)
-                sum += real[k]
-            }
+            for k in 0..<n { sum += real[k] }
             // Quantise, then put the rounding residue on the largest weight so the sum is exact.
             var total = 0, largest = 0
             for k in 0..<n {

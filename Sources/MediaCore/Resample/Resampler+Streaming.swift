@@ -42,15 +42,16 @@ extension Resampler {
         /// by about one band per worker plus two iMCU rows — enough for every band to be filled
         /// while the bands before it hold their rows (a smaller ring could deadlock).
         package let ringRows: [Int]
-        static let band = 64
+        /// Output rows per band.
+        package static let band = 64
     }
 
-    /// Plans ``resizeWhileDecoding(_:plan:rowsReady:bandDone:)`` for planes of these sizes, filled
+    /// Plans ``resizeWhileDecoding(_:into:plan:rowsReady:bandDone:)`` for planes of these sizes, filled
     /// `rowsPerIMCU` rows at a time.
     package func streamingResize(widths: [Int], heights: [Int], sizes: [(width: Int, height: Int)], rowsPerIMCU: [Int]) -> StreamingResize {
         let band = StreamingResize.band
-        let verticals = zip(heights, sizes).map { FilterTable(inSize: $0, outSize: $1.height, filter: filter) }
-        let horizontals = zip(widths, sizes).map { $0 == $1.width ? nil : FilterTable(inSize: $0, outSize: $1.width, filter: filter) }
+        let verticals = zip(heights, sizes).map { FilterTable.shared(inSize: $0, outSize: $1.height, filter: filter) }
+        let horizontals = zip(widths, sizes).map { $0 == $1.width ? nil : FilterTable.shared(inSize: $0, outSize: $1.width, filter: filter) }
         var bands: [StreamingResize.Band] = []
         var firstRows = [[Int]](repeating: [], count: sizes.count)
         var ringRows = [Int](repeating: 0, count: sizes.count)
@@ -75,16 +76,17 @@ extension Resampler {
     /// The decoder has a core of its own: the workers take the others.
     private var workers: Int { max(1, threads - 1) }
 
-    /// Resizes planes that a decoder is still filling, top to bottom, as `plan` says: each band
+    /// Resizes planes that a decoder is still filling into `outputs` (of `plan`'s sizes), top to
+    /// bottom, as `plan` says: each band
     /// starts once `rowsReady(plane, rows)` returns — it blocks until the first `rows` rows of that
     /// plane are decoded — and `bandDone(plane, index)` says when it no longer reads its rows.
     /// ``workers`` threads take the bands in turn, so the resize runs beside the decode instead of
     /// after it; the samples are exactly those of ``resize(_:width:height:premultiplied:ownsSource:)``.
-    package func resizeWhileDecoding(_ planes: [Plane], plan: StreamingResize,
+    package func resizeWhileDecoding(_ planes: [Plane], into outputs: [Plane], plan: StreamingResize,
                                      rowsReady: @escaping @Sendable (_ plane: Int, _ rows: Int) -> Void,
                                      bandDone: @escaping @Sendable (_ plane: Int, _ index: Int) -> Void) -> [Plane] {
         let band = StreamingResize.band
-        let outputs = zip(planes, plan.sizes).map { Plane(width: $1.width, height: $1.height, channels: $0.channels) }
+        precondition(zip(outputs, plan.sizes).allSatisfy { $0.width == $1.width && $0.height == $1.height })
         let next = Atomic<Int>(0)
         let work: @Sendable (Int) -> Void = { _ in
             var strips: [Int: Plane] = [:]

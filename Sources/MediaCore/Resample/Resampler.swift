@@ -52,8 +52,8 @@ public struct Resampler: Sendable {
     /// into a small buffer, then horizontally into the result, so the full-width intermediate
     /// (input width × output height) never exists.
     func verticalThenHorizontal(_ plane: Plane, width: Int, height: Int) -> Plane {
-        let vertical = FilterTable(inSize: plane.height, outSize: height, filter: filter)
-        let horizontal = plane.width == width ? nil : FilterTable(inSize: plane.width, outSize: width, filter: filter)
+        let vertical = FilterTable.shared(inSize: plane.height, outSize: height, filter: filter)
+        let horizontal = plane.width == width ? nil : FilterTable.shared(inSize: plane.width, outSize: width, filter: filter)
         let output = Plane(width: width, height: height, channels: plane.channels)
         let band = 64
         let bands = (height + band - 1) / band
@@ -86,7 +86,7 @@ public struct Resampler: Sendable {
     /// Resizes the height of `plane` (width unchanged).
     func vertical(_ plane: Plane, to height: Int) -> Plane {
         if plane.height == height { return plane }
-        let table = FilterTable(inSize: plane.height, outSize: height, filter: filter)
+        let table = FilterTable.shared(inSize: plane.height, outSize: height, filter: filter)
         let output = Plane(width: plane.width, height: height, channels: plane.channels)
         inBands(rows: height, bytes: plane.rowBytes * height) { rows in Self.verticalRows(plane, output, table, rows) }
         return output
@@ -95,7 +95,7 @@ public struct Resampler: Sendable {
     /// Resizes the width of `plane` (height unchanged).
     func horizontal(_ plane: Plane, to width: Int) -> Plane {
         if plane.width == width { return plane }
-        let table = FilterTable(inSize: plane.width, outSize: width, filter: filter)
+        let table = FilterTable.shared(inSize: plane.width, outSize: width, filter: filter)
         let output = Plane(width: width, height: plane.height, channels: plane.channels)
         inBands(rows: plane.height, bytes: plane.rowBytes * plane.height) { rows in
             Self.horizontalRows(plane, output, table, rows)
