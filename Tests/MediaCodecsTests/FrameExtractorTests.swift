@@ -1,3 +1,4 @@
+import CFFmpegLoader
 import Foundation
 import MediaCore
 import Testing
@@ -28,6 +29,31 @@ struct FrameExtractorTests {
         #expect(frames.allSatisfy { $0.keyframe && $0.image.format == .jpeg && $0.image.width == plan.width })
         let decoded = try decodeRGB(frames[0].image.bytes, .jpeg)
         #expect(decoded.width == plan.width && decoded.height == plan.height)
+    }
+
+    /// MP4, MOV and 3GP keyframes are reached by seeking (only the key packets read): each seek
+    /// lands on the key its index entry names, B-frames (a composition shift) included; the
+    /// extraction above then gives exactly the frames of a read of every packet.
+    @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "with-audio.mp4", "vfr.mp4", "h264-bframes.mp4", "one-hour-16x16.mp4"])
+    func keyframeSeeksLand(_ name: String) throws {
+        let info = try MediaProber.probe(path: Fixture.video(name), options: ProbeOptions())
+        let demuxer = try Demuxer(path: Fixture.video(name), formatName: VideoProbe.demuxerName(info.format), limits: MediaLimits(), analyze: false)
+        let stream = try #require(demuxer.videoStream)
+        demuxer.discardAll(except: [stream.pointee.index], keeping: AVDISCARD_DEFAULT)
+        var seeks = try #require(KeySeeks(stream: stream))
+        let packet = try #require(kimi_av_packet_alloc())
+        defer {
+            var p: UnsafeMutablePointer<AVPacket>? = packet
+            kimi_av_packet_free(&p)
+        }
+        var landed = 0
+        while seeks.seekNext(demuxer.context, stream: stream) {
+            #expect(kimi_av_read_frame(demuxer.context, packet) == 0)
+            #expect(seeks.landed(on: packet, key: packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0), "\(name): key \(landed + 1)")
+            landed += 1
+            kimi_av_packet_unref(packet)
+        }
+        #expect(seeks.done && landed >= 1)
     }
 
     @Test func onlyKeyframeIsTheFirst() throws {

@@ -141,14 +141,19 @@ public enum FrameExtractor {
         // at 1.0 s read as 1.12 s (`ffmpeg -discard nokey … -f framecrc` shows the same); there the
         // packets are read and the non-key ones dropped below, unsent. The key-flag check stays, for
         // demuxers that ignore `discard`.
+        // There, when the index lists every sample, each keyframe is reached by a seek to its index
+        // entry instead (the seek sets the composition offsets right): only the key packets' bytes
+        // are read — 10 of a 4K clip's 600 packets, 11 MB of its 156 MB.
         let discardKeepsTimes = ![.mp4, .mov, .threeGP].contains(info.format)
         demuxer.discardAll(except: [stream.pointee.index],
                            keeping: targets == nil && discardKeepsTimes ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT)
+        var keySeeks = targets == nil && !discardKeepsTimes ? KeySeeks(stream: stream) : nil
         let converter = FrameConverter()
         var diagnostics: [Diagnostic] = []
         var index = 0
         var thinning = FrameThinning(plan: plan)
         let packet = decoder.packet
+        var lastKeyDTS: Int64?
 
         func emitDecodedFrames() throws(MediaError) {
             try decoder.receiveFrames(into: &diagnostics) { frame throws(MediaError) in
@@ -166,6 +171,10 @@ public enum FrameExtractor {
         }
 
         reading: while true {
+            if keySeeks != nil, !keySeeks!.seekNext(demuxer.context, stream: stream) {
+                if keySeeks!.done { break }
+                keySeeks = nil  // a seek refused: the packets after the last key taken are read in turn
+            }
             let status = kimi_av_read_frame(demuxer.context, packet)
             if status == KIMI_AVERROR_EOF { break }
             if status < 0 {
@@ -176,6 +185,19 @@ public enum FrameExtractor {
             defer { kimi_av_packet_unref(packet) }
             guard packet.pointee.stream_index == stream.pointee.index else { continue }
             let key = packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0
+            if var seeks = keySeeks {
+                // The packet a seek lands on must be the keyframe the index named; otherwise read on.
+                guard seeks.landed(on: packet, key: key) else {
+                    // Read on from the start instead, past the keys already taken.
+                    seeks.rewind(demuxer.context, stream: stream)
+                    keySeeks = nil
+                    continue
+                }
+                keySeeks = seeks
+            } else if let taken = lastKeyDTS, packet.pointee.dts != KIMI_AV_NOPTS_VALUE, packet.pointee.dts <= taken {
+                continue  // taken by a seek before seeking was given up
+            }
+            if key, targets == nil { lastKeyDTS = packet.pointee.dts }
             let stamp = packet.pointee.pts != KIMI_AV_NOPTS_VALUE ? packet.pointee.pts : packet.pointee.dts
             if targets == nil {
                 // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.
@@ -213,6 +235,55 @@ public enum FrameExtractor {
         }
         if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no \(targets == nil ? "keyframe" : "frame") could be decoded") }
         return diagnostics
+    }
+}
+
+/// Keyframes of an MP4/MOV/3GP stream reached by seeking: the index's keyframe entries (when it
+/// lists every sample: a fragmented file's may not), each sought with `av_seek_frame` to its
+/// timestamp, so the demuxer reads that packet and skips the bytes between. A seek that fails ends
+/// the seeking (the caller reads on from after the last key it took); one that lands on another
+/// packet too, and the caller reads from the start, skipping the keys it already has.
+struct KeySeeks {
+    private var timestamps: [Int64] = []
+    private var next = 0
+    /// Every keyframe was sought.
+    var done: Bool { next >= timestamps.count }
+
+    init?(stream: UnsafeMutablePointer<AVStream>) {
+        let count = Int(kimi_avformat_index_get_entries_count(stream))
+        guard count > 0, count == Int(stream.pointee.nb_frames) else { return nil }
+        for i in 0..<count {
+            guard let entry = kimi_avformat_index_get_entry(stream, Int32(i)) else { return nil }
+            if entry.pointee.flags & KIMI_AVINDEX_KEYFRAME != 0 { timestamps.append(entry.pointee.timestamp) }
+        }
+        guard !timestamps.isEmpty, zip(timestamps, timestamps.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+    }
+
+    /// Seeks to the next keyframe; `false` when none is left or the seek failed. The mov demuxer
+    /// takes a seek's timestamp as a presentation time and moves it back by the stream's
+    /// composition shift before it searches the decode times the index holds: a search forward from
+    /// the key's own decode time finds that key (backward, it found the one before).
+    mutating func seekNext(_ context: UnsafeMutablePointer<AVFormatContext>, stream: UnsafeMutablePointer<AVStream>) -> Bool {
+        guard !done else { return false }
+        let status = kimi_av_seek_frame(context, stream.pointee.index, timestamps[next], 0)
+        guard status >= 0 else {
+            timestamps = []
+            next = 0
+            return false
+        }
+        next += 1
+        return true
+    }
+
+    /// Back to the first keyframe (a backward search from before every sample finds the first).
+    func rewind(_ context: UnsafeMutablePointer<AVFormatContext>, stream: UnsafeMutablePointer<AVStream>) {
+        guard let first = timestamps.first else { return }
+        _ = kimi_av_seek_frame(context, stream.pointee.index, first, KIMI_AVSEEK_FLAG_BACKWARD)
+    }
+
+    /// Whether the packet read after the last seek is the keyframe sought.
+    func landed(on packet: UnsafeMutablePointer<AVPacket>, key: Bool) -> Bool {
+        key && next > 0 && packet.pointee.dts == timestamps[next - 1]
     }
 }
 

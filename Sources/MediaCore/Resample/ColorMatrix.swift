@@ -55,18 +55,28 @@ public enum ColorMatrix {
         let dyRows = UnsafeMutablePointer<Int32>.allocate(capacity: 3 * cw)
         let e = UnsafeMutablePointer<Int32>.allocate(capacity: cw + 1)
         let d = UnsafeMutablePointer<Int16>.allocate(capacity: 2 * cw)
+        // In place, each row is read from a copy: the compiler's overlap check otherwise sends the
+        // loops to their scalar form (the 4K → 1080p keyframes' pass took 6.8 ms a frame, not 1.5).
+        let copies = UnsafeMutablePointer<UInt8>.allocate(capacity: width + 2 * cw)
         defer {
             dyRows.deallocate()
             e.deallocate()
             d.deallocate()
+            copies.deallocate()
+        }
+        func unaliased(_ source: UnsafePointer<UInt8>, _ target: UnsafeMutablePointer<UInt8>, _ count: Int,
+                       _ copy: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8> {
+            guard source == UnsafePointer(target) else { return source }
+            copy.update(from: source, count: count)
+            return UnsafePointer(copy)
         }
         var converted = 0
-        // Converts chroma rows up to `last` (each read before it is written: in place is safe) and keeps their dY.
+        // Converts chroma rows up to `last` and keeps their dY.
         func chromaRows(through last: Int) {
             while converted <= last {
                 let cy = converted
-                let su = cb + cy * cbStride, sv = cr + cy * crStride
                 let du = cbPlane.row(cy), dv = crPlane.row(cy), dy = dyRows + (cy % 3) * cw
+                let su = unaliased(cb + cy * cbStride, du, cw, copies + width), sv = unaliased(cr + cy * crStride, dv, cw, copies + width + cw)
                 for cx in 0..<cw {
                     let u = VideoRange.expand(Int32(su[cx]), offset: 128, scale: chromaScale) &- 128
                     let v = VideoRange.expand(Int32(sv[cx]), offset: 128, scale: chromaScale) &- 128
@@ -81,7 +91,7 @@ public enum ColorMatrix {
             let near = Swift.min(row / 2, ch - 1)
             let far = row % 2 == 0 ? Swift.max(near - 1, 0) : Swift.min(near + 1, ch - 1)
             chromaRows(through: Swift.max(near, far))
-            let source = y + row * yStride, target = yPlane.row(row)
+            let target = yPlane.row(row), source = unaliased(y + row * yStride, target, width, copies)
             guard bt709 else {
                 for x in 0..<width { target[x] = UInt8(truncatingIfNeeded: VideoRange.expand(Int32(source[x]), offset: lumaOffset, scale: lumaScale)) }
                 continue
