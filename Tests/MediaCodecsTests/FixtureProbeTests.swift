@@ -59,6 +59,8 @@ struct VideoExpectation: Sendable, CustomTestStringConvertible {
     /// Keyframes every second (GOP 25 at 25 fps) where the container indexes every frame.
     var keyframeInterval: Double? = 1
     var keyframes: Int? = 2
+    /// The pixel format, from the codec's headers where they give it (H.264, AV1, VP9) without decoding.
+    var colorModel = "yuv420p"
 
     var testDescription: String { name }
 }
@@ -120,6 +122,7 @@ struct FixtureProbeTests {
         #expect(info.frameCount == e.frames)
         #expect(abs((info.durationSeconds ?? 0) - e.seconds) < 0.001)
         #expect(abs((info.frameRate ?? 0) - e.fps) < 0.001)
+        #expect(info.colorModel == e.colorModel)
         #expect(info.hasAudio == (e.audio != nil))
         #expect(info.audioCodec == e.audio)
         #expect(info.keyframeInterval == e.keyframeInterval)

@@ -56,6 +56,27 @@ struct FrameExtractorTests {
         #expect(seeks.done && landed >= 1)
     }
 
+    /// With cores to spare, keyframes of decoders without reordering delay are decoded on several
+    /// single-threaded decoders at once (``ParallelKeyDecoder``): the same frames, bytes and
+    /// times, in order, as one decoder gives — 60 keyframes of the hour-long clip included.
+    @Test(arguments: ["vp9.webm", "h264.mp4", "mpeg4.avi", "flv1.flv", "wmv2.wmv", "h263.3gp", "one-hour-16x16.mp4", "h264-bframes.mp4"])
+    func parallelDecodersGiveTheSameFrames(_ name: String) throws {
+        func run(threads: Int) throws -> [ExtractedFrame] {
+            let path = Fixture.video(name)
+            let info = try MediaProber.probe(path: path, options: ProbeOptions())
+            let plan = VideoPlan.make(for: info, options: VideoOptions())
+            var frames: [ExtractedFrame] = []
+            _ = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: MediaLimits(), threads: threads) { frames.append($0) }
+            return frames
+        }
+        let one = try run(threads: 1)
+        for threads in [2, 3] {
+            let many = try run(threads: threads)
+            #expect(many.map(\.timestampSeconds) == one.map(\.timestampSeconds), "\(name), \(threads) threads")
+            #expect(many.map(\.index) == Array(0..<one.count) && many.map(\.image.bytes) == one.map(\.image.bytes), "\(name), \(threads) threads")
+        }
+    }
+
     @Test func onlyKeyframeIsTheFirst() throws {
         let (_, frames, _) = try keyframes(Fixture.video("single-keyframe.mp4"))
         #expect(frames.map(\.timestampSeconds) == [0])

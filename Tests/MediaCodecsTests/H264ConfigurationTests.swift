@@ -37,3 +37,34 @@ struct H264ConfigurationTests {
         #expect(read("0164000cffe100046764000c") == nil)  // an SPS that ends inside its fields
     }
 }
+
+/// AV1's and VP9's pixel formats from their headers, as the probe reads them instead of decoding a
+/// frame; the probe of the VP9 fixture (`yuv420p`) is in ``FixtureProbeTests``.
+@Suite("Pixel format from codec headers")
+struct CodecPixelFormatTests {
+    @Test func av1ConfigurationRecords() {
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x00, 0x0C, 0x00]) == "yuv420p")
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x08, 0x4C, 0x00]) == "yuv420p10le")   // high bit depth
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x40, 0x6C, 0x00]) == "yuv420p12le")   // profile 2, twelve bit
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x20, 0x00, 0x00]) == "yuv444p")       // profile 1: no subsampling
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x00, 0x1C, 0x00]) == "gray")          // monochrome
+        #expect(CodecPixelFormat.av1(configuration: [0x01, 0x00, 0x0C, 0x00]) == nil)             // no marker bit
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x00, 0x04, 0x00]) == nil)             // 4:4:0 is not AV1's
+        #expect(CodecPixelFormat.av1(configuration: [0x81, 0x00]) == nil)
+    }
+
+    @Test func vp9KeyframeHeaders() {
+        func format(_ bytes: [UInt8]) -> String? { bytes.withUnsafeBytes { CodecPixelFormat.vp9(frame: $0) } }
+        let sync: [UInt8] = [0x49, 0x83, 0x42]
+        #expect(format([0x82] + sync + [0x20]) == "yuv420p")       // profile 0, BT.601
+        #expect(format([0x92] + sync + [0x10]) == "yuv420p10le")   // profile 2, 10 bit
+        #expect(format([0x92] + sync + [0x90]) == "yuv420p12le")   // profile 2, 12 bit
+        #expect(format([0xA2] + sync + [0x20]) == "yuv444p")       // profile 1, no subsampling
+        #expect(format([0xA2] + sync + [0x28]) == "yuv422p")       // profile 1, horizontal subsampling
+        #expect(format([0xA2] + sync + [0xE0]) == "gbrp")          // profile 1, RGB
+        #expect(format([0x82] + sync + [0xE0]) == nil)             // RGB needs profile 1 or 3
+        #expect(format([0x86] + sync + [0x20]) == nil)             // not a keyframe
+        #expect(format([0x82, 0x49, 0x83, 0x43, 0x20]) == nil)      // a wrong sync code
+        #expect(format([0xA2] + sync) == nil)                      // cut short
+    }
+}

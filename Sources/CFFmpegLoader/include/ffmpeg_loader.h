@@ -35,6 +35,7 @@
     X(avformat, int, av_read_frame, (AVFormatContext *s, AVPacket *pkt), (s, pkt)) \
     X(avformat, int, av_seek_frame, (AVFormatContext *s, int stream_index, int64_t timestamp, int flags), (s, stream_index, timestamp, flags)) \
     X(avcodec, AVPacket *, av_packet_alloc, (void), ()) \
+    X(avcodec, AVPacket *, av_packet_clone, (const AVPacket *src), (src)) \
     X(avcodec, const AVCodec *, avcodec_find_decoder, (enum AVCodecID id), (id)) \
     X(avcodec, AVCodecContext *, avcodec_alloc_context3, (const AVCodec *codec), (codec)) \
     X(avcodec, int, avcodec_parameters_to_context, (AVCodecContext *codec, const AVCodecParameters *par), (codec, par)) \

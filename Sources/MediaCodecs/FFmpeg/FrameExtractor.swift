@@ -108,6 +108,7 @@ public enum FrameExtractor {
         let name = VideoProbe.demuxerName(info.format)
         let demuxer: Demuxer
         let decoder: VideoDecoder
+        var parallel: ParallelKeyDecoder?
         let stream: UnsafeMutablePointer<AVStream>
         do {
             // Keyframes from MP4/MOV/3GP or Matroska/WebM: their headers carry the codec parameters
@@ -120,7 +121,17 @@ public enum FrameExtractor {
                 throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")
             }
             stream = video
-            decoder = try VideoDecoder(stream: stream, threads: threads)
+            // Keyframes with cores to spare: single-threaded decoders side by side
+            // (``ParallelKeyDecoder``) when the first one opened returns each packet's frame at once.
+            if plan.frames == .keyframes, threads > 1, let first = try? VideoDecoder(stream: stream, threads: 1),
+               first.context.pointee.has_b_frames == 0 {
+                decoder = first
+                parallel = try ParallelKeyDecoder(decoders: [first] + (1..<threads).map { _ throws(FFmpegError) in
+                    try VideoDecoder(stream: stream, threads: 1)
+                })
+            } else {
+                decoder = try VideoDecoder(stream: stream, threads: threads)
+            }
         } catch let error as FFmpegError {
             throw failure("cannot open the video", error)
         } catch let error as MediaError {
@@ -152,22 +163,58 @@ public enum FrameExtractor {
         var diagnostics: [Diagnostic] = []
         var index = 0
         var thinning = FrameThinning(plan: plan)
-        let packet = decoder.packet
+        // The read buffer: the decoder's own, unless decoders on other threads own the decoder.
+        let readBuffer: OwnedPacket?
+        do { readBuffer = parallel == nil ? nil : try OwnedPacket() } catch {
+            throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a packet")
+        }
+        let packet = readBuffer?.pointer ?? decoder.packet
         var lastKeyDTS: Int64?
+        defer { parallel?.shutdown() }  // after a failure too: its threads end, its frames are freed
+
+        /// Hands a decoded frame reference (owned from here on) to the encoder if it is wanted.
+        func emit(_ reference: UnsafeMutablePointer<AVFrame>) throws(MediaError) {
+            let pts = reference.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? reference.pointee.pts
+                : reference.pointee.best_effort_timestamp
+            let seconds = policy.seconds(pts) ?? 0
+            guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else {
+                var unwanted: UnsafeMutablePointer<AVFrame>? = reference
+                kimi_av_frame_free(&unwanted)
+                return
+            }
+            sink.submit(reference, index: index, seconds: seconds, keyframe: reference.pointee.key_frame != 0, plan: plan, path: path,
+                        converter: converter)
+            index += 1
+            for done in try sink.finished() { try onFrame(done) }
+        }
 
         func emitDecodedFrames() throws(MediaError) {
             try decoder.receiveFrames(into: &diagnostics) { frame throws(MediaError) in
-                let pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
-                let seconds = policy.seconds(pts) ?? 0
-                guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { return }
                 guard let reference = kimi_av_frame_clone(frame) else {
                     throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a frame")
                 }
-                sink.submit(reference, index: index, seconds: seconds, keyframe: frame.pointee.key_frame != 0, plan: plan, path: path,
-                            converter: converter)
-                index += 1
-                for done in try sink.finished() { try onFrame(done) }
+                try emit(reference)
             }
+        }
+
+        // The parallel decoders' results, taken in packet order (`taken` of `sent`).
+        var sent = 0, taken = 0
+        func emitParallel(_ pool: ParallelKeyDecoder, waiting: Bool) throws(MediaError) {
+            while taken < sent, let result = pool.result(taken, wait: waiting) {
+                taken += 1
+                try emitAll(result)
+            }
+        }
+        func emitAll(_ result: ParallelKeyDecoder.Result) throws(MediaError) {
+            diagnostics += result.diagnostics
+            var frames = result.frames[...]
+            defer {  // those not handed on when emitting failed
+                for frame in frames {
+                    var unused: UnsafeMutablePointer<AVFrame>? = frame
+                    kimi_av_frame_free(&unused)
+                }
+            }
+            while let frame = frames.popFirst() { try emit(frame) }
         }
 
         reading: while true {
@@ -211,6 +258,15 @@ public enum FrameExtractor {
                     decoder.context.pointee.skip_frame = required ? AVDISCARD_DEFAULT : AVDISCARD_NONREF
                 }
             }
+            if let pool = parallel {
+                guard let reference = kimi_av_packet_clone(packet) else {
+                    throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a packet")
+                }
+                pool.submit(reference, sequence: sent)
+                sent += 1
+                try emitParallel(pool, waiting: false)
+                continue
+            }
             do {
                 while try !decoder.send(packet) { try emitDecodedFrames() }
             } catch let error as FFmpegError {
@@ -224,9 +280,14 @@ public enum FrameExtractor {
             }
             try emitDecodedFrames()
         }
-        decoder.context.pointee.skip_frame = AVDISCARD_DEFAULT
-        _ = try? decoder.send(nil)  // drain the frames still in the decoder
-        try emitDecodedFrames()
+        if let pool = parallel {
+            try emitParallel(pool, waiting: true)
+            try emitAll(pool.finish())
+        } else {
+            decoder.context.pointee.skip_frame = AVDISCARD_DEFAULT
+            _ = try? decoder.send(nil)  // drain the frames still in the decoder
+            try emitDecodedFrames()
+        }
         sink.wait()
         for done in try sink.finished() { try onFrame(done) }
         if sink.duplicates > 0 {

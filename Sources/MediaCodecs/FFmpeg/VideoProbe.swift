@@ -28,16 +28,22 @@ enum VideoProbe {
         let truncated = try context.checkIntegrity(format, file.view)
         let name = demuxerName(format)
         let demuxer: Demuxer
-        // ISO BMFF headers give every parameter but H.264's pixel format, which its `avcC` gives
-        // (``H264Configuration``): the stream-info pass, which decodes frames, runs only when that
-        // record does not settle it.
+        // ISO BMFF and Matroska/WebM headers give every parameter but the pixel format, which the
+        // codec's own header gives (H.264's `avcC`, AV1's `av1C`, a VP9 keyframe's first bytes:
+        // ``headerPixelFormat(_:_:)``): the stream-info pass, which decodes frames, runs only when
+        // those do not settle it (or, in Matroska, no frame rate is declared).
         let isoMedia = [.mp4, .mov, .threeGP].contains(format)
+        let headersSuffice = isoMedia || [.webm, .mkv].contains(format)
         var colorModel: String?
         do {
-            demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits, analyze: !isoMedia)
-            if isoMedia {
-                colorModel = demuxer.videoStream.flatMap(Self.h264PixelFormat)
-                if colorModel == nil { try demuxer.findStreamInfo() }
+            demuxer = try Demuxer(path: context.path, formatName: name, limits: context.options.limits, analyze: !headersSuffice)
+            if headersSuffice {
+                colorModel = demuxer.videoStream.flatMap { Self.headerPixelFormat($0, demuxer) }
+                let rated = demuxer.videoStream.map { [$0.pointee.avg_frame_rate, $0.pointee.r_frame_rate].contains { $0.num > 0 && $0.den > 0 } }
+                if colorModel == nil || (!isoMedia && rated != true) {
+                    colorModel = nil
+                    try demuxer.findStreamInfo()
+                }
             }
         } catch {
             // A truncated file that FFmpeg cannot open (e.g. its index was at the end) fails as truncated.
@@ -114,6 +120,35 @@ enum VideoProbe {
 
     private static func codecName(_ id: AVCodecID) -> String {
         kimi_avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// The pixel format from the codec's headers, without decoding: H.264 and AV1 from their
+    /// configuration records, VP9 from its first packet (read here; the probe reads nothing else).
+    static func headerPixelFormat(_ stream: UnsafeMutablePointer<AVStream>, _ demuxer: Demuxer) -> String? {
+        let parameters = stream.pointee.codecpar.pointee
+        switch parameters.codec_id {
+        case AV_CODEC_ID_H264:
+            return h264PixelFormat(stream)
+        case AV_CODEC_ID_AV1:
+            guard let extra = parameters.extradata, parameters.extradata_size >= 4 else { return nil }
+            return CodecPixelFormat.av1(configuration: Array(UnsafeBufferPointer(start: extra, count: Int(parameters.extradata_size))))
+        case AV_CODEC_ID_VP9:
+            guard let packet = kimi_av_packet_alloc() else { return nil }
+            defer {
+                var p: UnsafeMutablePointer<AVPacket>? = packet
+                kimi_av_packet_free(&p)
+            }
+            for _ in 0..<16 {  // the first packet of the video stream, past a few of others
+                guard kimi_av_read_frame(demuxer.context, packet) >= 0 else { return nil }
+                defer { kimi_av_packet_unref(packet) }
+                guard packet.pointee.stream_index == stream.pointee.index else { continue }
+                guard let data = packet.pointee.data else { return nil }
+                return CodecPixelFormat.vp9(frame: UnsafeRawBufferPointer(start: data, count: Int(packet.pointee.size)))
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// The pixel format of an H.264 stream from its `avcC` record, when it is 8-bit 4:2:0.
