@@ -307,7 +307,7 @@ def video_workloads():
 
     result = []
     # One name per clip: the tools' lambdas read these when they run, after the whole list is made.
-    hd, vp9, hevc = clip("h264-1080p-30s.mp4"), clip("vp9-1080p-20s.webm"), clip("hevc-4k-20s.mp4")
+    hd, vp9, hevc, av1 = clip("h264-1080p-30s.mp4"), clip("vp9-1080p-20s.webm"), clip("hevc-4k-20s.mp4"), clip("av1-1080p-20s.mp4")
     # Default options on a compliant clip: the MP4 copied, its keyframes as JPEGs; the peer does both.
     result.append(Workload("video-default-1080p-h264", "video", "a compliant 30 s 1080p H.264 MP4, default options (copy + keyframes)",
                            [ours(inputs=[hd]), copy_and_keyframes(hd, (1920, 1080))],
@@ -319,11 +319,14 @@ def video_workloads():
         c = clip(name)
         result.append(Workload(f"keyframes-{name.rsplit('.', 1)[0]}", "video", f"keyframes of {name} (--video none: frames only)",
                                [ours("--video", "none", inputs=[c]), keyframes(c, size)], frames_quality(keyframe_times(c))))
-    result.append(Workload("keyframes-vp9-1080p-20s", "video", "keyframes of vp9-1080p-20s.webm (--video none)",
-                           [ours("--video", "none", inputs=[vp9]),
-                            Tool("ffmpeg select I-frames", lambda out: ffmpeg("-i", vp9, "-vf", "select='eq(pict_type,I)',scale=1920:1080:flags=lanczos",
-                                                                              "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))],
-                           frames_quality(keyframe_times(vp9))))
+    # VP9 and AV1: their decoders ignore skip_frame, so ffmpeg's way to the keyframes is the select form.
+    for label, c in (("vp9-1080p-20s.webm", vp9), ("av1-1080p-20s.mp4", av1)):
+        result.append(Workload(f"keyframes-{label.rsplit('.', 1)[0]}", "video", f"keyframes of {label} (--video none)",
+                               [ours("--video", "none", inputs=[c]),
+                                Tool("ffmpeg select I-frames", (lambda c: lambda out: ffmpeg(
+                                    "-i", c, "-vf", "select='eq(pict_type,I)',scale=1920:1080:flags=lanczos",
+                                    "-fps_mode", "vfr", "-q:v", "2", out + "/%05d.jpg"))(c))],
+                               frames_quality(keyframe_times(c))))
     result.append(Workload("model-frames-1080p-h264", "video", "the model's frames (2 a second) of the 30 s 1080p clip (--frames model --video none)",
                            [ours("--frames", "model", "--video", "none", inputs=[hd]),
                             Tool("ffmpeg -vf fps=2", lambda out: ffmpeg("-i", hd, "-vf", "fps=2,scale=1920:1080:flags=lanczos", "-q:v", "2", out + "/%05d.jpg")),

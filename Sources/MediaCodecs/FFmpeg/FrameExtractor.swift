@@ -121,10 +121,8 @@ public enum FrameExtractor {
                 throw MediaError(.unsupportedFormat, path: path, stage: .decode, "has no video stream")
             }
             stream = video
-            // Keyframes with cores to spare: single-threaded decoders side by side
-            // (``ParallelKeyDecoder``) when the first one opened returns each packet's frame at once.
-            if plan.frames == .keyframes, threads > 1, let first = try? VideoDecoder(stream: stream, threads: 1),
-               first.context.pointee.has_b_frames == 0 {
+            // Keyframes with cores to spare: single-threaded decoders side by side (``ParallelKeyDecoder``).
+            if plan.frames == .keyframes, threads > 1, let first = try? VideoDecoder(stream: stream, threads: 1) {
                 decoder = first
                 parallel = try ParallelKeyDecoder(decoders: [first] + (1..<threads).map { _ throws(FFmpegError) in
                     try VideoDecoder(stream: stream, threads: 1)
