@@ -107,7 +107,7 @@ public enum ImagePipeline {
         case .png:
             return (try PNGCodec.decode(v, path: path), [])
         case .webp:
-            return (try WebPCodec.decode(v, scaledTo: (plan.resizeWidth, plan.resizeHeight), path: path), [])
+            return (try WebPCodec.decode(v, scaledTo: (plan.resizeWidth, plan.resizeHeight), planes: plan.format == .jpeg, path: path), [])
         default:
             return (try GIFDecoder.firstFrame(v, path: path), [])
         }

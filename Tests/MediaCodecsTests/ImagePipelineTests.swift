@@ -172,6 +172,27 @@ struct ImagePipelineTests {
         #expect(Reference.psnr(Reference.luma(out), reference) >= 30)
     }
 
+    /// An opaque WebP bound for JPEG is decoded to libwebp's own YCbCr planes, range-expanded: the
+    /// same picture as its RGB decode (luma within a level or two: only rounding differs), and the
+    /// JPEG made from them as close to the reference as one made from RGB.
+    @Test func webpPlanesAreTheRGBDecodesPicture() throws {
+        for name in ["webp-lossy.webp", "webp-lossless.webp"] {
+            let path = Fixture.image(name)
+            let file = try MappedFile(path: path)
+            let planes = try WebPCodec.decode(file.view, scaledTo: nil, planes: true, path: path)
+            let rgb = try WebPCodec.decode(file.view, scaledTo: nil, path: path).planes[0]
+            #expect(planes.layout == .ycbcr && planes.planes.map(\.width) == [rgb.width, (rgb.width + 1) / 2, (rgb.width + 1) / 2])
+            #expect(Reference.psnr(Reference.luma(planes.planes[0]), Reference.luma(rgb)) >= 45, "\(name)")
+            let (_, plan, encoded) = try run(path, try ImageOptions(maxSide: 160))
+            #expect(plan.format == .jpeg && encoded.width == 160)
+            let reference = Reference.lanczos3(Reference.luma(rgb), width: rgb.width, height: rgb.height, to: encoded.width, encoded.height)
+            #expect(Reference.psnr(Reference.luma(try decodeRGB(encoded.bytes, .jpeg).planes[0]), reference) >= 30, "\(name)")
+        }
+        // With alpha the pixels stay RGBA (the output is PNG).
+        let alpha = try MappedFile(path: Fixture.image("webp-alpha.webp"))
+        #expect(try WebPCodec.decode(alpha.view, scaledTo: nil, planes: true, path: "a.webp").layout == .rgba)
+    }
+
     @Test func truncatedJPEGDecodesOnlyWhenAllowed() throws {
         let path = Fixture.invalid("truncated.jpg")
         #expect(throws: MediaError.self) { try run(path) }

@@ -1,7 +1,6 @@
 import CFFmpegLoader
 import Dispatch
 import MediaCore
-import Synchronization
 
 /// One frame taken from a video, encoded.
 public struct ExtractedFrame: Sendable {
@@ -36,7 +35,7 @@ public enum FrameExtractor {
         private let queue = DispatchQueue(label: "kimi-media.frame-encoder")
         private let slots = DispatchSemaphore(value: 2)
         private let group = DispatchGroup()
-        private let done = Mutex<(frames: [ExtractedFrame], error: MediaError?)>(([], nil))
+        private let done = Locked<(frames: [ExtractedFrame], error: MediaError?)>(([], nil))
         private var encoder: JPEGCodec.Encoder?  // touched on `queue` only
         private var lastKept: [UInt8]?  // the signature of the last frame kept (`--dedupe`), on `queue` only
         /// Frames dropped as near-duplicates; read after ``wait()``.

@@ -1,6 +1,5 @@
 import CFFmpegLoader
 import MediaCore
-import Synchronization
 
 /// The outcome of asking the decoder for a frame: control flow, not an error (design §3.3).
 enum DecodeStep {
@@ -101,10 +100,10 @@ final class VideoDecoder {
 /// matrix swap is quicker than its YUV→YUVJ path plus ours (2.42 against 2.57 s, 60 1080p frames).
 /// The context is built once per geometry and reused.
 final class FrameConverter: Sendable {
-    private let state = Mutex<OpaquePointer?>(nil)
+    private let state = Locked<OpaquePointer?>(nil)
     /// Planes of frames already encoded (or turned), reused for the next ones of the same size:
     /// fresh multi-megabyte planes cost page faults and clearing every frame.
-    private let spares = Mutex<[Plane]>([])
+    private let spares = Locked<[Plane]>([])
 
     deinit { state.withLock { if let context = $0 { kimi_sws_freeContext(context) } } }
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The weights that map `inSize` samples onto `outSize`, built once per geometry and reused for
 /// every row, plane and frame. Weights are 14-bit fixed point summing to exactly 1 << 14, so the
 /// inner loops are integer multiply-adds that vectorise.
@@ -20,7 +18,7 @@ public struct FilterTable: Sendable {
     private struct Key: Hashable {
         var inSize: Int, outSize: Int, filter: ResampleFilter
     }
-    private static let made = Mutex<[Key: FilterTable]>([:])
+    private static let made = Locked<[Key: FilterTable]>([:])
 
     /// The table for this geometry, made once per process and then shared: the chroma planes of an
     /// image share one, and a batch of same-sized photos or a video's frames reuse them (a 24 MP →

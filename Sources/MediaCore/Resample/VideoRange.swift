@@ -13,6 +13,17 @@ package enum VideoRange {
     /// (checked by a test). `scale` 8192 with offset 0 is the identity (full range).
     package static let lumaScale: Int32 = 9539, chromaScale: Int32 = 9325
 
+    /// Every sample of a limited-range plane (luma, or one chroma plane) expanded in place.
+    package static func expand(_ plane: Plane, chroma: Bool) {
+        let (offset, scale) = chroma ? (Int32(128), chromaScale) : (Int32(16), lumaScale)
+        for y in 0..<plane.height {
+            let row = plane.row(y)
+            for x in 0..<(plane.width * plane.channels) {
+                row[x] = UInt8(truncatingIfNeeded: expand(Int32(row[x]), offset: offset, scale: scale))
+            }
+        }
+    }
+
     @inline(__always) package static func expand(_ v: Int32, offset: Int32, scale: Int32) -> Int32 {
         let centre: Int32 = offset == 128 ? 128 : 0
         return Swift.min(Swift.max((((v &- offset) &* scale &+ 4096) >> 13) &+ centre, 0), 255)
