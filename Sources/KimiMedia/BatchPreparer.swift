@@ -495,7 +495,7 @@ public struct BatchPreparer: Sendable {
             }
             let (plan, diagnostics) = try preparer.prepare(video: path, info: info) { frame throws(MediaError) in
                 let name = String(format: "frame-%06d.jpg", frame.index + 1)
-                try AtomicFile.write(frame.image.bytes, to: temporary + "/" + name)
+                try AtomicFile.writeNew(frame.image.bytes, to: temporary + "/" + name)
                 frames.append(PreparedVideo.Frame(name: name, timestampSeconds: frame.timestampSeconds, keyframe: frame.keyframe,
                                                   width: frame.image.width, height: frame.image.height, bytes: frame.image.bytes.count))
             }

@@ -178,7 +178,7 @@ extension Preparer {
             let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
                 try OffPool.checkCancellation(path, .decode)
                 let file = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
-                try AtomicFile.write(frame.image.bytes, to: file)
+                try AtomicFile.writeNew(frame.image.bytes, to: file)
                 let tokens = TokenEstimate.image(width: frame.image.width, height: frame.image.height, profile: profile).tokens
                 frames.append(PreparedFrame(path: file, seconds: frame.timestampSeconds, keyframe: frame.keyframe, width: frame.image.width,
                                             height: frame.image.height, bytes: frame.image.bytes.count, tokens: tokens))
