@@ -27,6 +27,11 @@ def run(cmd, out=None, timeout=None):
     if out is not None:
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
+    # A quarter of a second between runs: the kernel was still cleaning up after the previous tool
+    # (a Pillow pool freeing ~1 GB) when the next one started, which cost that one up to 30 % (a
+    # 0.103 s kimi-media run measured 0.130 s after Pillow-SIMD and djpeg; djpeg, single-threaded,
+    # did not show it). Every tool gets the same pause; it is not timed.
+    time.sleep(0.25)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if timeout is not None:
