@@ -28,9 +28,9 @@ struct VideoPlaneTests {
     @Test func integerExpansionIsTheFormula() {
         for sample in 0..<256 {
             let v = Int32(sample)
-            #expect(VideoRange.expand(v, offset: 16, scale: VideoRange.lumaScale) == Int32(VideoRange.expand(Double(sample), chroma: false)), "luma \(sample)")
-            #expect(VideoRange.expand(v, offset: 128, scale: VideoRange.chromaScale) == Int32(VideoRange.expand(Double(sample), chroma: true)), "chroma \(sample)")
-            #expect(VideoRange.expand(v, offset: 0, scale: 8192) == v && VideoRange.expand(v, offset: 128, scale: 8192) == v)
+            #expect(VideoRange.Expansion.luma(v) == Int32(VideoRange.expand(Double(sample), chroma: false)), "luma \(sample)")
+            #expect(VideoRange.Expansion.chroma(v) == Int32(VideoRange.expand(Double(sample), chroma: true)), "chroma \(sample)")
+            #expect(VideoRange.Expansion.identity(v) == v)
         }
     }
 

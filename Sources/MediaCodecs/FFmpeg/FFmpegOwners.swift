@@ -31,6 +31,14 @@ final class OwnedFrame: @unchecked Sendable {
     deinit { free() }
 }
 
+/// Frees frame references nobody will hand on (`av_frame_free` each).
+func freeFrames<Frames: Sequence>(_ frames: Frames) where Frames.Element == UnsafeMutablePointer<AVFrame> {
+    for frame in frames {
+        var reference: UnsafeMutablePointer<AVFrame>? = frame
+        kimi_av_frame_free(&reference)
+    }
+}
+
 /// An `AVPacket` (`av_packet_alloc` … `av_packet_free`).
 final class OwnedPacket {
     let pointer: UnsafeMutablePointer<AVPacket>

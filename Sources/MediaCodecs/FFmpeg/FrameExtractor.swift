@@ -171,7 +171,9 @@ public enum FrameExtractor {
             throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a packet")
         }
         let packet = readBuffer?.pointer ?? decoder.packet
-        var lastKeyDTS: Int64?
+        /// The decode time of the last key a seek took: after a seek landed elsewhere and reading
+        /// restarted from the top, the packets up to it are skipped.
+        var seekTaken: Int64?
         defer { parallel?.shutdown() }  // after a failure too: its threads end, its frames are freed
 
         /// Hands a decoded frame reference (owned from here on) to the encoder if it is wanted.
@@ -180,8 +182,7 @@ public enum FrameExtractor {
                 : reference.pointee.best_effort_timestamp
             let seconds = policy.seconds(pts) ?? 0
             guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else {
-                var unwanted: UnsafeMutablePointer<AVFrame>? = reference
-                kimi_av_frame_free(&unwanted)
+                freeFrames([reference])
                 return
             }
             sink.submit(reference, index: index, seconds: seconds, keyframe: reference.pointee.key_frame != 0, plan: plan, path: path,
@@ -210,12 +211,7 @@ public enum FrameExtractor {
         func emitAll(_ result: ParallelKeyDecoder.Result) throws(MediaError) {
             diagnostics += result.diagnostics
             var frames = result.frames[...]
-            defer {  // those not handed on when emitting failed
-                for frame in frames {
-                    var unused: UnsafeMutablePointer<AVFrame>? = frame
-                    kimi_av_frame_free(&unused)
-                }
-            }
+            defer { freeFrames(frames) }  // those not handed on when emitting failed
             while let frame = frames.popFirst() { try emit(frame) }
         }
 
@@ -243,10 +239,10 @@ public enum FrameExtractor {
                     continue
                 }
                 keySeeks = seeks
-            } else if let taken = lastKeyDTS, packet.pointee.dts != KIMI_AV_NOPTS_VALUE, packet.pointee.dts <= taken {
+                seekTaken = packet.pointee.dts
+            } else if let taken = seekTaken, packet.pointee.dts != KIMI_AV_NOPTS_VALUE, packet.pointee.dts <= taken {
                 continue  // taken by a seek before seeking was given up
             }
-            if key, targets == nil { lastKeyDTS = packet.pointee.dts }
             let stamp = packet.pointee.pts != KIMI_AV_NOPTS_VALUE ? packet.pointee.pts : packet.pointee.dts
             if targets == nil {
                 // Thinning decides on the packet's own timestamp, so dropped keyframes are never decoded.

@@ -88,10 +88,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
         results = [:]
         drained = Result()
         condition.unlock()
-        for frame in frames {
-            var f: UnsafeMutablePointer<AVFrame>? = frame
-            kimi_av_frame_free(&f)
-        }
+        freeFrames(frames)
     }
 
     private func run(_ decoder: VideoDecoder) {

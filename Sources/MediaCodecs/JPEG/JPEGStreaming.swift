@@ -6,17 +6,14 @@ import MediaCore
 /// (16 rows) at a time (libjpeg's raw data: no colour conversion, no upsampling, the accurate
 /// integer IDCT — the samples TurboJPEG's `tjDecompressToYUVPlanes` gives), while the resampler's
 /// workers resize each band as soon as the rows it reads are in
-/// (``Resampler/resizeWhileDecoding(_:plan:rowsReady:bandDone:)``). On two cores the resize then
+/// (``Resampler/resizeWhileDecoding(_:into:plan:rowsReady:bandDone:)``). On two cores the resize then
 /// costs almost no time after the decode: a 24 MP JPEG to 3240×2160 went from 157 to 136 ms
 /// (`hyperfine -N`, default options), decode and resize together taking what the decode alone took.
 /// The decoded planes are rings of a few hundred rows, not whole planes: the decoder waits when
 /// it would overwrite rows a band still reads (``RowGate``): a 24 MP JPEG's peak memory
 /// went from 81 to ~50 MiB.
 enum JPEGStreaming {
-    /// Decodes `v`'s planes and resizes plane 0 to `size` (the chroma planes to its 4:2:0 size), or
-    /// `nil` when this JPEG or these sizes are not for this path (CMYK, YCCK, RGB-coded; a resize
-    /// that is not a shrink of less than half) or the decode failed: the caller then takes the
-    /// usual path, which reports the file's errors and warnings as always.
+    /// What ``decodeAndResize(_:size:resampler:encodeQuality:path:)`` gives.
     struct Result {
         var image: PixelImage
         var diagnostics: [Diagnostic]
@@ -24,6 +21,11 @@ enum JPEGStreaming {
         var jpeg: [UInt8]?
     }
 
+    /// Decodes `v`'s planes and resizes plane 0 to `size` (the chroma planes to its 4:2:0 size),
+    /// written as a JPEG at `encodeQuality` too when given, or `nil` when this JPEG or these sizes
+    /// are not for this path (CMYK, YCCK, RGB-coded; a resize that is not a shrink of less than
+    /// half) or the decode failed: the caller then takes the usual path, which reports the file's
+    /// errors and warnings as always.
     static func decodeAndResize(_ v: ByteView, size: (width: Int, height: Int), resampler: Resampler,
                                 encodeQuality: Int? = nil, path: String = "") -> Result? {
         guard resampler.threads > 1, let data = v.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
@@ -34,16 +36,15 @@ enum JPEGStreaming {
         let count = Int(components)
         let chroma = ((size.width + 1) / 2, (size.height + 1) / 2)
         let sizes = (0..<count).map { $0 == 0 ? size : chroma }
-        guard resampler.canResizeWhileDecoding(widths: (0..<count).map { Int(widths[$0]) }, heights: (0..<count).map { Int(heights[$0]) },
-                                               channels: 1, sizes: sizes) else { return nil }
-        let plan = resampler.streamingResize(widths: (0..<count).map { Int(widths[$0]) }, heights: (0..<count).map { Int(heights[$0]) },
-                                             sizes: sizes, rowsPerIMCU: (0..<count).map { Int(perRow[$0]) })
+        let planeWidths = (0..<count).map { Int(widths[$0]) }, planeHeights = (0..<count).map { Int(heights[$0]) }
+        let rowsPerIMCU = (0..<count).map { Int(perRow[$0]) }
+        guard resampler.canResizeWhileDecoding(widths: planeWidths, heights: planeHeights, channels: 1, sizes: sizes) else { return nil }
+        let plan = resampler.streamingResize(widths: planeWidths, heights: planeHeights, sizes: sizes, rowsPerIMCU: rowsPerIMCU)
         let planes = (0..<count).map {
-            Plane(width: Int(widths[$0]), height: Int(heights[$0]), channels: 1, rowBytes: Int(strides[$0]), ringRows: plan.ringRows[$0])
+            Plane(width: planeWidths[$0], height: planeHeights[$0], channels: 1, rowBytes: Int(strides[$0]), ringRows: plan.ringRows[$0])
         }
 
-        let gate = RowGate(rowsPerIMCU: (0..<count).map { Int(perRow[$0]) }, heights: planes.map(\.height),
-                           ringRows: planes.map(\.ringRows), firstRows: plan.firstRows)
+        let gate = RowGate(rowsPerIMCU: rowsPerIMCU, heights: planeHeights, ringRows: planes.map(\.ringRows), firstRows: plan.firstRows)
         let done = DispatchSemaphore(value: 0)
         let outcome = DecodeOutcome()
         // The file's bytes outlive the thread: this function waits for it before returning.
@@ -70,17 +71,16 @@ enum JPEGStreaming {
             try? BandWriter(JPEGPlaneWriter(width: size.width, height: size.height, gray: count == 1, quality: quality, path: path),
                             planes: outputs, gate: gate)
         }
-        let resized = resampler.resizeWhileDecoding(planes, into: outputs, plan: plan,
-                                                    rowsReady: { plane, rows in gate.wait(plane: plane, rows: rows) },
-                                                    bandDone: { plane, index in
-                                                        gate.done(plane: plane, band: index)
-                                                        writer?.pump()
-                                                    })
+        resampler.resizeWhileDecoding(planes, into: outputs, plan: plan, rowsReady: { plane, rows in gate.wait(plane: plane, rows: rows) },
+                                      bandDone: { plane, index in
+                                          gate.done(plane: plane, band: index)
+                                          writer?.pump()
+                                      })
         done.wait()
         let (status, message) = outcome.get()
         guard status == 0 || status == 1 else { return nil }
         let diagnostics = status == 1 ? [Diagnostic(code: "decode-warning", stage: .decode, message: message)] : []
-        return Result(image: PixelImage(layout: count == 1 ? .gray : .ycbcr, planes: resized), diagnostics: diagnostics,
+        return Result(image: PixelImage(layout: count == 1 ? .gray : .ycbcr, planes: outputs), diagnostics: diagnostics,
                       jpeg: writer?.finish())
     }
 }
@@ -135,7 +135,7 @@ private final class RowGate: @unchecked Sendable {
     }
 
     /// How many of `plane`'s bands are done, counted from the first.
-    func bandsDone(plane: Int) -> Int {
+    func finishedBands(plane: Int) -> Int {
         condition.lock()
         defer { condition.unlock() }
         return earliest[plane]
@@ -194,7 +194,7 @@ private final class BandWriter: @unchecked Sendable {
         while requested && !failed {
             requested = false
             lock.unlock()
-            let available = planes.indices.map { min(planes[$0].height, gate.bandsDone(plane: $0) * Resampler.StreamingResize.band) }
+            let available = planes.indices.map { min(planes[$0].height, gate.finishedBands(plane: $0) * Resampler.StreamingResize.band) }
             let ok = (try? writer.write(planes, available: available)) != nil
             lock.lock()
             if !ok { failed = true }

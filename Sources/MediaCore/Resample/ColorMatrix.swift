@@ -45,8 +45,7 @@ public enum ColorMatrix {
             ? (yFromCb, yFromCr, cbFromCb, cbFromCr, crFromCb, crFromCr) : (0, 0, 16384, 0, 0, 16384)
         // The range expansion as arithmetic, not a table, so that every pass below is a plain loop
         // the compiler vectorises (a 1080p frame: 5 → 1.5 ms): identity for full range.
-        let (lumaScale, chromaScale): (Int32, Int32) = limited ? (VideoRange.lumaScale, VideoRange.chromaScale) : (8192, 8192)
-        let lumaOffset: Int32 = limited ? 16 : 0
+        let (luma, chroma): (VideoRange.Expansion, VideoRange.Expansion) = limited ? (.luma, .chroma) : (.identity, .identity)
         // dY of three chroma rows at a time (row cy in slot cy % 3), in 1/16 levels (the matrix's
         // 2^14 scale cut to 2^4 for the interpolation): a luma row needs the chroma rows around it.
         // `near`/`far` weighted 3:1 (`e`, 1/64 levels, one past the end repeating the last), and
@@ -78,8 +77,8 @@ public enum ColorMatrix {
                 let du = cbPlane.row(cy), dv = crPlane.row(cy), dy = dyRows + (cy % 3) * cw
                 let su = unaliased(cb + cy * cbStride, du, cw, copies + width), sv = unaliased(cr + cy * crStride, dv, cw, copies + width + cw)
                 for cx in 0..<cw {
-                    let u = VideoRange.expand(Int32(su[cx]), offset: 128, scale: chromaScale) &- 128
-                    let v = VideoRange.expand(Int32(sv[cx]), offset: 128, scale: chromaScale) &- 128
+                    let u = chroma(Int32(su[cx])) &- 128
+                    let v = chroma(Int32(sv[cx])) &- 128
                     dy[cx] = (mYCb &* u &+ mYCr &* v &+ 512) >> 10
                     du[cx] = clamp(128 &+ ((mCbCb &* u &+ mCbCr &* v &+ 8192) >> 14))
                     dv[cx] = clamp(128 &+ ((mCrCb &* u &+ mCrCr &* v &+ 8192) >> 14))
@@ -93,7 +92,7 @@ public enum ColorMatrix {
             chromaRows(through: Swift.max(near, far))
             let target = yPlane.row(row), source = unaliased(y + row * yStride, target, width, copies)
             guard bt709 else {
-                for x in 0..<width { target[x] = UInt8(truncatingIfNeeded: VideoRange.expand(Int32(source[x]), offset: lumaOffset, scale: lumaScale)) }
+                for x in 0..<width { target[x] = UInt8(truncatingIfNeeded: luma(Int32(source[x]))) }
                 continue
             }
             let a = dyRows + (near % 3) * cw, b = dyRows + (far % 3) * cw
@@ -104,7 +103,7 @@ public enum ColorMatrix {
                 d[2 &* cx &+ 1] = Int16(truncatingIfNeeded: (e[cx] &+ e[cx &+ 1] &+ 64) >> 7)
             }
             for x in 0..<width {
-                target[x] = clamp(VideoRange.expand(Int32(source[x]), offset: lumaOffset, scale: lumaScale) &+ Int32(d[x]))
+                target[x] = clamp(luma(Int32(source[x])) &+ Int32(d[x]))
             }
         }
         chromaRows(through: ch - 1)

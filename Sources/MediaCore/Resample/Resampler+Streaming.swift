@@ -2,7 +2,7 @@ import Dispatch
 import Synchronization
 
 extension Resampler {
-    /// Whether ``resizeWhileDecoding(_:sizes:rowsReady:)`` can take these planes to these sizes:
+    /// Whether ``resizeWhileDecoding(_:into:plan:rowsReady:bandDone:)`` can take these planes to these sizes:
     /// every plane shrinks in height (the vertical pass comes first and reads input rows in order)
     /// by less than half (no box pre-reduction, which needs whole rows of blocks), and none is RGBA.
     /// Decided from the planes' sizes alone, before they are allocated.
@@ -84,7 +84,7 @@ extension Resampler {
     /// after it; the samples are exactly those of ``resize(_:width:height:premultiplied:ownsSource:)``.
     package func resizeWhileDecoding(_ planes: [Plane], into outputs: [Plane], plan: StreamingResize,
                                      rowsReady: @escaping @Sendable (_ plane: Int, _ rows: Int) -> Void,
-                                     bandDone: @escaping @Sendable (_ plane: Int, _ index: Int) -> Void) -> [Plane] {
+                                     bandDone: @escaping @Sendable (_ plane: Int, _ index: Int) -> Void) {
         let band = StreamingResize.band
         precondition(zip(outputs, plan.sizes).allSatisfy { $0.width == $1.width && $0.height == $1.height })
         let next = Atomic<Int>(0)
@@ -103,6 +103,5 @@ extension Resampler {
             }
         }
         if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-        return outputs
     }
 }

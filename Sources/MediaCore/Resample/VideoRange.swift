@@ -8,24 +8,26 @@ package enum VideoRange {
         return UInt8(Swift.max(0, Swift.min(255, v.rounded())))
     }
 
-    /// The same expansion in integers, for passes the compiler vectorises: (v − offset) × scale / 2¹³,
-    /// rounded, plus the offset for chroma, clamped; equal to ``expand(_:chroma:)`` for every sample
-    /// (checked by a test). `scale` 8192 with offset 0 is the identity (full range).
-    package static let lumaScale: Int32 = 9539, chromaScale: Int32 = 9325
+    /// The same expansion in integers, for passes the compiler vectorises: ((v − offset) × scale /
+    /// 2¹³, rounded) + centre, clamped; equal to ``expand(_:chroma:)`` for every sample (checked by a
+    /// test). ``identity`` leaves samples as they are (full-range video).
+    package struct Expansion: Sendable {
+        let offset: Int32, scale: Int32, centre: Int32
 
-    /// Every sample of a limited-range plane (luma, or one chroma plane) expanded in place.
-    package static func expand(_ plane: Plane, chroma: Bool) {
-        let (offset, scale) = chroma ? (Int32(128), chromaScale) : (Int32(16), lumaScale)
-        for y in 0..<plane.height {
-            let row = plane.row(y)
-            for x in 0..<(plane.width * plane.channels) {
-                row[x] = UInt8(truncatingIfNeeded: expand(Int32(row[x]), offset: offset, scale: scale))
-            }
+        package static let luma = Expansion(offset: 16, scale: 9539, centre: 0)
+        package static let chroma = Expansion(offset: 128, scale: 9325, centre: 128)
+        package static let identity = Expansion(offset: 0, scale: 8192, centre: 0)
+
+        @inline(__always) package func callAsFunction(_ v: Int32) -> Int32 {
+            Swift.min(Swift.max((((v &- offset) &* scale &+ 4096) >> 13) &+ centre, 0), 255)
         }
     }
 
-    @inline(__always) package static func expand(_ v: Int32, offset: Int32, scale: Int32) -> Int32 {
-        let centre: Int32 = offset == 128 ? 128 : 0
-        return Swift.min(Swift.max((((v &- offset) &* scale &+ 4096) >> 13) &+ centre, 0), 255)
+    /// Every sample of a limited-range plane (luma, or one chroma plane) expanded in place.
+    package static func expand(_ plane: Plane, _ expansion: Expansion) {
+        for y in 0..<plane.height {
+            let row = plane.row(y)
+            for x in 0..<(plane.width * plane.channels) { row[x] = UInt8(truncatingIfNeeded: expansion(Int32(row[x]))) }
+        }
     }
 }
