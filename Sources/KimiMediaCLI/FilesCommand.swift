@@ -22,6 +22,7 @@ struct FilesCommand: AsyncParsableCommand {
 
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "upload",
             abstract: "Upload files (streamed from disk); the same content is uploaded once (checked against the cache and the API).")
 
         @Argument(help: "Image or video files.", completion: .file()) var paths: [String]
@@ -63,7 +64,7 @@ struct FilesCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the account's files, with the totals against the quota.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the account's files, with the totals against the quota.")
         @Flag(help: "One JSON object per line.") var json = false
         @OptionGroup var api: APIOptions
 
@@ -88,7 +89,7 @@ struct FilesCommand: AsyncParsableCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one file.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Show one file.")
         @Argument(help: "The file id (or ms://ID).") var id: String
         @OptionGroup var api: APIOptions
 
@@ -105,7 +106,7 @@ struct FilesCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete files (and forget them in the upload cache).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete files (and forget them in the upload cache).")
         @Argument(help: "File ids (or ms://ID).") var ids: [String]
         @OptionGroup var api: APIOptions
 
@@ -130,6 +131,7 @@ struct FilesCommand: AsyncParsableCommand {
 
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Delete files older than a number of days (oldest first), to stay inside the quota.")
         @Option(help: "Delete files created more than this many days ago.") var olderThan: Double = 7
         @Option(help: "Only files of this purpose.") var purpose: FilePurpose?
