@@ -177,6 +177,50 @@ struct FrameScheduleTests {
         }
     }
 
+    /// After a group's last target its packets are held back and dropped undecoded at the closed
+    /// keyframe that follows (``GroupTail``): for targets 0, 16, 33, 49 in groups of 25 frames,
+    /// only frames shown between 16 and 25 are dropped, and some are (the byte-identical frames
+    /// of the test above show nothing they fed was lost). Any packet after a target in decode
+    /// order but before the key: held; a later target would have sent them first.
+    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm"])
+    func groupTailsAreDropped(_ name: String) throws {
+        let info = try MediaProber.probe(path: Fixture.video(name), options: ProbeOptions())
+        let demuxer = try Demuxer(path: Fixture.video(name), formatName: VideoProbe.demuxerName(info.format), limits: MediaLimits(), analyze: true)
+        let stream = try #require(demuxer.videoStream)
+        demuxer.discardAll(except: [stream.pointee.index], keeping: AVDISCARD_DEFAULT)
+        var policy = PacketPolicy(stream: stream, targets: [0, 16, 33, 49])
+        let syntax = try #require(ClosedKeyframe.Syntax(stream.pointee.codecpar))
+        policy.holding = true
+        let packet = try #require(kimi_av_packet_alloc())
+        defer {
+            var p: UnsafeMutablePointer<AVPacket>? = packet
+            kimi_av_packet_free(&p)
+        }
+        let rate = av_q2d(stream.pointee.avg_frame_rate), base = av_q2d(stream.pointee.time_base)
+        let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
+        var held: [Int] = [], dropped: [Int] = [], decoded: [Int] = []
+        reading: while kimi_av_read_frame(demuxer.context, packet) == 0 {
+            defer { kimi_av_packet_unref(packet) }
+            let key = packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0
+            let index = Int((Double(packet.pointee.pts - start) * base * rate).rounded())
+            let closes = GroupTail(syntax: syntax).closes(packet)
+            if key { #expect(closes, "\(name): the key at \(index) closes its group") }
+            switch policy.decide(pts: packet.pointee.pts, dts: packet.pointee.dts, key: key, closes: closes) {
+            case .skip: Issue.record("no group is skipped")
+            case .finished: break reading
+            case .hold: held.append(index)
+            case .decode(_, let fate):
+                if fate == .drop { dropped += held } else { decoded += held }
+                held = []
+                decoded.append(index)
+            }
+        }
+        dropped += held
+        #expect(!dropped.isEmpty && dropped.allSatisfy { (17..<25).contains($0) }, "\(name): dropped \(dropped.sorted())")
+        #expect(Set(decoded).isSuperset(of: [0, 16, 25, 33, 49]))
+        #expect(Set(decoded).isDisjoint(with: dropped))
+    }
+
     /// Variable frame rate: frames are counted in presentation order, as the model does.
     @Test func variableFrameRateCountsFrames() throws {
         let path = Fixture.video("vfr.mp4")

@@ -39,6 +39,14 @@ func freeFrames<Frames: Sequence>(_ frames: Frames) where Frames.Element == Unsa
     }
 }
 
+/// Frees packet references (`av_packet_free` each).
+func freePackets<Packets: Sequence>(_ packets: Packets) where Packets.Element == UnsafeMutablePointer<AVPacket> {
+    for packet in packets {
+        var reference: UnsafeMutablePointer<AVPacket>? = packet
+        kimi_av_packet_free(&reference)
+    }
+}
+
 /// An `AVPacket` (`av_packet_alloc` … `av_packet_free`).
 final class OwnedPacket {
     let pointer: UnsafeMutablePointer<AVPacket>

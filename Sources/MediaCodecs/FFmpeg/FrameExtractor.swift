@@ -175,6 +175,11 @@ public enum FrameExtractor {
         /// restarted from the top, the packets up to it are skipped.
         var seekTaken: Int64?
         defer { parallel?.shutdown() }  // after a failure too: its threads end, its frames are freed
+        // Frames and packets not wanted after a group's last target: held back, dropped at a key
+        // that closes the group.
+        var tail = policy.holdsPackets ? ClosedKeyframe.Syntax(stream.pointee.codecpar).map(GroupTail.init) : nil
+        defer { tail?.drop() }
+        policy.holding = tail != nil
 
         /// Hands a decoded frame reference (owned from here on) to the encoder if it is wanted.
         func emit(_ reference: UnsafeMutablePointer<AVFrame>) throws(MediaError) {
@@ -198,6 +203,31 @@ public enum FrameExtractor {
                 }
                 try emit(reference)
             }
+        }
+
+        /// Sends a packet to the (single) decoder and hands on the frames it gives.
+        func decode(_ packet: UnsafeMutablePointer<AVPacket>) throws(MediaError) {
+            do {
+                while try !decoder.send(packet) { try emitDecodedFrames() }
+            } catch let error as FFmpegError {
+                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
+                if targets == nil { decoder.reset() }
+                return
+            } catch let error as MediaError {
+                throw error
+            } catch {
+                throw MediaError(.decodeFailed, path: path, stage: .decode, "\(error)")
+            }
+            try emitDecodedFrames()
+        }
+
+        /// Decodes the packets held back (a later packet of their group is a target, or the key
+        /// after them does not close it), as packets that are not targets.
+        func sendHeld() throws(MediaError) {
+            guard let held = tail?.take(), !held.isEmpty else { return }
+            defer { freePackets(held) }
+            decoder.context.pointee.skip_frame = AVDISCARD_NONREF
+            for packet in held { try decode(packet) }
         }
 
         // The parallel decoders' results, taken in packet order (`taken` of `sent`).
@@ -249,10 +279,17 @@ public enum FrameExtractor {
                 guard key else { continue }
                 if let seconds = policy.seconds(stamp), !thinning.keep(seconds) { continue }
             } else {
-                switch policy.decide(pts: packet.pointee.pts, dts: stamp, key: key) {
-                case .skip: continue
+                switch policy.decide(pts: packet.pointee.pts, dts: stamp, key: key, closes: tail?.closes(packet) ?? false) {
+                case .skip:
+                    tail?.drop()  // the group after them is not decoded either
+                    continue
                 case .finished: break reading
-                case .decode(let required):
+                case .hold:
+                    if tail?.hold(packet) == true { continue }
+                    try sendHeld()  // the limit is reached: decoded after all
+                    decoder.context.pointee.skip_frame = AVDISCARD_NONREF
+                case .decode(let required, let held):
+                    if held == .drop { tail?.drop() } else { try sendHeld() }
                     decoder.context.pointee.skip_frame = required ? AVDISCARD_DEFAULT : AVDISCARD_NONREF
                 }
             }
@@ -265,18 +302,7 @@ public enum FrameExtractor {
                 try emitParallel(pool, waiting: false)
                 continue
             }
-            do {
-                while try !decoder.send(packet) { try emitDecodedFrames() }
-            } catch let error as FFmpegError {
-                diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
-                if targets == nil { decoder.reset() }
-                continue
-            } catch let error as MediaError {
-                throw error
-            } catch {
-                throw MediaError(.decodeFailed, path: path, stage: .decode, "\(error)")
-            }
-            try emitDecodedFrames()
+            try decode(packet)
         }
         if let pool = parallel {
             try emitParallel(pool, waiting: true)
@@ -346,6 +372,41 @@ struct KeySeeks {
     }
 }
 
+/// Packets of a group of pictures held back since its last target (`model`, `every:`): decoded
+/// before the next target, or dropped undecoded at a keyframe that closes the group
+/// (``PacketPolicy/decide(pts:dts:key:closes:)``). A 2 s group sampled at 2 frames a second has
+/// its last 14 of 60 frames after its last target; reference frames among them were decoded.
+struct GroupTail {
+    let syntax: ClosedKeyframe.Syntax
+    private var packets: [UnsafeMutablePointer<AVPacket>] = []
+    private var bytes = 0
+    /// Held bytes at most (a long 4K group); past them the packets are decoded.
+    static let limit = 64 << 20
+
+    init(syntax: ClosedKeyframe.Syntax) { self.syntax = syntax }
+
+    /// Holds a new reference to `packet`; `false` when the limit is reached (or memory is short).
+    mutating func hold(_ packet: UnsafeMutablePointer<AVPacket>) -> Bool {
+        guard bytes + Int(packet.pointee.size) <= Self.limit, let reference = kimi_av_packet_clone(packet) else { return false }
+        packets.append(reference)
+        bytes += Int(packet.pointee.size)
+        return true
+    }
+
+    /// The packets held, in order, handed over (the caller frees them).
+    mutating func take() -> [UnsafeMutablePointer<AVPacket>] {
+        defer { packets = []; bytes = 0 }
+        return packets
+    }
+
+    mutating func drop() { freePackets(take()) }
+
+    func closes(_ key: UnsafeMutablePointer<AVPacket>) -> Bool {
+        guard let data = key.pointee.data, key.pointee.size > 0 else { return false }
+        return ClosedKeyframe.closes(UnsafeRawBufferPointer(start: data, count: Int(key.pointee.size)), syntax)
+    }
+}
+
 /// Which packets of the video stream `model` and `every:` decode, and which decoded frames they keep.
 ///
 /// Constant frame rate (the stream's `r_frame_rate` equals its average): a frame's index is its
@@ -357,7 +418,9 @@ struct KeySeeks {
 /// - reading stops at the first keyframe after the last target.
 /// Variable frame rate: every frame is decoded and counted in presentation order, as the model does.
 struct PacketPolicy {
-    enum Decision { case skip, finished, decode(required: Bool) }
+    /// What becomes of the packets held back before a packet that is decoded (``GroupTail``).
+    enum Held { case send, drop }
+    enum Decision { case skip, finished, hold, decode(required: Bool, held: Held) }
 
     /// Frames of reordering allowed for between a packet's decode and display positions.
     private let margin: Int
@@ -371,6 +434,16 @@ struct PacketPolicy {
     private var keyIndices: [Int] = []
     private var skippingGOP = false
     private var counted = 0
+    /// Targets whose packets were sent, and where the group being read starts (frame index).
+    private var sentTargets = Set<Int>()
+    private var groupStart = 0
+
+    /// Whether packets that are not targets may be held back (``GroupTail``): frames are known
+    /// by index before they are decoded.
+    var holdsPackets: Bool { rate != nil && selecting }
+    /// Set when they are (the stream's keyframes can be told closed): ``decide`` then says
+    /// `.hold` for a packet that is not a target, and whether a decoded packet's held ones go first.
+    var holding = false
 
     init(stream: UnsafeMutablePointer<AVStream>, targets: [Int]?) {
         selecting = targets != nil
@@ -410,9 +483,10 @@ struct PacketPolicy {
         return low
     }
 
-    /// What to do with the next packet of the video stream, from its timestamps alone.
-    mutating func decide(pts: Int64, dts: Int64, key: Bool) -> Decision {
-        guard rate != nil else { return .decode(required: true) }
+    /// What to do with the next packet of the video stream, from its timestamps (and, for a
+    /// keyframe while ``holding``, whether it `closes` its group).
+    mutating func decide(pts: Int64, dts: Int64, key: Bool, closes: @autoclosure () -> Bool) -> Decision {
+        guard rate != nil else { return .decode(required: true, held: .send) }
         if key, let index = frameIndex(dts) {
             let next = Self.lowerBound(targets, index - margin)
             guard next < targets.count else { return .finished }
@@ -421,8 +495,22 @@ struct PacketPolicy {
             skippingGOP = nextKey < keyIndices.count && targets[next] >= keyIndices[nextKey] + margin
         }
         if skippingGOP { return .skip }
-        guard let index = frameIndex(pts) else { return .decode(required: true) }
-        return .decode(required: remaining.contains(index))
+        guard let index = frameIndex(pts) else { return .decode(required: true, held: .send) }
+        let required = remaining.contains(index)
+        if required { sentTargets.insert(index) }
+        guard holding else { return .decode(required: required, held: .send) }
+        if key { return .decode(required: required, held: dropsHeld(keyIndex: index, closed: closes()) ? .drop : .send) }
+        return required ? .decode(required: true, held: .send) : .hold
+    }
+
+    /// At a keyframe about to be sent, whether the packets held back since the last target may be
+    /// dropped undecoded: the keyframe closes its group (``ClosedKeyframe``), so nothing after it
+    /// refers to them, and every target of the group it ends has been sent, so none before it does.
+    /// The keyframe starts the next group.
+    private mutating func dropsHeld(keyIndex index: Int, closed: Bool) -> Bool {
+        defer { groupStart = index }
+        guard closed, index >= groupStart else { return false }
+        return targets[Self.lowerBound(targets, groupStart)..<Self.lowerBound(targets, index)].allSatisfy(sentTargets.contains)
     }
 
     /// Whether to keep a decoded frame: every one for keyframes; a target not yet taken otherwise
@@ -438,5 +526,19 @@ struct PacketPolicy {
         }
         guard let index else { return false }
         return remaining.remove(index) != nil
+    }
+}
+
+extension ClosedKeyframe.Syntax {
+    /// The stream's syntax, for the codecs whose keyframes can be told closed; `nil` for others.
+    init?(_ parameters: UnsafeMutablePointer<AVCodecParameters>) {
+        let p = parameters.pointee
+        let extradata = p.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(0, p.extradata_size)))) } ?? []
+        switch p.codec_id {
+        case AV_CODEC_ID_H264: self.init(h264: extradata)
+        case AV_CODEC_ID_HEVC: self.init(hevc: extradata)
+        case AV_CODEC_ID_VP9: self = .vp9
+        default: return nil
+        }
     }
 }
