@@ -96,6 +96,11 @@ ff "${SRC[@]}" -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 2 -c:v mpeg
 # H.264 with B-frames (x264's defaults: 3 B-frames, pyramid), the kind `--frames model` skips undecoded.
 ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyint=25:min-keyint=25:scenecut=0" \
   "${FFBIT[@]}" -movflags +faststart video/h264-bframes.mp4
+# HEVC with B-frames and closed GOPs whose keyframes have leading pictures (IDR_W_RADL, RADL):
+# `--frames model` drops a GOP's tail and leading pictures no target needs.
+ff "${SRC[@]}" -c:v libx265 -preset veryfast -pix_fmt yuv420p -tag:v hvc1 \
+  -x265-params "keyint=25:min-keyint=25:scenecut=0:bframes=3:no-open-gop=1:radl=2:log-level=error" \
+  "${FFBIT[@]}" -movflags +faststart video/hevc-radl.mp4
 # One hour at 1 fps, 16×16, a keyframe a minute (60 keyframes): proves memory does not grow with length.
 ff -f lavfi -i "testsrc2=size=16x16:rate=1" -t 3600 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
   -x264-params "keyint=60:min-keyint=60:scenecut=0:bframes=0" "${FFBIT[@]}" -movflags +faststart video/one-hour-16x16.mp4

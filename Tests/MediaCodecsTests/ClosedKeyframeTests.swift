@@ -29,12 +29,13 @@ struct ClosedKeyframeTests {
         #expect(!closes([], .h264(lengthSize: 4)))
     }
 
-    /// HEVC: IDR (19, 20) and BLA (16–18) close; CRA (21) and trailing pictures (1) do not. The
-    /// type is bits 1–6 of the unit's first byte; VPS/SPS/PPS (32–34) come first.
+    /// HEVC: IDR (19, 20) and BLA (16–18) close; CRA (21: its RASL pictures refer to the group
+    /// before), trailing (0, 1), RASL (8, 9) and reserved IRAP types (22, 23) do not. The type is
+    /// bits 1–6 of the unit's first byte; VPS/SPS/PPS (32–34) come first.
     @Test func hevc() {
         let sets: [[UInt8]] = [[32 << 1, 1], [33 << 1, 1], [34 << 1, 1]]
         for type: UInt8 in [16, 17, 18, 19, 20] { #expect(closes(lengthPrefixed(sets + [[type << 1, 1, 0xAF]]), .hevc(lengthSize: 4)), "\(type)") }
-        for type: UInt8 in [1, 21] { #expect(!closes(lengthPrefixed(sets + [[type << 1, 1, 0xAF]]), .hevc(lengthSize: 4)), "\(type)") }
+        for type: UInt8 in [0, 1, 8, 9, 21, 22, 23] { #expect(!closes(lengthPrefixed(sets + [[type << 1, 1, 0xAF]]), .hevc(lengthSize: 4)), "\(type)") }
         #expect(closes([0, 0, 1, 32 << 1, 1, 0, 0, 1, 19 << 1, 1], .hevc(lengthSize: nil)))
     }
 

@@ -78,6 +78,10 @@ let videoExpectations: [VideoExpectation] = [
     .init(name: "rotated-90.mp4", format: .mp4, codec: "h264", width: 90, height: 160, rotation: 90),
     .init(name: "with-audio.mp4", format: .mp4, codec: "h264", audio: "aac"),
     .init(name: "h264-bframes.mp4", format: .mp4, codec: "h264"),
+    // The interval is the keyframes' decode-time spacing (the index holds decode times): the
+    // second key is decoded 4 frames before it is shown (two leading pictures follow it), the
+    // first 2, so they are 23 frames apart: 0.92 s.
+    .init(name: "hevc-radl.mp4", format: .mp4, codec: "hevc", keyframeInterval: 0.92),
     .init(name: "mp2-audio.avi", format: .avi, codec: "mpeg4", audio: "mp2"),
     .init(name: "single-keyframe.mp4", format: .mp4, codec: "h264", keyframeInterval: 2, keyframes: 1),
     .init(name: "slideshow.mp4", format: .mp4, codec: "h264", width: 128, height: 72, storedWidth: 128, storedHeight: 72,

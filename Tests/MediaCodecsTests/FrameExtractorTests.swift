@@ -154,7 +154,7 @@ struct FrameScheduleTests {
     /// `--frames model` takes exactly the frames the model samples (spec §3.1), at their timestamps:
     /// 50 frames at 25 fps → indices 0, 16, 33, 49.
     @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
-                      "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4", "h264-bframes.mp4"])
+                      "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4", "h264-bframes.mp4", "hevc-radl.mp4"])
     func modelFramesOfEveryContainer(_ name: String) throws {
         let (plan, frames, _) = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .model))
         let indices = try #require(try plan.targetFrames())
@@ -166,7 +166,7 @@ struct FrameScheduleTests {
 
     /// Frames skipped undecoded (non-reference, not a target) change nothing in the frames that are
     /// kept: the same frames taken with nothing skipped (every frame decoded) are byte-identical.
-    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm", "mpeg2.mpeg", "mp2-audio.avi"])
+    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm", "mpeg2.mpeg", "mp2-audio.avi", "hevc-radl.mp4"])
     func skippingChangesNoKeptFrame(_ name: String) throws {
         let model = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .model)).1
         let all = try keyframes(Fixture.video(name), options: try VideoOptions(frames: .every(seconds: 0.04))).1
@@ -178,17 +178,20 @@ struct FrameScheduleTests {
     }
 
     /// After a group's last target its packets are held back and dropped undecoded at the closed
-    /// keyframe that follows (``GroupTail``): for targets 0, 16, 33, 49 in groups of 25 frames,
-    /// only frames shown between 16 and 25 are dropped, and some are (the byte-identical frames
-    /// of the test above show nothing they fed was lost). Any packet after a target in decode
-    /// order but before the key: held; a later target would have sent them first.
-    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm"])
+    /// keyframe that follows (``GroupTail``), and that keyframe's leading pictures are not decoded
+    /// (HEVC's RADL frames 23 and 24, shown before the key at 25). For targets 0, 16, 33, 49 in
+    /// groups of 25 frames: some packets are dropped, none of them a target, each after the last
+    /// target of its group in decode order (B-frames shown before a target may follow it) or a
+    /// leading picture; every target is decoded. The byte-identical frames of the test above show
+    /// that nothing a kept frame needed was dropped.
+    @Test(arguments: ["h264.mp4", "h264-bframes.mp4", "vp9.webm", "hevc-radl.mp4"])
     func groupTailsAreDropped(_ name: String) throws {
         let info = try MediaProber.probe(path: Fixture.video(name), options: ProbeOptions())
         let demuxer = try Demuxer(path: Fixture.video(name), formatName: VideoProbe.demuxerName(info.format), limits: MediaLimits(), analyze: true)
         let stream = try #require(demuxer.videoStream)
         demuxer.discardAll(except: [stream.pointee.index], keeping: AVDISCARD_DEFAULT)
-        var policy = PacketPolicy(stream: stream, targets: [0, 16, 33, 49])
+        let targets = [0, 16, 33, 49]
+        var policy = PacketPolicy(stream: stream, targets: targets)
         let syntax = try #require(ClosedKeyframe.Syntax(stream.pointee.codecpar))
         policy.holding = true
         let packet = try #require(kimi_av_packet_alloc())
@@ -198,27 +201,39 @@ struct FrameScheduleTests {
         }
         let rate = av_q2d(stream.pointee.avg_frame_rate), base = av_q2d(stream.pointee.time_base)
         let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
-        var held: [Int] = [], dropped: [Int] = [], decoded: [Int] = []
+        // Packets in decode order: frame index, keyframe, and whether it was decoded.
+        var packets: [(index: Int, key: Bool, decoded: Bool?)] = []
+        var held: [Int] = []  // positions in `packets`
         reading: while kimi_av_read_frame(demuxer.context, packet) == 0 {
             defer { kimi_av_packet_unref(packet) }
             let key = packet.pointee.flags & KIMI_AV_PKT_FLAG_KEY != 0
             let index = Int((Double(packet.pointee.pts - start) * base * rate).rounded())
             let closes = GroupTail(syntax: syntax).closes(packet)
             if key { #expect(closes, "\(name): the key at \(index) closes its group") }
+            packets.append((index, key, nil))
             switch policy.decide(pts: packet.pointee.pts, dts: packet.pointee.dts, key: key, closes: closes) {
             case .skip: Issue.record("no group is skipped")
             case .finished: break reading
-            case .hold: held.append(index)
+            case .hold: held.append(packets.count - 1)
+            case .discard: packets[packets.count - 1].decoded = false
             case .decode(_, let fate):
-                if fate == .drop { dropped += held } else { decoded += held }
+                for i in held { packets[i].decoded = fate == .send }
                 held = []
-                decoded.append(index)
+                packets[packets.count - 1].decoded = true
             }
         }
-        dropped += held
-        #expect(!dropped.isEmpty && dropped.allSatisfy { (17..<25).contains($0) }, "\(name): dropped \(dropped.sorted())")
-        #expect(Set(decoded).isSuperset(of: [0, 16, 25, 33, 49]))
-        #expect(Set(decoded).isDisjoint(with: dropped))
+        for i in held { packets[i].decoded = false }
+        let dropped = packets.indices.filter { packets[$0].decoded == false }
+        #expect(!dropped.isEmpty, "\(name): nothing dropped")
+        #expect(Set(packets.filter { $0.decoded == true }.map(\.index)).isSuperset(of: targets))
+        for i in dropped {
+            #expect(!targets.contains(packets[i].index), "\(name): target \(packets[i].index) dropped")
+            // No target of the same group comes after it in decode order, unless it is a leading picture.
+            let groupEnd = packets[(i + 1)...].firstIndex { $0.key } ?? packets.endIndex
+            let leading = packets[..<i].last { $0.key }.map { packets[i].index < $0.index } ?? false
+            #expect(leading || !packets[(i + 1)..<groupEnd].contains { targets.contains($0.index) },
+                    "\(name): frame \(packets[i].index) dropped before a target of its group")
+        }
     }
 
     /// Variable frame rate: frames are counted in presentation order, as the model does.

@@ -284,6 +284,7 @@ public enum FrameExtractor {
                     tail?.drop()  // the group after them is not decoded either
                     continue
                 case .finished: break reading
+                case .discard: continue
                 case .hold:
                     if tail?.hold(packet) == true { continue }
                     try sendHeld()  // the limit is reached: decoded after all
@@ -420,7 +421,8 @@ struct GroupTail {
 struct PacketPolicy {
     /// What becomes of the packets held back before a packet that is decoded (``GroupTail``).
     enum Held { case send, drop }
-    enum Decision { case skip, finished, hold, decode(required: Bool, held: Held) }
+    /// `discard`: this packet alone is not decoded (a leading picture no target needs).
+    enum Decision { case skip, finished, hold, discard, decode(required: Bool, held: Held) }
 
     /// Frames of reordering allowed for between a packet's decode and display positions.
     private let margin: Int
@@ -437,6 +439,9 @@ struct PacketPolicy {
     /// Targets whose packets were sent, and where the group being read starts (frame index).
     private var sentTargets = Set<Int>()
     private var groupStart = 0
+    /// The frame index of the last keyframe whose group was closed with no target among its
+    /// leading pictures: packets shown before it that come after it are not decoded.
+    private var leadingBefore: Int?
 
     /// Whether packets that are not targets may be held back (``GroupTail``): frames are known
     /// by index before they are decoded.
@@ -499,7 +504,14 @@ struct PacketPolicy {
         let required = remaining.contains(index)
         if required { sentTargets.insert(index) }
         guard holding else { return .decode(required: required, held: .send) }
-        if key { return .decode(required: required, held: dropsHeld(keyIndex: index, closed: closes()) ? .drop : .send) }
+        if key {
+            let drops = dropsHeld(keyIndex: index, closed: closes())
+            leadingBefore = drops ? index : nil
+            return .decode(required: required, held: drops ? .drop : .send)
+        }
+        // A leading picture of a closing keyframe (HEVC's RASL/RADL): only other leading pictures
+        // refer to it, and none of them is a target.
+        if let key = leadingBefore, index < key, !required { return .discard }
         return required ? .decode(required: true, held: .send) : .hold
     }
 
