@@ -99,7 +99,7 @@ ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyi
 # HEVC with B-frames and closed GOPs whose keyframes have leading pictures (IDR_W_RADL, RADL):
 # `--frames model` drops a GOP's tail and leading pictures no target needs.
 ff "${SRC[@]}" -c:v libx265 -preset veryfast -pix_fmt yuv420p -tag:v hvc1 \
-  -x265-params "keyint=25:min-keyint=25:scenecut=0:bframes=3:no-open-gop=1:radl=2:log-level=error" \
+  -x265-params "keyint=25:min-keyint=25:scenecut=0:bframes=3:no-open-gop=1:radl=2:info=0:frame-threads=1:pools=none:log-level=error" \
   "${FFBIT[@]}" -movflags +faststart video/hevc-radl.mp4
 # One hour at 1 fps, 16×16, a keyframe a minute (60 keyframes): proves memory does not grow with length.
 ff -f lavfi -i "testsrc2=size=16x16:rate=1" -t 3600 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
