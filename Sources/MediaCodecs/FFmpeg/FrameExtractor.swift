@@ -175,8 +175,8 @@ public enum FrameExtractor {
         /// restarted from the top, the packets up to it are skipped.
         var seekTaken: Int64?
         defer { parallel?.shutdown() }  // after a failure too: its threads end, its frames are freed
-        // Frames and packets not wanted after a group's last target: held back, dropped at a key
-        // that closes the group.
+        // The packets after a group's last target so far: held back, decoded if a later target
+        // comes, dropped at a key that closes the group.
         var tail = policy.holdsPackets ? ClosedKeyframe.Syntax(stream.pointee.codecpar).map(GroupTail.init) : nil
         defer { tail?.drop() }
         policy.holding = tail != nil
@@ -509,8 +509,8 @@ struct PacketPolicy {
             leadingBefore = drops ? index : nil
             return .decode(required: required, held: drops ? .drop : .send)
         }
-        // A leading picture of a closing keyframe (HEVC's RASL/RADL): only other leading pictures
-        // refer to it, and none of them is a target.
+        // A leading picture of a closing keyframe (HEVC's RADL, or a RASL after a BLA, which the
+        // decoder drops itself): only other leading pictures refer to it, and none is a target.
         if let key = leadingBefore, index < key, !required { return .discard }
         return required ? .decode(required: true, held: .send) : .hold
     }
