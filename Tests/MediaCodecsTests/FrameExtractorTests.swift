@@ -41,11 +41,9 @@ struct FrameExtractorTests {
         let stream = try #require(demuxer.videoStream)
         demuxer.discardAll(except: [stream.pointee.index], keeping: AVDISCARD_DEFAULT)
         var seeks = try #require(KeySeeks(stream: stream))
-        let packet = try #require(kimi_av_packet_alloc())
-        defer {
-            var p: UnsafeMutablePointer<AVPacket>? = packet
-            kimi_av_packet_free(&p)
-        }
+        let owned = try OwnedPacket()
+        let packet = owned.pointer
+        defer { withExtendedLifetime(owned) {} }
         var landed = 0
         while seeks.seekNext(demuxer.context, stream: stream) {
             #expect(kimi_av_read_frame(demuxer.context, packet) == 0)
@@ -194,11 +192,9 @@ struct FrameScheduleTests {
         var policy = PacketPolicy(stream: stream, targets: targets)
         let syntax = try #require(ClosedKeyframe.Syntax(stream.pointee.codecpar))
         policy.holding = true
-        let packet = try #require(kimi_av_packet_alloc())
-        defer {
-            var p: UnsafeMutablePointer<AVPacket>? = packet
-            kimi_av_packet_free(&p)
-        }
+        let owned = try OwnedPacket()
+        let packet = owned.pointer
+        defer { withExtendedLifetime(owned) {} }
         let rate = av_q2d(stream.pointee.avg_frame_rate), base = av_q2d(stream.pointee.time_base)
         let start = stream.pointee.start_time == KIMI_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         // Packets in decode order: frame index, keyframe, and whether it was decoded.

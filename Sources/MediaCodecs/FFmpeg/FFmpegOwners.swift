@@ -56,9 +56,14 @@ final class OwnedPacket {
         pointer = packet
     }
 
-    deinit {
-        var packet: UnsafeMutablePointer<AVPacket>? = pointer
-        kimi_av_packet_free(&packet)
+    deinit { freePackets([pointer]) }
+}
+
+extension AVCodecParameters {
+    /// The codec's configuration record (`extradata`: avcC, hvcC, av1C…), copied; empty when none.
+    var extradataBytes: [UInt8] {
+        guard let extradata, extradata_size > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: extradata, count: Int(extradata_size)))
     }
 }
 

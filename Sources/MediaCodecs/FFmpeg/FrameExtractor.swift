@@ -171,6 +171,7 @@ public enum FrameExtractor {
             throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a packet")
         }
         let packet = readBuffer?.pointer ?? decoder.packet
+        defer { withExtendedLifetime(readBuffer) {} }  // `packet` is its memory: alive to the end, not to its last mention
         /// The decode time of the last key a seek took: after a seek landed elsewhere and reading
         /// restarted from the top, the packets up to it are skipped.
         var seekTaken: Int64?
@@ -544,11 +545,9 @@ struct PacketPolicy {
 extension ClosedKeyframe.Syntax {
     /// The stream's syntax, for the codecs whose keyframes can be told closed; `nil` for others.
     init?(_ parameters: UnsafeMutablePointer<AVCodecParameters>) {
-        let p = parameters.pointee
-        let extradata = p.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(0, p.extradata_size)))) } ?? []
-        switch p.codec_id {
-        case AV_CODEC_ID_H264: self.init(h264: extradata)
-        case AV_CODEC_ID_HEVC: self.init(hevc: extradata)
+        switch parameters.pointee.codec_id {
+        case AV_CODEC_ID_H264: self.init(h264: parameters.pointee.extradataBytes)
+        case AV_CODEC_ID_HEVC: self.init(hevc: parameters.pointee.extradataBytes)
         case AV_CODEC_ID_VP9: self = .vp9
         default: return nil
         }

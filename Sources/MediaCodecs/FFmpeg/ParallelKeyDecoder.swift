@@ -117,8 +117,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
                 collect(decoder, into: &result)
                 decoder.reset()
             }
-            var freed: UnsafeMutablePointer<AVPacket>? = packet
-            kimi_av_packet_free(&freed)
+            freePackets([packet])
             condition.lock()
             results[sequence] = result
             condition.broadcast()

@@ -130,14 +130,11 @@ enum VideoProbe {
         case AV_CODEC_ID_H264:
             return h264PixelFormat(stream)
         case AV_CODEC_ID_AV1:
-            guard let extra = parameters.extradata, parameters.extradata_size >= 4 else { return nil }
-            return CodecPixelFormat.av1(configuration: Array(UnsafeBufferPointer(start: extra, count: Int(parameters.extradata_size))))
+            return CodecPixelFormat.av1(configuration: parameters.extradataBytes)
         case AV_CODEC_ID_VP9:
-            guard let packet = kimi_av_packet_alloc() else { return nil }
-            defer {
-                var p: UnsafeMutablePointer<AVPacket>? = packet
-                kimi_av_packet_free(&p)
-            }
+            guard let owned = try? OwnedPacket() else { return nil }
+            let packet = owned.pointer
+            defer { withExtendedLifetime(owned) {} }  // the packet is the object's: alive while read
             for _ in 0..<16 {  // the first packet of the video stream, past a few of others
                 guard kimi_av_read_frame(demuxer.context, packet) >= 0 else { return nil }
                 defer { kimi_av_packet_unref(packet) }
@@ -154,8 +151,8 @@ enum VideoProbe {
     /// The pixel format of an H.264 stream from its `avcC` record, when it is 8-bit 4:2:0.
     static func h264PixelFormat(_ stream: UnsafeMutablePointer<AVStream>) -> String? {
         let parameters = stream.pointee.codecpar.pointee
-        guard parameters.codec_id == AV_CODEC_ID_H264, let extra = parameters.extradata, parameters.extradata_size > 8 else { return nil }
-        return H264Configuration(avcC: Array(UnsafeBufferPointer(start: extra, count: Int(parameters.extradata_size))))?.pixelFormatName
+        guard parameters.codec_id == AV_CODEC_ID_H264, parameters.extradata_size > 8 else { return nil }
+        return H264Configuration(avcC: parameters.extradataBytes)?.pixelFormatName
     }
 
     private static func pixelFormatName(_ format: Int32) -> String? {
