@@ -57,12 +57,16 @@ struct FrameExtractorTests {
     /// With cores to spare, keyframes of decoders without reordering delay are decoded on several
     /// single-threaded decoders at once (``ParallelKeyDecoder``): the same frames, bytes and
     /// times, in order, as one decoder gives — 60 keyframes of the hour-long clip included.
-    @Test(arguments: ["vp9.webm", "h264.mp4", "mpeg4.avi", "flv1.flv", "wmv2.wmv", "h263.3gp", "one-hour-16x16.mp4", "h264-bframes.mp4"])
-    func parallelDecodersGiveTheSameFrames(_ name: String) throws {
+    /// Frames are also converted and encoded on as many threads (``FrameExtractor/FrameEncoder``):
+    /// still handed back in order — turned frames (`rotated-90.mp4`) and model frames too.
+    @Test(arguments: ["vp9.webm", "h264.mp4", "mpeg4.avi", "flv1.flv", "wmv2.wmv", "h263.3gp", "one-hour-16x16.mp4", "h264-bframes.mp4",
+                      "rotated-90.mp4", "model:h264-bframes.mp4", "model:rotated-90.mp4", "model:vp9.webm"])
+    func parallelDecodersGiveTheSameFrames(_ argument: String) throws {
+        let model = argument.hasPrefix("model:"), name = model ? String(argument.dropFirst(6)) : argument
         func run(threads: Int) throws -> [ExtractedFrame] {
             let path = Fixture.video(name)
             let info = try MediaProber.probe(path: path, options: ProbeOptions())
-            let plan = VideoPlan.make(for: info, options: VideoOptions())
+            let plan = VideoPlan.make(for: info, options: model ? try VideoOptions(frames: .model) : VideoOptions())
             var frames: [ExtractedFrame] = []
             _ = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: MediaLimits(), threads: threads) { frames.append($0) }
             return frames
@@ -73,6 +77,24 @@ struct FrameExtractorTests {
             #expect(many.map(\.timestampSeconds) == one.map(\.timestampSeconds), "\(name), \(threads) threads")
             #expect(many.map(\.index) == Array(0..<one.count) && many.map(\.image.bytes) == one.map(\.image.bytes), "\(name), \(threads) threads")
         }
+    }
+
+    /// The encoder threads finish frames in any order; they are handed back in the order they were
+    /// submitted, a dropped duplicate (`nil`) leaving no gap and holding nothing back.
+    @Test func encodedFramesComeBackInOrder() {
+        func frame(_ index: Int) -> ExtractedFrame {
+            ExtractedFrame(index: index, timestampSeconds: Double(index), keyframe: true,
+                           image: EncodedImage(bytes: [UInt8(index)], format: .jpeg, width: 1, height: 1, passthrough: false, diagnostics: []))
+        }
+        var results = FrameExtractor.FrameEncoder.Results()
+        results.complete(2, frame(2))
+        results.complete(1, nil)
+        #expect(results.ready.isEmpty)  // 0 is not done: nothing may pass it
+        results.complete(0, frame(0))
+        #expect(results.ready.map(\.index) == [0, 2] && results.next == 3)
+        results.complete(4, frame(4))
+        results.complete(3, frame(3))
+        #expect(results.ready.map(\.index) == [0, 2, 3, 4] && results.pending.isEmpty)
     }
 
     @Test func onlyKeyframeIsTheFirst() throws {

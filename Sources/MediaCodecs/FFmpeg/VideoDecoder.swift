@@ -100,12 +100,15 @@ final class VideoDecoder {
 /// matrix swap is quicker than its YUV→YUVJ path plus ours (2.42 against 2.57 s, 60 1080p frames).
 /// The context is built once per geometry and reused.
 final class FrameConverter: Sendable {
-    private let state = Locked<OpaquePointer?>(nil)
+    /// swscale contexts not in use: frames convert on several threads at once
+    /// (``FrameExtractor/FrameEncoder``), each with a context of its own, rebuilt only when the
+    /// geometry changes (`sws_getCachedContext`).
+    private let contexts = Locked<[OpaquePointer]>([])
     /// Planes of frames already encoded (or turned), reused for the next ones of the same size:
     /// fresh multi-megabyte planes cost page faults and clearing every frame.
     private let spares = Locked<[Plane]>([])
 
-    deinit { state.withLock { if let context = $0 { kimi_sws_freeContext(context) } } }
+    deinit { contexts.withLock { $0.forEach(kimi_sws_freeContext) } }
 
     /// Hands back a converted frame's planes once nothing else reads them.
     func recycle(_ image: PixelImage) { spares.withLock { if $0.count < 12 { $0.append(contentsOf: image.planes.prefix(12 - $0.count)) } } }
@@ -180,12 +183,11 @@ final class FrameConverter: Sendable {
         let viaRGB = bt709 && !scaling && orientation == .up
         let destination = viaRGB ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUVJ420P
         let flags = scaling ? KIMI_SWS_LANCZOS : KIMI_SWS_POINT
-        let made = state.withLock { context -> OpaquePointer? in
-            context = kimi_sws_getCachedContext(context, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
-                                                destination, flags, nil, nil, nil)
-            return context
-        }
-        guard let context = made else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }
+        let idle = contexts.withLock { $0.popLast() }
+        guard let context = kimi_sws_getCachedContext(idle, frame.pointee.width, frame.pointee.height, source, Int32(width), Int32(height),
+                                                      destination, flags, nil, nil, nil)
+        else { throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext") }  // (it freed `idle`)
+        defer { contexts.withLock { $0.append(context) } }
         let planes: [Plane]
         if viaRGB {
             _ = kimi_sws_setColorspaceDetails(context, kimi_sws_getCoefficients(SWS_CS_ITU709), fullRange ? 1 : 0,
