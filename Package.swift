@@ -32,10 +32,11 @@ let package = Package(
         .target(name: "MediaCore"),
         .target(
             name: "MediaCodecs",
-            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CMapGuard", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
+            dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CMapGuard", "CPixelKernels", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
         ),
         .target(name: "CFFmpegLoader"),
         .target(name: "CMapGuard"),
+        .target(name: "CPixelKernels"),
         .target(name: "CHeifLoader"),
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CTIFFDecoder", linkerSettings: [.linkedLibrary("tiff")]),

@@ -1,8 +1,8 @@
 @testable import MediaCore
 import Testing
 
-/// The video frame passes of our own: the exact-half 2×2 box (``HalfScale``) and the one-pass range
-/// expansion and matrix (``ColorMatrix/fromVideo``), against values worked by hand.
+/// The video frame passes of our own: the exact-half 2×2 box (``HalfScale``) and the integer range
+/// expansion, against values worked by hand (the one-pass matrix, in C: `PixelKernelTests`).
 @Suite("Video plane passes")
 struct VideoPlaneTests {
     @Test func halfScaleAveragesAndExpandsTheRange() {
@@ -32,37 +32,5 @@ struct VideoPlaneTests {
             #expect(VideoRange.Expansion.chroma(v) == Int32(VideoRange.expand(Double(sample), chroma: true)), "chroma \(sample)")
             #expect(VideoRange.Expansion.identity(v) == v)
         }
-    }
-
-    @Test func fromVideoExpandsAndConverts() {
-        // A 3×3 frame (odd sides: chroma 2×2), limited range, gray (chroma 128): luma expands, chroma stays.
-        let y: [UInt8] = [16, 126, 235, 16, 126, 235, 16, 126, 235]
-        let u: [UInt8] = [128, 128, 128, 128], v: [UInt8] = [128, 128, 128, 128]
-        let image = PixelImage(layout: .ycbcr, planes: [Plane(width: 3, height: 3, channels: 1), Plane(width: 2, height: 2, channels: 1),
-                                                        Plane(width: 2, height: 2, channels: 1)])
-        y.withUnsafeBufferPointer { yp in
-            u.withUnsafeBufferPointer { up in
-                v.withUnsafeBufferPointer { vp in
-                    ColorMatrix.fromVideo(y: yp.baseAddress!, yStride: 3, cb: up.baseAddress!, cbStride: 2, cr: vp.baseAddress!, crStride: 2,
-                                          limited: true, bt709: true, into: image)
-                }
-            }
-        }
-        #expect((0..<3).map { image.planes[0][$0, 2, 0] } == [0, 128, 255])
-        #expect(image.planes[1][1, 1, 0] == 128 && image.planes[2][0, 0, 0] == 128)
-        // Saturated BT.709 red (full range Y 54, Cb 99, Cr 255) becomes BT.601 red (76, 85, 255) within 1.
-        let red = PixelImage(layout: .ycbcr, planes: [Plane(width: 2, height: 2, channels: 1), Plane(width: 1, height: 1, channels: 1),
-                                                      Plane(width: 1, height: 1, channels: 1)])
-        let ry: [UInt8] = [54, 54, 54, 54], rb: [UInt8] = [99], rr: [UInt8] = [255]
-        ry.withUnsafeBufferPointer { yp in
-            rb.withUnsafeBufferPointer { up in
-                rr.withUnsafeBufferPointer { vp in
-                    ColorMatrix.fromVideo(y: yp.baseAddress!, yStride: 2, cb: up.baseAddress!, cbStride: 1, cr: vp.baseAddress!, crStride: 1,
-                                          limited: false, bt709: true, into: red)
-                }
-            }
-        }
-        #expect(abs(Int(red.planes[0][0, 0, 0]) - 76) <= 1)
-        #expect(abs(Int(red.planes[1][0, 0, 0]) - 85) <= 1 && red.planes[2][0, 0, 0] >= 254)
     }
 }

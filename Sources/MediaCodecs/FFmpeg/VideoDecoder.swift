@@ -211,3 +211,4 @@ final class FrameConverter: Sendable {
         return oriented(image, orientation)
     }
 }
+
