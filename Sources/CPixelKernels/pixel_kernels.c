@@ -138,6 +138,45 @@ int kimi_video_to_jfif(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, 
     return 0;
 }
 
+// --- Halving a plane -------------------------------------------------------------------------
+//
+// The mean of four samples (their sum s, 0…1020) expanded as ``VideoRange.expand`` does it in
+// floating point (round half away from zero, clamped): for limited luma round((s/4 − 16)·255/219),
+// for limited chroma round((s/4 − 128)·255/224) + 128. In integers, with constants found by search
+// and checked against the formula for every sum (`PixelKernelTests`):
+//   luma   ((s − 64)·38155 + 65535) >> 17
+//   chroma (((s − 512)·18651 + 32767) >> 16) + 128
+//   full   (s + 2) >> 2
+
+KIMI_CLONES
+static void kimi_halve_row(const uint8_t *restrict top, const uint8_t *restrict bottom, uint8_t *restrict out, int width,
+                           kimi_range range) {
+    if (range == kimi_range_luma) {
+        for (int x = 0; x < width; x++) {
+            int32_t s = top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1];
+            out[x] = (uint8_t)kimi_clamp255(((s - 64) * 38155 + 65535) >> 17);
+        }
+    } else if (range == kimi_range_chroma) {
+        for (int x = 0; x < width; x++) {
+            int32_t s = top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1];
+            out[x] = (uint8_t)kimi_clamp255((((s - 512) * 18651 + 32767) >> 16) + 128);
+        }
+    } else {
+        for (int x = 0; x < width; x++) {
+            int32_t s = top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1];
+            out[x] = (uint8_t)((s + 2) >> 2);
+        }
+    }
+}
+
+void kimi_halve_plane(const uint8_t *source, ptrdiff_t source_stride, uint8_t *target, ptrdiff_t target_stride,
+                      int width, int height, kimi_range range) {
+    for (int y = 0; y < height; y++) {
+        const uint8_t *top = source + 2 * (ptrdiff_t)y * source_stride;
+        kimi_halve_row(top, top + source_stride, target + (ptrdiff_t)y * target_stride, width, range);
+    }
+}
+
 // --- Turning a plane -------------------------------------------------------------------------
 
 #if defined(__x86_64__)

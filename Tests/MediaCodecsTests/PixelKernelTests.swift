@@ -5,9 +5,46 @@ import TestSupport
 
 @testable import MediaCodecs
 
-/// The pixel kernels in C (`CPixelKernels`): the video colour pass and the one-byte plane turns.
+/// The pixel kernels in C (`CPixelKernels`): the exact half, the video colour pass and the one-byte plane turns.
 @Suite("Pixel kernels")
 struct PixelKernelTests {
+    @Test func halfScaleAveragesAndExpandsTheRange() {
+        // 4×2 source: two 2×2 blocks, means 16 and 235 (limited black and white), and a rounding case.
+        let source: [UInt8] = [16, 16, 234, 236,
+                               16, 16, 235, 235]
+        let out = Plane(width: 2, height: 1, channels: 1)
+        source.withUnsafeBufferPointer { HalfScale.halve($0.baseAddress!, stride: 4, into: out, range: .lumaLimited) }
+        #expect(out[0, 0, 0] == 0 && out[1, 0, 0] == 255)
+        let plain = Plane(width: 2, height: 1, channels: 1)
+        let mixed: [UInt8] = [10, 11, 100, 101,
+                              12, 13, 102, 104]
+        mixed.withUnsafeBufferPointer { HalfScale.halve($0.baseAddress!, stride: 4, into: plain, range: .full) }
+        #expect(plain[0, 0, 0] == 12 && plain[1, 0, 0] == 102)  // 11.5 → 12 (half up), 101.75 → 102
+        // Limited chroma: 128 stays; 16 is 0.5 exactly (rounded up), 240 is 255.
+        let chroma = Plane(width: 3, height: 1, channels: 1)
+        let c: [UInt8] = [128, 128, 16, 16, 240, 240, 128, 128, 16, 16, 240, 240]
+        c.withUnsafeBufferPointer { HalfScale.halve($0.baseAddress!, stride: 6, into: chroma, range: .chromaLimited) }
+        #expect((0..<3).map { chroma[$0, 0, 0] } == [128, 1, 255])
+    }
+
+    /// Every 4-sample sum (0…1020), in each range: the integer constants give what the formula does.
+    @Test func halfScaleIsTheFormulaForEverySum() {
+        let sums = Array(0...1020)
+        // Two rows of 2·1021 samples: output x's four samples sum to x (spread as evenly as bytes allow).
+        var source = [UInt8](repeating: 0, count: 2 * 2042)
+        for s in sums {
+            for k in 0..<4 { source[(k / 2) * 2042 + 2 * s + k % 2] = UInt8((s + k) / 4) }
+        }
+        for (range, expected) in [(HalfScale.Range.lumaLimited, { (s: Int) in VideoRange.expand(Double(s) / 4, chroma: false) }),
+                                  (.chromaLimited, { (s: Int) in VideoRange.expand(Double(s) / 4, chroma: true) }),
+                                  (.full, { (s: Int) in UInt8(min(255, (Double(s) / 4).rounded())) })] {
+            let out = Plane(width: 1021, height: 1, channels: 1)
+            source.withUnsafeBufferPointer { HalfScale.halve($0.baseAddress!, stride: 2042, into: out, range: range) }
+            let wrong = sums.filter { out[$0, 0, 0] != expected($0) }
+            #expect(wrong.isEmpty, "\(range): sums \(wrong.prefix(8))")
+        }
+    }
+
     @Test func fromVideoExpandsAndConverts() {
         // A 3×3 frame (odd sides: chroma 2×2), limited range, gray (chroma 128): luma expands, chroma stays.
         let y: [UInt8] = [16, 126, 235, 16, 126, 235, 16, 126, 235]

@@ -16,6 +16,16 @@ int kimi_video_to_jfif(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, 
                        uint8_t *out_cr, ptrdiff_t out_cr_stride,
                        int width, int height, int cw, int ch, int limited, int bt709);
 
+/// How ``kimi_halve_plane`` maps the mean of four samples: kept (rounded), or expanded from
+/// limited-range luma (16–235) or chroma (16–240 around 128) to full range.
+typedef enum { kimi_range_full = 0, kimi_range_luma = 1, kimi_range_chroma = 2 } kimi_range;
+
+/// An exact 2×2 box reduction of one 8-bit plane (for fits that are exactly half: 3840×2160 →
+/// 1920×1080): each output sample the mean of its four source samples, with the range expansion
+/// of `range` in the same pass. Reads `2·width` × `2·height` samples at `source`.
+void kimi_halve_plane(const uint8_t *source, ptrdiff_t source_stride, uint8_t *target, ptrdiff_t target_stride,
+                      int width, int height, kimi_range range);
+
 /// A one-byte-per-sample plane turned by a quarter turn or flipped: output pixel (x, y) reads the
 /// source byte at `origin + x * step_x + y * step_y`. Quarter turns (|step_x| a row) go in
 /// 16×16 tiles transposed in registers.

@@ -140,10 +140,10 @@ final class FrameConverter: Sendable {
               Int(frame.pointee.width) == 2 * width, Int(frame.pointee.height) == 2 * height, width % 2 == 0, height % 2 == 0,
               let y = frame.pointee.data.0, let u = frame.pointee.data.1, let v = frame.pointee.data.2 else { return nil }
         let planes = self.planes([(width, height, 1), (width / 2, height / 2, 1), (width / 2, height / 2, 1)])
-        let luma: HalfScale.Table = fullRange ? .full : .lumaLimited, chroma: HalfScale.Table = fullRange ? .full : .chromaLimited
-        HalfScale.halve(y, stride: Int(frame.pointee.linesize.0), into: planes[0], table: luma)
-        HalfScale.halve(u, stride: Int(frame.pointee.linesize.1), into: planes[1], table: chroma)
-        HalfScale.halve(v, stride: Int(frame.pointee.linesize.2), into: planes[2], table: chroma)
+        let luma: HalfScale.Range = fullRange ? .full : .lumaLimited, chroma: HalfScale.Range = fullRange ? .full : .chromaLimited
+        HalfScale.halve(y, stride: Int(frame.pointee.linesize.0), into: planes[0], range: luma)
+        HalfScale.halve(u, stride: Int(frame.pointee.linesize.1), into: planes[1], range: chroma)
+        HalfScale.halve(v, stride: Int(frame.pointee.linesize.2), into: planes[2], range: chroma)
         return PixelImage(layout: .ycbcr, planes: planes)
     }
 

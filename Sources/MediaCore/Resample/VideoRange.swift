@@ -1,6 +1,6 @@
 /// Video's limited range (luma 16–235, chroma 16–240 around 128) expanded to the full range JPEG
-/// stores: the one formula, used per 2×2 mean (``HalfScale``), and its exact integer form per
-/// sample (``ColorMatrix``).
+/// stores: the one formula, which the C kernels of `MediaCodecs` reproduce in integers and are
+/// tested against (`HalfScale` per 2×2 mean, `ColorMatrix` per sample, as ``Expansion``).
 package enum VideoRange {
     /// `mean` (a sample, or the mean of several) expanded, rounded and clamped.
     package static func expand(_ mean: Double, chroma: Bool) -> UInt8 {
