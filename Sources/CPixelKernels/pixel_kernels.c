@@ -7,10 +7,18 @@
 #error "the luma correction pairs (kimi_luma_correction) assume a little-endian CPU"
 #endif
 
+#if !defined(__has_feature)
+#define __has_feature(x) 0
+#endif
 #if defined(__x86_64__)
 #include <emmintrin.h>
+#endif
 // The row loops are written plainly for the compiler to vectorise, once for AVX2 and once for the
 // baseline (SSE2), picked by the loader (ifunc) from the CPU: the same integer arithmetic either way.
+// Not under a sanitizer: an ifunc resolver runs while the program is being relocated, before the
+// sanitizer's runtime is up, and its instrumented code crashes there.
+#if defined(__x86_64__) && !__has_feature(thread_sanitizer) && !__has_feature(address_sanitizer) \
+    && !__has_feature(memory_sanitizer) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define KIMI_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define KIMI_CLONES
