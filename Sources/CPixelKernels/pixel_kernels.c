@@ -203,8 +203,24 @@ static inline void kimi_transpose16(__m128i r[16]) {
 }
 #endif
 
+// `count` bytes from `source` written to `target` last first.
+KIMI_CLONES
+static void kimi_reversed_row(const uint8_t *restrict source, uint8_t *restrict target, int count) {
+    for (int x = 0; x < count; x++) target[x] = source[count - 1 - x];
+}
+
 void kimi_plane_orient8(const uint8_t *source, ptrdiff_t origin, ptrdiff_t step_x, ptrdiff_t step_y,
                         uint8_t *target, ptrdiff_t target_stride, int out_width, int out_height) {
+    // Half turns and mirrors: whole rows, copied or reversed (a phone held upside down).
+    if (step_x == 1 || step_x == -1) {
+        for (int y = 0; y < out_height; y++) {
+            uint8_t *t = target + (ptrdiff_t)y * target_stride;
+            const uint8_t *s = source + origin + (ptrdiff_t)y * step_y;
+            if (step_x == 1) memcpy(t, s, (size_t)out_width);
+            else kimi_reversed_row(s - (out_width - 1), t, out_width);
+        }
+        return;
+    }
     int tiled_w = 0, tiled_h = 0;
 #if defined(__x86_64__)
     // Quarter turns: output rows run down source columns (|step_y| == 1 byte along a source row).

@@ -203,7 +203,7 @@ struct PixelKernelTests {
 
     /// Every orientation on planes larger than the 16×16 tiles, with sides that leave partial tiles
     /// (and one byte and three bytes a pixel), against the tag's definition pixel by pixel.
-    @Test(arguments: [(37, 21, 1), (50, 33, 1), (16, 16, 1), (40, 19, 3)])
+    @Test(arguments: [(37, 21, 1), (50, 33, 1), (16, 16, 1), (1, 20, 1), (20, 1, 1), (40, 19, 3)])
     func orientationsOfLargerPlanes(_ width: Int, _ height: Int, _ channels: Int) {
         let p = Reference.plane(width: width, height: height, channels: channels) { x, y, c in UInt8(truncatingIfNeeded: x * 7 + y * 13 + c * 101) }
         let (w, h) = (width, height)
