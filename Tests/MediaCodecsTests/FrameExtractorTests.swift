@@ -68,7 +68,9 @@ struct FrameExtractorTests {
             let info = try MediaProber.probe(path: path, options: ProbeOptions())
             let plan = VideoPlan.make(for: info, options: model ? try VideoOptions(frames: .model) : VideoOptions())
             var frames: [ExtractedFrame] = []
-            _ = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: MediaLimits(), threads: threads) { frames.append($0) }
+            // The fixtures are small, which alone would keep one encoder thread: as many as decoders here.
+            _ = try FrameExtractor.extract(path: path, info: info, plan: plan, limits: MediaLimits(), threads: threads,
+                                           encoderThreads: threads) { frames.append($0) }
             return frames
         }
         let one = try run(threads: 1)
