@@ -95,6 +95,31 @@ static void kimi_luma_row_plain(const uint8_t *restrict s, uint8_t *restrict t, 
     for (int x = 0; x < width; x++) t[x] = (uint8_t)kimi_expand(s[x], luma);
 }
 
+// The chroma planes' rows converted so far, and what converting the next ones needs.
+typedef struct {
+    const uint8_t *cb, *cr;
+    ptrdiff_t cb_stride, cr_stride;
+    uint8_t *out_cb, *out_cr;
+    ptrdiff_t out_cb_stride, out_cr_stride;
+    int cw, converted;
+    int32_t *dy_rows;  // three rows' dY, row cy in slot cy % 3
+    uint8_t *copies;   // two rows: the source of an in-place row, read before it is written
+    kimi_expansion chroma;
+    kimi_matrix m;
+} kimi_chroma_rows;
+
+// Converts the chroma rows up to `last` that are not converted yet.
+static void kimi_convert_chroma_through(kimi_chroma_rows *c, int last) {
+    for (; c->converted <= last; c->converted++) {
+        int cy = c->converted;
+        const uint8_t *su = c->cb + cy * c->cb_stride, *sv = c->cr + cy * c->cr_stride;
+        uint8_t *du = c->out_cb + cy * c->out_cb_stride, *dv = c->out_cr + cy * c->out_cr_stride;
+        if (su == du) su = memcpy(c->copies, su, (size_t)c->cw);
+        if (sv == dv) sv = memcpy(c->copies + c->cw, sv, (size_t)c->cw);
+        kimi_chroma_row(su, sv, du, dv, c->dy_rows + (size_t)(cy % 3) * c->cw, c->cw, c->chroma, c->m);
+    }
+}
+
 int kimi_video_to_jfif(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, ptrdiff_t cb_stride,
                        const uint8_t *cr, ptrdiff_t cr_stride,
                        uint8_t *out_y, ptrdiff_t out_y_stride, uint8_t *out_cb, ptrdiff_t out_cb_stride,
@@ -113,18 +138,12 @@ int kimi_video_to_jfif(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, 
     uint32_t *pairs = (uint32_t *)(dy_rows + 3 * (size_t)cw);  // d of luma samples 2x and 2x + 1
     int16_t *e = (int16_t *)(pairs + cw);
     uint8_t *copies = (uint8_t *)(e + cw + 2);
-    int converted = 0;
+    kimi_chroma_rows rows = {cb, cr, cb_stride, cr_stride, out_cb, out_cr, out_cb_stride, out_cr_stride,
+                             cw, 0, dy_rows, copies + width, chroma, m};
     for (int row = 0; row < height; row++) {
         int near = row / 2 < ch - 1 ? row / 2 : ch - 1;
         int far = row % 2 == 0 ? (near - 1 > 0 ? near - 1 : 0) : (near + 1 < ch - 1 ? near + 1 : ch - 1);
-        int last = near > far ? near : far;
-        for (; converted <= last; converted++) {
-            const uint8_t *su = cb + converted * cb_stride, *sv = cr + converted * cr_stride;
-            uint8_t *du = out_cb + converted * out_cb_stride, *dv = out_cr + converted * out_cr_stride;
-            if (su == du) su = memcpy(copies + width, su, (size_t)cw);
-            if (sv == dv) sv = memcpy(copies + width + cw, sv, (size_t)cw);
-            kimi_chroma_row(su, sv, du, dv, dy_rows + (size_t)(converted % 3) * cw, cw, chroma, m);
-        }
+        kimi_convert_chroma_through(&rows, near > far ? near : far);
         const uint8_t *s = y + row * y_stride;
         uint8_t *t = out_y + row * out_y_stride;
         if (s == t) s = memcpy(copies, s, (size_t)width);
@@ -135,13 +154,7 @@ int kimi_video_to_jfif(const uint8_t *y, ptrdiff_t y_stride, const uint8_t *cb, 
         kimi_luma_correction(dy_rows + (size_t)(near % 3) * cw, dy_rows + (size_t)(far % 3) * cw, e, pairs, cw);
         kimi_luma_row(s, t, (const kimi_half *)pairs, width, luma);
     }
-    for (; converted < ch; converted++) {  // chroma rows below the last luma row's (odd heights)
-        const uint8_t *su = cb + converted * cb_stride, *sv = cr + converted * cr_stride;
-        uint8_t *du = out_cb + converted * out_cb_stride, *dv = out_cr + converted * out_cr_stride;
-        if (su == du) su = memcpy(copies + width, su, (size_t)cw);
-        if (sv == dv) sv = memcpy(copies + width + cw, sv, (size_t)cw);
-        kimi_chroma_row(su, sv, du, dv, dy_rows + (size_t)(converted % 3) * cw, cw, chroma, m);
-    }
+    kimi_convert_chroma_through(&rows, ch - 1);  // chroma rows below the last luma row's (odd heights)
     free(scratch);
     return 0;
 }

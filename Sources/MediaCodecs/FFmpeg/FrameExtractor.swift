@@ -60,11 +60,10 @@ public enum FrameExtractor {
         private let encoders = Locked<[JPEGCodec.Encoder]>([])
         private let dedupe: Double?
         private var lastKept: [UInt8]?  // the signature of the last frame kept (`--dedupe`, one thread), on `queue` only
-        private let duplicateCount = Locked(0)
         /// Submissions so far: the order frames are handed back in (the decode loop's thread only).
         private var submitted = 0
-        /// Frames dropped as near-duplicates; read after ``wait()``.
-        var duplicates: Int { duplicateCount.withLock { $0 } }
+        /// Frames dropped as near-duplicates (`--dedupe`: one thread, on `queue`); read after ``wait()``.
+        private(set) var duplicates = 0
 
         /// Encoded frames by submission, handed back in order: `nil` for a dropped duplicate.
         struct Results {
@@ -114,7 +113,7 @@ public enum FrameExtractor {
                     if let threshold = dedupe {
                         let signature = FrameSignature.of(image)
                         if let last = lastKept, FrameSignature.distance(signature, last) <= threshold {
-                            duplicateCount.withLock { $0 += 1 }
+                            duplicates += 1
                             converter.recycle(image)
                             results.withLock { $0.complete(sequence, nil) }
                             return

@@ -211,4 +211,3 @@ final class FrameConverter: Sendable {
         return oriented(image, orientation)
     }
 }
-
