@@ -1,8 +1,9 @@
 /// Results of `work` over inputs `0..<count`, in input order, with at most `window` of them started
 /// ahead of the consumer (running, or done and waiting): the one ordered-results helper of the
 /// façade and the prober. Lazy — nothing starts before the first `next()`, and a consumer that stops
-/// reading stops the work after the window; cancelling the consuming task, or dropping the iterator,
-/// cancels what is running.
+/// reading stops the work after the window; cancelling the consuming task cancels what is running
+/// and ends the loop once it has stopped; dropping the iterator (a `break`) cancels what is running,
+/// which then winds down on its own.
 public struct OrderedWindow<Element: Sendable>: AsyncSequence, Sendable {
     let count: Int
     let window: Int
@@ -27,7 +28,7 @@ public struct OrderedWindow<Element: Sendable>: AsyncSequence, Sendable {
 
         public func next() async -> Element? {
             guard nextIndex < sequence.count, !Task.isCancelled else {
-                cancelAll()
+                await cancelAll()
                 return nil
             }
             while started < Swift.min(sequence.count, nextIndex + sequence.window) {
@@ -41,8 +42,11 @@ public struct OrderedWindow<Element: Sendable>: AsyncSequence, Sendable {
             return await withTaskCancellationHandler { await task.value } onCancel: { for t in running { t.cancel() } }
         }
 
-        private func cancelAll() {
+        /// Cancels what runs and waits for it to end, so that the loop a cancellation ends has
+        /// nothing of its work still running (or writing) after it.
+        private func cancelAll() async {
             for task in tasks.values { task.cancel() }
+            for task in tasks.values { _ = await task.value }
             tasks.removeAll()
         }
 

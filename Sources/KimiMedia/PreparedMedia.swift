@@ -32,9 +32,12 @@ public struct PreparedMedia: Sendable {
     /// (`nil` for a video whose frame count is unknown).
     public var estimate: TokenEstimate?
     public var diagnostics: [Diagnostic]
-    /// The folder holding this input's written files (frames, video); `nil` when nothing was written.
-    /// The caller owns it: remove it when done.
-    public var workFolder: String?
+    /// The owner of the folder holding this input's written files.
+    var folder: WorkFolder?
+    /// The folder holding this input's written files (frames, video); `nil` when nothing was written
+    /// (an image is held in memory). The library owns it: it is removed with the last copy of this
+    /// value (and of its ``parts``), or at once by ``removeFiles()``; ``keepFiles()`` hands it to you.
+    public var workFolder: String? { folder?.path }
     /// A video split by ``VideoOptions/segments``: its parts, in order, each sent in a request of
     /// its own (``RequestBuilder/build(prompt:system:media:to:)`` with one part). The split video's
     /// own ``payload``, ``bytes`` and ``estimate`` are its first part's. Empty when not split.
@@ -43,6 +46,16 @@ public struct PreparedMedia: Sendable {
     public var segment: ManifestEntry.Output.Segment?
 
     public var kind: MediaKind { info.kind }
+
+    /// Removes the files written for this input now (its ``workFolder``, shared by its ``parts``
+    /// and every copy of this value), instead of when the last copy is gone. Its ``payload`` and
+    /// ``frames`` paths are then gone too.
+    public func removeFiles() { folder?.remove() }
+
+    /// Keeps the files written for this input after this value is gone: the folder is yours to
+    /// move or remove. Returns its path (`nil` when nothing was written).
+    @discardableResult
+    public func keepFiles() -> String? { folder?.keep() }
 
     /// The planner's view of this item, without a file for an image held in memory.
     var payloadItem: PayloadItem {
@@ -87,8 +100,9 @@ public struct PreparedResult: Sendable {
 extension Preparer {
     /// Prepares one file: probe → plan → decode → resize → encode (images, in memory), or the ≤ 2K
     /// video file and its frames (written into a new folder under `workFolder`, named by
-    /// ``PreparedMedia/workFolder``; the caller owns it). Runs off the cooperative pool and honours
-    /// cancellation, also mid-video; nothing is left behind on failure.
+    /// ``PreparedMedia/workFolder`` and removed with the last copy of the result unless you
+    /// ``PreparedMedia/keepFiles()``). Runs off the cooperative pool and honours cancellation, also
+    /// mid-video; a failure or a cancellation leaves nothing behind.
     public func prepare(_ url: URL, workFolder: URL = FileManager.default.temporaryDirectory) async throws(KimiMediaError) -> PreparedMedia {
         do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
         let preparer = self, path = url.path, folder = workFolder.path
@@ -102,41 +116,35 @@ extension Preparer {
         do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
         let preparer = self, root = workFolder.path
         return try await OffPool.run(path: name) { () throws(MediaError) in
-            let folder = root + "/kimi-media-input-\(UUID().uuidString)"
-            let file = folder + "/" + (URL(fileURLWithPath: name).lastPathComponent.isEmpty ? "input" : URL(fileURLWithPath: name).lastPathComponent)
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: file))
-            } catch {
-                try? FileManager.default.removeItem(atPath: folder)
+            let staged: WorkFolder
+            do { staged = try WorkFolder(creating: root + "/kimi-media-input-\(UUID().uuidString)") } catch {
                 throw MediaError(.io, path: name, stage: .read, "cannot stage the bytes in \(root): \(error.localizedDescription)")
             }
-            let prepared: PreparedMedia
-            do throws(MediaError) { prepared = try preparer.prepareNow(path: file, name: name, workFolder: root) } catch {
-                try? FileManager.default.removeItem(atPath: folder)
-                throw error
+            let base = URL(fileURLWithPath: name).lastPathComponent
+            let file = staged.path + "/" + (base.isEmpty ? "input" : base)
+            do { try data.write(to: URL(fileURLWithPath: file)) } catch {
+                throw MediaError(.io, path: name, stage: .read, "cannot stage the bytes in \(root): \(error.localizedDescription)")
             }
-            return Self.keepStaged(file, in: folder, for: prepared)
+            return try withExtendedLifetime(staged) { () throws(MediaError) -> PreparedMedia in
+                Self.keepStaged(file, in: staged, for: try preparer.prepareNow(path: file, name: name, workFolder: root))
+            }
         }
     }
 
-    /// The staged copy of in-memory bytes is removed, unless it is what is sent (a compliant video
-    /// passed through): then it stays, inside the prepared media's own folder.
-    static func keepStaged(_ file: String, in folder: String, for prepared: PreparedMedia) -> PreparedMedia {
-        guard case .video(let sent) = prepared.payload, sent == file else {
-            try? FileManager.default.removeItem(atPath: folder)
-            return prepared
-        }
+    /// The staged copy of in-memory bytes goes with its folder, unless it is what is sent (a
+    /// compliant video passed through): then it moves into the prepared media's own folder, or its
+    /// folder becomes the prepared media's.
+    static func keepStaged(_ file: String, in staged: WorkFolder, for prepared: PreparedMedia) -> PreparedMedia {
+        guard case .video(let sent) = prepared.payload, sent == file else { return prepared }
         var kept = prepared
-        if let own = prepared.workFolder {
-            let target = own + "/" + URL(fileURLWithPath: file).lastPathComponent
+        if let own = prepared.folder {
+            let target = own.path + "/" + URL(fileURLWithPath: file).lastPathComponent
             if (try? FileManager.default.moveItem(atPath: file, toPath: target)) != nil {
                 kept.payload = .video(path: target)
-                try? FileManager.default.removeItem(atPath: folder)
+                return kept
             }
-        } else {
-            kept.workFolder = folder
         }
+        kept.folder = staged
         return kept
     }
 
@@ -165,52 +173,57 @@ extension Preparer {
             let prepared = try prepare(image: path, info: info)
             return PreparedMedia(source: name, info: info, format: prepared.image.format, width: prepared.image.width,
                                  height: prepared.image.height, bytes: Int64(prepared.image.bytes.count), payload: .image(prepared.image.bytes),
-                                 frames: [], estimate: prepared.estimate, diagnostics: prepared.image.diagnostics, workFolder: nil)
+                                 frames: [], estimate: prepared.estimate, diagnostics: prepared.image.diagnostics, folder: nil)
         }
-        let folder = workFolder + "/kimi-media-\(UUID().uuidString)"
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw MediaError(.io, path: folder, stage: .write, "cannot create the work folder: \(error.localizedDescription)")
+        // Owned from its creation: whatever ends this call — a failure, a cancellation, a result
+        // nobody takes — the folder goes with the last value that holds it.
+        let owner: WorkFolder
+        do { owner = try WorkFolder(creating: workFolder + "/kimi-media-\(UUID().uuidString)") } catch {
+            throw MediaError(.io, path: workFolder, stage: .write, "cannot create the work folder: \(error.localizedDescription)")
         }
-        do throws(MediaError) {
-            var frames: [PreparedFrame] = []
-            let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
-                try OffPool.checkCancellation(path, .decode)
-                let file = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
-                try AtomicFile.writeNew(frame.image.bytes, to: file)
-                let tokens = TokenEstimate.image(width: frame.image.width, height: frame.image.height, profile: profile).tokens
-                frames.append(PreparedFrame(path: file, seconds: frame.timestampSeconds, keyframe: frame.keyframe, width: frame.image.width,
-                                            height: frame.image.height, bytes: frame.image.bytes.count, tokens: tokens))
-            }
-            try OffPool.checkCancellation(path, .encode)
-            let target = folder + "/video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
-            guard let written = try writeVideo(path, info: info, plan: plan, to: target) else {
-                if frames.isEmpty { try? FileManager.default.removeItem(atPath: folder) }
-                return PreparedMedia(source: name, info: info, format: info.format, width: info.width, height: info.height, bytes: info.bytes,
-                                     payload: .video(path: path), frames: frames, estimate: plan.estimate, diagnostics: diagnostics,
-                                     workFolder: frames.isEmpty ? nil : folder)
-            }
-            guard !written.parts.isEmpty else {
-                return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
-                                     bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
-                                     diagnostics: diagnostics + written.diagnostics, workFolder: folder)
-            }
-            let parts = written.parts.enumerated().map { i, part in
-                PreparedMedia(source: name, info: info, format: .mp4, width: part.width, height: part.height, bytes: part.bytes,
-                              payload: .video(path: folder + "/" + part.name), frames: [], estimate: part.estimate, diagnostics: [],
-                              workFolder: folder,
-                              segment: .init(index: i + 1, count: written.parts.count, startSeconds: part.startSeconds, endSeconds: part.endSeconds))
-            }
-            var whole = parts[0]
-            whole.frames = frames
-            whole.diagnostics = diagnostics + written.diagnostics
-            whole.parts = parts
-            whole.segment = nil
-            return whole
-        } catch {
-            try? FileManager.default.removeItem(atPath: folder)
-            throw error
+        return try withExtendedLifetime(owner) { () throws(MediaError) -> PreparedMedia in
+            try prepareVideoNow(path: path, name: name, info: info, into: owner)
         }
+    }
+
+    /// A video's frames and file, written into `owner`'s folder.
+    private func prepareVideoNow(path: String, name: String, info: MediaInfo, into owner: WorkFolder) throws(MediaError) -> PreparedMedia {
+        let folder = owner.path
+        var frames: [PreparedFrame] = []
+        let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
+            try OffPool.checkCancellation(path, .decode)
+            let file = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
+            try AtomicFile.writeNew(frame.image.bytes, to: file)
+            let tokens = TokenEstimate.image(width: frame.image.width, height: frame.image.height, profile: profile).tokens
+            frames.append(PreparedFrame(path: file, seconds: frame.timestampSeconds, keyframe: frame.keyframe, width: frame.image.width,
+                                        height: frame.image.height, bytes: frame.image.bytes.count, tokens: tokens))
+        }
+        try OffPool.checkCancellation(path, .encode)
+        let target = folder + "/video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
+        let written = try writeVideo(path, info: info, plan: plan, to: target)
+        // A cancellation the writer took for the end of its input must not pass for a whole video.
+        try OffPool.checkCancellation(path, .encode)
+        guard let written else {
+            return PreparedMedia(source: name, info: info, format: info.format, width: info.width, height: info.height, bytes: info.bytes,
+                                 payload: .video(path: path), frames: frames, estimate: plan.estimate, diagnostics: diagnostics,
+                                 folder: frames.isEmpty ? nil : owner)
+        }
+        guard !written.parts.isEmpty else {
+            return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
+                                 bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
+                                 diagnostics: diagnostics + written.diagnostics, folder: owner)
+        }
+        let parts = written.parts.enumerated().map { i, part in
+            PreparedMedia(source: name, info: info, format: .mp4, width: part.width, height: part.height, bytes: part.bytes,
+                          payload: .video(path: folder + "/" + part.name), frames: [], estimate: part.estimate, diagnostics: [],
+                          folder: owner,
+                          segment: .init(index: i + 1, count: written.parts.count, startSeconds: part.startSeconds, endSeconds: part.endSeconds))
+        }
+        var whole = parts[0]
+        whole.frames = frames
+        whole.diagnostics = diagnostics + written.diagnostics
+        whole.parts = parts
+        whole.segment = nil
+        return whole
     }
 }

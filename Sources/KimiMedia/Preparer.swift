@@ -162,7 +162,7 @@ extension Preparer {
         let settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
         let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
                                                    settings: settings)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int64) ?? 0
+        let bytes = FileSize.of(output) ?? 0
         let (width, height) = info.rotation % 180 == 90 ? (result.height, result.width) : (result.width, result.height)
         let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
         let estimate = result.frames > 0 && fps > 0

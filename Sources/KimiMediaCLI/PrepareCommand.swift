@@ -214,7 +214,7 @@ struct PrepareCommand: AsyncParsableCommand {
             batchOptions.remoteTokens = { item in
                 let builder = RequestBuilder(planner: PayloadPlanner(model: model), client: client, cache: cache)
                 let size = item.bytes.map { Int64($0.count) }
-                    ?? ((try? FileManager.default.attributesOfItem(atPath: item.path ?? "")[.size] as? Int64) ?? 0)
+                    ?? (FileSize.of(item.path ?? "") ?? 0)
                 let part = try await builder.part(for: PayloadItem(path: item.path ?? "", format: item.format, bytes: size), bytes: item.bytes)
                 return try await client.estimateTokens(model: model, messages: [.user([part])])
             }

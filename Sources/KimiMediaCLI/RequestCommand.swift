@@ -207,6 +207,7 @@ struct RequestCommand: AsyncParsableCommand {
                 continue
             }
             let prepared = try await preparer.prepare(URL(fileURLWithPath: path), workFolder: URL(fileURLWithPath: scratch))
+            prepared.keepFiles()  // the items below point into it; `scratch` goes as a whole at the end
             if !prepared.parts.isEmpty {
                 return (items, try prepared.parts.map { part throws(KimiMediaError) in
                     (try part.payloadItem(storingImageAs: scratch + "/\(i)"), part.segment!)

@@ -96,6 +96,56 @@ struct ClientTests {
         }
     }
 
+    /// A symbolic link is uploaded as its target: the declared length is the target's, so the
+    /// body arrives whole (it was the link's 253 bytes, and the stream then failed with
+    /// `bodyLengthMismatch` after the server had stored a cut file).
+    @Test func uploadThroughSymbolicLink() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        try await scoped(try client(server)) { api in
+            let folder = try TemporaryFolder()
+            let target = try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "photos/original.jpg")
+            let link = folder.path + "/link.jpg"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "photos/original.jpg")
+            let uploaded = try await api.upload(path: link, purpose: .image, mimeType: "image/jpeg")
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: target)))
+            #expect(uploaded.bytes == Int64(bytes.count) && uploaded.filename == "link.jpg")
+            #expect(server.storedContent(id: uploaded.id) == bytes)
+            #expect(server.fileCount == 1)
+        }
+    }
+
+    /// An upload that fails on every attempt, each of which stored a cut file on the server, leaves
+    /// nothing on the account; so does one cancelled while its answer is on the way.
+    @Test func failedUploadsLeaveNothingStored() async throws {
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        try await scoped(try client(server)) { api in
+            let folder = try TemporaryFolder()
+            let file = try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "photo.jpg")
+            server.enqueue(.storedPartly, times: Self.fast.maxAttempts, on: "POST /v1/files")
+            do throws(APIError) {
+                _ = try await api.upload(path: file, purpose: .image, mimeType: "image/jpeg")
+                Issue.record("an upload whose every attempt failed succeeded")
+            } catch {
+                #expect(error.status == 500 && error.attempts == 1)
+            }
+            let uploads = server.requests.filter { $0 == "POST /v1/files" }.count
+            #expect(uploads == Self.fast.maxAttempts)
+            #expect(server.requests.filter { $0.hasPrefix("DELETE /v1/files/") }.count == uploads)
+            #expect(server.fileCount == 0)
+
+            // Cancelled after the server stored it, before its answer came: cleaned up too.
+            server.enqueue(.delay(5), on: "POST /v1/files")
+            let upload = Task { try await api.upload(path: file, purpose: .image, mimeType: "image/jpeg") }
+            for _ in 0..<500 where server.fileCount == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+            #expect(server.fileCount == 1)
+            upload.cancel()
+            await #expect(throws: (any Error).self) { try await upload.value }
+            #expect(server.fileCount == 0)
+        }
+    }
+
     @Test func uploadRulesLocalAndRemote() async throws {
         let server = try await MoonshotStandIn.start(.init(maxUploadBytes: 10_000, maxFiles: 2))
         defer { Task { await server.stop() } }

@@ -115,6 +115,85 @@ struct FacadeTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 
+    /// Cancelled at any moment — while probing, taking the keyframes, re-encoding the AV1 MKV to
+    /// H.264, or after the work ended but before the result was taken — nothing is left in the work
+    /// folder (a cancel during the re-encode used to leave the frames and a partial `video.mp4`).
+    @Test func cancelAtAnyMomentLeavesNothing() async throws {
+        let work = try TemporaryFolder()
+        let url = URL(fileURLWithPath: Fixture.root.appendingPathComponent("convert/av1.mkv").path)
+        var delay = 0.0, cancelled = 0
+        while true {
+            let task = Task { try await Preparer().prepare(url, workFolder: work.url) }
+            if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) }
+            task.cancel()
+            do {
+                let prepared = try await task.value
+                #expect(prepared.workFolder != nil)  // a whole result holds its folder until dropped
+                break
+            } catch let error as KimiMediaError {
+                guard case .cancelled = error else { Issue.record("\(error)"); return }
+                cancelled += 1
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty, "cancelled after \(delay) s")
+            delay = delay == 0 ? 0.002 : delay * 1.4
+        }
+        #expect(cancelled >= 5)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)  // the completed one, dropped
+    }
+
+    /// A 1,000-file sequence (images and videos) cancelled after a few results: when the loop ends,
+    /// nothing of the files in flight or prepared ahead is left, nor of the results consumed and
+    /// dropped; a loop left with `break` cleans up as its files wind down.
+    @Test func cancelledSequenceLeavesNothing() async throws {
+        let work = try TemporaryFolder()
+        let kinds = [Fixture.video("h264.mp4"), Fixture.image("png-rgb.png"), Fixture.video("vp9.webm"), Fixture.video("with-audio.mp4")]
+        let urls = (0..<1_000).map { URL(fileURLWithPath: kinds[$0 % kinds.count]) }
+        let consumer = Task {
+            var seen = 0
+            for await prepared in Preparer().prepare(urls, jobs: 3, workFolder: work.url) {
+                _ = try? prepared.result.get()
+                seen += 1
+                if seen == 6 { withUnsafeCurrentTask { $0?.cancel() } }
+            }
+            return seen
+        }
+        let seen = await consumer.value
+        #expect(seen >= 6 && seen < 1_000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+
+        for await prepared in Preparer().prepare(urls, jobs: 3, workFolder: work.url) {
+            if case .success(let media) = prepared.result, media.workFolder != nil { break }
+        }
+        var left = try FileManager.default.contentsOfDirectory(atPath: work.path)
+        for _ in 0..<500 where !left.isEmpty {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            left = try FileManager.default.contentsOfDirectory(atPath: work.path)
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// The work folder's owner: removed with the last copy (parts included), at once by
+    /// `removeFiles()`, never once `keepFiles()` took it.
+    @Test func workFolderOwnership() async throws {
+        let work = try TemporaryFolder()
+        let preparer = Preparer(videoOptions: try VideoOptions(frames: .keyframes))
+        var kept: String?
+        do {
+            let video = try await preparer.prepare(URL(fileURLWithPath: Fixture.video("h264.mp4")), workFolder: work.url)
+            let folder = try #require(video.workFolder)
+            var copy = video
+            copy.diagnostics = []
+            #expect(FileManager.default.fileExists(atPath: folder) && !copy.frames.isEmpty)
+            copy.removeFiles()
+            #expect(!FileManager.default.fileExists(atPath: folder))
+            let other = try await preparer.prepare(URL(fileURLWithPath: Fixture.video("vp9.webm")), workFolder: work.url)
+            kept = other.keepFiles()
+        }
+        let folder = try #require(kept)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == [URL(fileURLWithPath: folder).lastPathComponent])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).contains("video.mp4"))
+    }
+
     /// The window: with 2 jobs, nothing starts past the 2 after the one consumed; a consumer that
     /// stops reading stops the work.
     @Test func orderedWindowIsBoundedAndLazy() async throws {

@@ -83,6 +83,10 @@ public final class MoonshotStandIn: Sendable {
         case numericCode(Int, type: String)
         /// The account is out of money: 429 `exceeded_current_quota_error`, as several clients observed.
         case quotaExhausted
+        /// An upload cut short on its way in: the server stores the first half of the file (as the
+        /// real API stored a link's 253 bytes when the client declared that length and sent more),
+        /// then answers 500.
+        case storedPartly
     }
 
     struct StoredFile {
@@ -101,7 +105,8 @@ public final class MoonshotStandIn: Sendable {
     struct State {
         var files: [String: StoredFile] = [:]
         var order: [String] = []
-        var faults: [Fault] = []
+        /// Queued faults, each for any request or only for one `METHOD /path`.
+        var faults: [(fault: Fault, request: String?)] = []
         var log: [String] = []
         var bodies: [String: [UInt8]] = [:]
         var nextID = 1
@@ -151,10 +156,14 @@ public final class MoonshotStandIn: Sendable {
 
     public func stop() async { try? await channel.close() }
 
-    /// Queues `fault` for the next `times` requests.
-    public func enqueue(_ fault: Fault, times: Int = 1) {
-        state.withLockedValue { $0.faults += Array(repeating: fault, count: times) }
+    /// Queues `fault` for the next `times` requests, or only for the next `times` requests that are
+    /// `request` (`"POST /v1/files"`): the others are answered normally meanwhile.
+    public func enqueue(_ fault: Fault, times: Int = 1, on request: String? = nil) {
+        state.withLockedValue { $0.faults += Array(repeating: (fault, request), count: times) }
     }
+
+    /// The bytes of a stored file.
+    public func storedContent(id: String) -> [UInt8]? { state.withLockedValue { $0.files[id]?.content } }
 
     // MARK: Answers
 
@@ -214,7 +223,8 @@ public final class MoonshotStandIn: Sendable {
         let fault: Fault? = state.withLockedValue { s in
             s.log.append("\(method) \(path)")
             if method == "POST", !tooLarge, !path.hasSuffix("/files") { s.bodies[path] = body }
-            return s.faults.isEmpty ? nil : s.faults.removeFirst()
+            guard let next = s.faults.firstIndex(where: { $0.request == nil || $0.request == "\(method) \(path)" }) else { return nil }
+            return s.faults.remove(at: next).fault
         }
         if fault == nil, let refused = admit() { return refused }
         var answer: Answer
@@ -245,6 +255,9 @@ public final class MoonshotStandIn: Sendable {
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
             answer.drop = true
             return answer
+        case .storedPartly?:
+            _ = upload(headers: headers, body: body, keepingHalf: true)
+            return Self.error(500, "server_error", "stand-in: the upload was cut")
         case .truncatedBody?:
             answer = route(method: method, path: path, headers: headers, body: body, tooLarge: tooLarge)
             answer.truncated = true
@@ -434,20 +447,21 @@ public final class MoonshotStandIn: Sendable {
 
     /// `POST /v1/files` (multipart: `file` with a filename, `purpose`), answered with the documented
     /// FileObject (`status` "ready", the docs' example value); the errors page's texts for its refusals.
-    func upload(headers: HTTPHeaders, body: [UInt8]) -> Answer {
+    func upload(headers: HTTPHeaders, body: [UInt8], keepingHalf: Bool = false) -> Answer {
         guard let type = headers.first(name: "content-type"), type.hasPrefix("multipart/form-data"),
               let boundary = type.components(separatedBy: "boundary=").last?.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")),
               !boundary.isEmpty else {
             return Self.error(400, "invalid_request_error", "Invalid request: expected multipart/form-data")
         }
         let fields = Multipart.parse(body, boundary: boundary)
-        guard let file = fields.first(where: { $0.name == "file" }), let filename = file.filename else {
+        guard var file = fields.first(where: { $0.name == "file" }), let filename = file.filename else {
             return Self.error(400, "invalid_request_error", "Invalid request: no file part")
         }
         let purpose = fields.first { $0.name == "purpose" }.map { String(decoding: $0.content, as: UTF8.self) } ?? ""
         guard ["file-extract", "image", "video", "batch"].contains(purpose) else {
             return Self.error(400, "invalid_request_error", "Invalid purpose: '\(purpose)'")
         }
+        if keepingHalf { file.content = Array(file.content.prefix(file.content.count / 2)) }
         guard !file.content.isEmpty else {
             return Self.error(400, "invalid_request_error", "File size is zero, please confirm and re-upload the file")
         }

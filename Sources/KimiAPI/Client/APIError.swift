@@ -56,6 +56,17 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The request may have been carried out although the call failed: the connection dropped or
+    /// timed out, the answer was cut or unreadable, or the server failed (a 5xx other than 503,
+    /// which says it did not process the request). An error answer (4xx, 429, 503) proves it was not.
+    public var mayHaveBeenProcessed: Bool {
+        switch kind {
+        case .transport, .timeout, .invalidResponse: return true
+        case .http: return status.map { $0 >= 500 && $0 != 503 } ?? false
+        default: return false
+        }
+    }
+
     /// A 429 that waiting cures: a rate limit or an overloaded engine, not an exhausted balance.
     public var isRateLimit: Bool { kind == .http && status == 429 && !isQuotaExhausted }
 

@@ -101,7 +101,7 @@ extension MoonshotClient {
     public func chatStream(bodyFile path: String) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
         do throws(APIError) {
             let size = try chatBodySize(file: path)
-            return stream(body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) })
+            return stream(body: { .stream(FileChunks(parts: [.file(path, bytes: size)]), length: .known(size)) })
         } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }

@@ -16,7 +16,9 @@ public final class MoonshotClient: Sendable {
     public let timeouts: Timeouts
     let http: HTTPClient
     let limiter: RateLimiter
-    private let onWait: (@Sendable (String) -> Void)?
+    /// Hears why the client is idle, and warnings that do not fail a call (an upload cache that
+    /// cannot be saved).
+    let onWait: (@Sendable (String) -> Void)?
     /// The largest chat body sent (the API's 100,000,000 bytes): a larger one is refused before
     /// sending — upload its media instead (``PayloadPlanner`` decides which).
     public let maxRequestBodyBytes: Int64
@@ -64,7 +66,7 @@ public final class MoonshotClient: Sendable {
     /// Posts a request body already written to a file (``RequestBodyWriter``), streamed from disk.
     public func chat(bodyFile path: String) async throws(APIError) -> ChatResponse {
         let size = try chatBodySize(file: path)
-        return try await call(.POST, "chat/completions", body: { .stream(FileChunks(parts: [.file(path)]), length: .known(size)) },
+        return try await call(.POST, "chat/completions", body: { .stream(FileChunks(parts: [.file(path, bytes: size)]), length: .known(size)) },
                               length: Int(size), timeout: timeouts.upload, idempotent: false)
     }
 
@@ -85,7 +87,7 @@ public final class MoonshotClient: Sendable {
 
     /// The size of a chat body already written to a file, checked against ``maxRequestBodyBytes``.
     func chatBodySize(file path: String) throws(APIError) -> Int64 {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
+        guard let size = FileSize.of(path) else {
             throw APIError(.io, message: "cannot read the request body \(path)", endpoint: Self.chatEndpoint)
         }
         try checkBodySize(size)
@@ -100,11 +102,16 @@ public final class MoonshotClient: Sendable {
     }
 
     /// `POST /v1/files` (multipart, streamed from disk: the file is never held in memory).
-    /// Refuses empty files and files over the upload limit before sending.
+    /// Refuses empty files and files over the upload limit before sending. A symbolic link is
+    /// uploaded as its target (size and bytes both read through the link). An attempt that fails in
+    /// a way that may have come after the server stored the file (a dropped connection, a timeout,
+    /// a cut or unreadable answer, a 5xx) is looked for in `GET /v1/files` before the next one, and
+    /// when the upload finally fails whatever it left on the account is deleted: a failed upload
+    /// never leaves a stored file behind.
     public func upload(path: String, purpose: FilePurpose, mimeType: String,
                        limits: APILimitsProvider = .default) async throws(APIError) -> FileObject {
         let endpoint = "POST /v1/files"
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil else {
+        guard let size = FileSize.of(path) else {
             throw APIError(.io, message: "cannot read \(path)", endpoint: endpoint)
         }
         guard size > 0 else { throw APIError(.invalidRequest, message: "\(path) is empty; the Files API refuses zero-byte files", endpoint: endpoint) }
@@ -120,24 +127,45 @@ public final class MoonshotClient: Sendable {
         let tail = Data("\r\n--\(boundary)--\r\n".utf8)
         let total = Int64(head.count) + size + Int64(tail.count)
         let started = Date().timeIntervalSince1970, name = (path as NSString).lastPathComponent
-        var attempt = 0
+        var attempt = 0, unsure = false
         while true {
             attempt += 1
             do {
-                return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path), .bytes(tail)]), length: .known(total)) },
+                return try await call(.POST, "files", body: { .stream(FileChunks(parts: [.bytes(head), .file(path, bytes: size), .bytes(tail)]),
+                                                                      length: .known(total)) },
                                       length: Int(total), contentType: "multipart/form-data; boundary=\(boundary)", timeout: timeouts.upload,
                                       idempotent: false)
-            } catch where ((error.isRetryable && !error.isRateLimit) || error.kind == .invalidResponse) && attempt < retry.maxAttempts {
+            } catch {
+                unsure = unsure || error.mayHaveBeenProcessed
+                let again = ((error.isRetryable && !error.isRateLimit) || error.kind == .invalidResponse) && attempt < retry.maxAttempts
+                    && !Task.isCancelled
                 // The upload may have arrived although its answer did not (a dropped or cut answer, a
                 // timeout, a server error after the store): look for it before sending the bytes
                 // again, so nothing is stored twice.
-                if let files = try? await listFiles(),
+                if again, error.mayHaveBeenProcessed, let files = try? await listFiles(),
                    let arrived = files.first(where: { $0.filename == name && $0.bytes == size && ($0.createdAt ?? 0) >= Int64(started) - 5 }) {
                     return arrived
+                }
+                guard again else {
+                    if unsure { await removeStrays(named: name, since: started) }
+                    throw error
                 }
                 try? await Task.sleep(nanoseconds: UInt64(retry.delay(afterAttempt: attempt, serverAsked: nil) * 1e9))
             }
         }
+    }
+
+    /// After a failed upload: deletes the files named `name` stored since `started` (what an attempt
+    /// whose answer was lost may have left), in a task of its own so that a cancelled upload cleans
+    /// up too. Best effort: a listing or deletion that fails is left (the next `files prune` finds it).
+    private func removeStrays(named name: String, since started: Double) async {
+        let client = self
+        await Task.detached {
+            guard let files = try? await client.listFiles() else { return }
+            for file in files where file.filename == name && (file.createdAt ?? 0) >= Int64(started) - 5 {
+                _ = try? await client.deleteFile(id: file.id)
+            }
+        }.value
     }
 
     /// `GET /v1/files`.
@@ -413,11 +441,15 @@ public final class MoonshotClient: Sendable {
     }
 }
 
-/// Bytes and files as a stream of ByteBuffers (1 MiB reads): request bodies from disk.
+/// Bytes and files as a stream of ByteBuffers (1 MiB reads): request bodies from disk. A file is
+/// opened when its turn comes (links followed) and must hold the bytes counted when the length was
+/// declared: one that changed size meanwhile fails the stream instead of sending a body of another
+/// length than its header says.
 struct FileChunks: AsyncSequence, Sendable {
     enum Part: Sendable {
         case bytes(Data)
-        case file(String)
+        /// A file and the size it was counted at (`nil`: whatever it holds).
+        case file(String, bytes: Int64? = nil)
     }
 
     typealias Element = ByteBuffer
@@ -426,22 +458,35 @@ struct FileChunks: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         var parts: [Part]
         var handle: FileHandle?
+        var path = ""
+        var remaining: Int64?
 
         mutating func next() async throws -> ByteBuffer? {
             while true {
                 if let handle {
-                    if let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { return ByteBuffer(bytes: chunk) }
+                    let want = remaining.map { Int(Swift.min($0, 1 << 20)) } ?? 1 << 20
+                    if want > 0, let chunk = try handle.read(upToCount: want), !chunk.isEmpty {
+                        remaining = remaining.map { $0 - Int64(chunk.count) }
+                        return ByteBuffer(bytes: chunk)
+                    }
+                    let extra = remaining == 0 ? try handle.read(upToCount: 1) ?? Data() : Data()
                     try? handle.close()
                     self.handle = nil
+                    if let remaining, remaining != 0 || !extra.isEmpty {
+                        throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path,
+                                         NSLocalizedDescriptionKey: "\(path) changed size while it was being sent"])
+                    }
                 }
                 guard !parts.isEmpty else { return nil }
                 switch parts.removeFirst() {
                 case .bytes(let data): return ByteBuffer(bytes: data)
-                case .file(let path):
-                    guard let opened = FileHandle(forReadingAtPath: path) else {
-                        throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+                case .file(let file, let bytes):
+                    guard let opened = FileHandle(forReadingAtPath: file) else {
+                        throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file])
                     }
                     handle = opened
+                    path = file
+                    remaining = bytes
                 }
             }
         }

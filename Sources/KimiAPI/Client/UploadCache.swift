@@ -26,7 +26,9 @@ public struct UploadCache: Sendable {
         return base + "/kimi-media/uploads.json"
     }
 
-    public init(path: String = UploadCache.defaultPath()) { self.path = path }
+    /// A relative `path` is taken from the current folder (and kept absolute, so a later change of
+    /// folder does not move the cache).
+    public init(path: String = UploadCache.defaultPath()) { self.path = URL(fileURLWithPath: path).standardizedFileURL.path }
 
     public func entries() -> [Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
@@ -75,11 +77,18 @@ extension MoonshotClient {
             }
         }
         let file = try await upload(path: path, purpose: purpose, mimeType: mimeType)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? file.bytes ?? 0
+        let size = FileSize.of(path) ?? file.bytes ?? 0
         if let key = configuration.apiKey {
-            try? cache.record(UploadCache.Entry(id: file.id, sha256: digest, bytes: size, baseURL: configuration.baseURL.absoluteString,
-                                                keyFingerprint: key.fingerprint, purpose: purpose.rawValue,
-                                                uploadedAt: Date().timeIntervalSince1970))
+            do {
+                try cache.record(UploadCache.Entry(id: file.id, sha256: digest, bytes: size, baseURL: configuration.baseURL.absoluteString,
+                                                   keyFingerprint: key.fingerprint, purpose: purpose.rawValue,
+                                                   uploadedAt: Date().timeIntervalSince1970))
+            } catch {
+                // The upload stands; only its reuse is lost. Said, not swallowed: every later run
+                // would upload the same bytes again.
+                onWait?("warning: cannot save the upload cache \(cache.path): \(error.localizedDescription); "
+                    + "\(file.id) was uploaded but will not be reused")
+            }
         }
         return (file, false)
     }
