@@ -32,8 +32,14 @@ public struct Preparer: Sendable {
 
     /// Starts loading FFmpeg, which videos need, on another thread (its libraries bind every symbol
     /// at load: ~28 ms), so that the load overlaps the caller's own start — the CLI calls it when a
-    /// video is named on its command line. Optional: the first video loads FFmpeg anyway.
+    /// video is named on its command line. Optional: the first video loads FFmpeg anyway. A process
+    /// that calls it must call ``finishWarmUp()`` before it exits.
     public static func warmUpVideo() { FFmpegRuntime.loadInBackground() }
+
+    /// Waits for the load ``warmUpVideo()`` started, if any. Call it before the process exits (the
+    /// CLI does, on every exit path): libraries still loading while the exit runs their neighbours'
+    /// destructors can abort the process.
+    public static func finishWarmUp() { FFmpegRuntime.finishBackgroundLoad() }
 
     /// Threads for one file when `beside` files run at once.
     func threads(beside: Int = 1) -> Int {

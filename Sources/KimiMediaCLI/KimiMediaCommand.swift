@@ -17,6 +17,10 @@ public struct KimiMediaCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Waits for work the run started in the background and may not have needed (FFmpeg's load):
+    /// the executable calls it before it exits.
+    public static func finishBackgroundWork() { Preparer.finishWarmUp() }
+
     /// Runs the command line `arguments` (without the program name) and returns the exit status:
     /// the one entry point for the executable and for in-process tests.
     public static func main(arguments: [String]) async -> Int32 {

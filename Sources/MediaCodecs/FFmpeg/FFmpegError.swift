@@ -1,5 +1,6 @@
 import CFFmpegLoader
 import Dispatch
+import Synchronization
 import MediaCore
 
 /// A failed FFmpeg call: the function, its negative `AVERROR` code and `av_strerror`'s text.
@@ -54,8 +55,19 @@ public enum FFmpegRuntime {
     /// FFmpeg libraries are linked `BIND_NOW`: loading them binds every symbol of ~95 libraries
     /// (28 ms here), which a run known to need them overlaps with its own start this way.
     public static func loadInBackground() {
+        backgroundLoad.store(true, ordering: .releasing)
         DispatchQueue.global(qos: .userInitiated).async { _ = loadError }
     }
+
+    /// Waits for a load ``loadInBackground()`` started (returns at once when none was started). A
+    /// process must not exit while the load runs: library constructors (libgomp, which libsoxr
+    /// pulls in through libswresample) racing the exit's destructors aborted `kimi-media probe`
+    /// about once in 500 short runs (`goacc_register: Assertion '!dispatchers[disp->type]'`).
+    public static func finishBackgroundLoad() {
+        if backgroundLoad.load(ordering: .acquiring) { _ = loadError }
+    }
+
+    private static let backgroundLoad = Atomic<Bool>(false)
 
     /// `nil` when FFmpeg is ready, otherwise why it is not (e.g. the libraries are not installed).
     static let loadError: String? = {
