@@ -18,6 +18,12 @@ static const char *const kimi_sonames[] = {
     KIMI_SONAME(swresample, LIBSWRESAMPLE_VERSION_MAJOR),
 };
 enum { kimi_avutil, kimi_avcodec, kimi_avformat, kimi_swscale, kimi_swresample, kimi_library_count };
+// Debian and Ubuntu name each runtime package after its library and soname major (libavformat59…):
+// what a missing library's message tells the user to install.
+#define KIMI_PACKAGE(name, major) "lib" #name AV_STRINGIFY(major)
+static const char *const kimi_packages = KIMI_PACKAGE(avformat, LIBAVFORMAT_VERSION_MAJOR) " "
+    KIMI_PACKAGE(avcodec, LIBAVCODEC_VERSION_MAJOR) " " KIMI_PACKAGE(avutil, LIBAVUTIL_VERSION_MAJOR) " "
+    KIMI_PACKAGE(swscale, LIBSWSCALE_VERSION_MAJOR) " " KIMI_PACKAGE(swresample, LIBSWRESAMPLE_VERSION_MAJOR);
 
 #define KIMI_POINTER(lib, ret, name, params, args) static ret (*kimi_p_##name) params;
 #define KIMI_POINTER_VOID(lib, name, params, args) static void (*kimi_p_##name) params;
@@ -38,7 +44,8 @@ static void kimi_load_once(void) {
     for (int i = 0; i < kimi_library_count; i++) {
         handles[i] = dlopen(kimi_sonames[i], RTLD_NOW | RTLD_LOCAL);
         if (!handles[i]) {
-            snprintf(kimi_error, sizeof kimi_error, "%s", dlerror());
+            snprintf(kimi_error, sizeof kimi_error, "%s; video needs FFmpeg's libraries: install them "
+                     "(Debian/Ubuntu: apt-get install %s)", dlerror(), kimi_packages);
             return;
         }
     }

@@ -24,7 +24,8 @@ static char kimi_heif_error[512] = "libheif was not loaded";
 static void kimi_heif_load_once(void) {
     void *handle = dlopen(kimi_heif_soname, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        snprintf(kimi_heif_error, sizeof kimi_heif_error, "%s", dlerror());
+        snprintf(kimi_heif_error, sizeof kimi_heif_error, "%s; HEIC and AVIF need libheif: install it "
+                 "(Debian/Ubuntu: apt-get install libheif1)", dlerror());
         return;
     }
 #define KIMI_HEIF_RESOLVE(ret, name, params, args) \

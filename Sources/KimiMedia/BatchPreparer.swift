@@ -152,13 +152,16 @@ public struct BatchResult: Sendable {
     /// Stopped early (``BatchOptions/shouldStop``): rerun the same command to finish.
     public var interrupted: Bool
     public var manifestPath: String
+    /// Image and video files among all the inputs (every shard's), whatever became of them: 0 means
+    /// the paths held no media at all (a wrong folder), which a caller should say.
+    public var mediaFound: Int = 0
 }
 
 /// Runs ``Preparer`` over many inputs, `jobs` files at a time: writes each prepared file atomically
 /// under the output folder and one ``ManifestEntry`` per input to the manifest as soon as it is
 /// done (a slow file holds nothing back: memory stays bounded whatever the order), then sorts the
-/// manifest into input order at the end, streaming. A failing input is recorded and the batch goes
-/// on; originals are only ever read.
+/// manifest into the inputs' one order (``InputOrder``, as `merge` has it) at the end, streaming.
+/// A failing input is recorded and the batch goes on; originals are only ever read.
 ///
 /// Memory: the inputs' paths and, for resume, a small record per line already in the manifest —
 /// no outcome, encoded image or manifest entry beyond those of the files in flight.
@@ -191,8 +194,8 @@ public struct BatchPreparer: Sendable {
                                                                             skipFolders: [outputFolder], include: options.include,
                                                                             exclude: options.exclude))
         // Stems over the whole list, before sharding and resuming: names never depend on either.
-        var names = OutputNames()
-        let stems = all.map { names.stem(for: $0.relative) }
+        let stems = OutputNames.stems(for: all.map(\.relative))
+        try Self.checkOutputFolder(outputFolder, inputs: paths, files: all, stems: stems)
         let mine = all.indices.filter { options.shard?.contains(all[$0].path) ?? true }
 
         let manifestPath = outputFolder + "/" + (options.shard?.manifestName ?? Self.manifestName)
@@ -289,16 +292,38 @@ public struct BatchPreparer: Sendable {
             }
         }
         if let writeError { throw writeError }
-        // Input order, restored where it is cheap: one streaming pass over the finished manifest.
+        // The inputs' one order (``InputOrder``, as `merge` sorts): one streaming pass over the finished manifest.
         var order: [String: Int] = [:]
-        for (i, input) in all.enumerated() where order[input.path] == nil { order[input.path] = i }
+        for (i, path) in all.map(\.path).sorted(by: InputOrder.precedes).enumerated() where order[path] == nil { order[path] = i }
         try manifest.sort(by: order)
         if let marker, !interrupted {
             let done = "{\"inputs\":\(mine.count),\"written\":\(written),\"resumed\":\(resumed.count)}\n"
             try AtomicFile.write(Array(done.utf8), to: marker)
         }
         return BatchResult(summary: summary, written: written, resumed: resumed.count, total: mine.count, interrupted: interrupted,
-                           manifestPath: manifestPath)
+                           manifestPath: manifestPath, mediaFound: all.filter { if case .file = $0 { true } else { false } }.count)
+    }
+
+    /// Refuses an output folder that would mix outputs with the originals: one of the input folders
+    /// itself (its outputs would be skipped as the batch's own, and "0 prepared" said), or the
+    /// folder of a file named directly whose output would take the file's own name (a re-encode
+    /// would replace the original).
+    static func checkOutputFolder(_ outputFolder: String, inputs: [String], files: [InputWalker.Input], stems: [String]) throws(MediaError) {
+        guard let out = InputWalker.resolved(outputFolder) else { return }  // not made yet: nothing of it is an input
+        for path in inputs where InputWalker.resolved(path) == out {
+            throw MediaError(.invalidOptions, path: outputFolder, stage: .plan,
+                             "the output folder is the input folder \(path): prepared files would lie among the originals "
+                                 + "(and be skipped as outputs); choose another --out, e.g. \(path.hasSuffix("/") ? String(path.dropLast()) : path)-prepared")
+        }
+        for (input, stem) in zip(files, stems) {
+            guard case .file(let path, _) = input, let original = InputWalker.resolved(path) else { continue }
+            let own = MediaFormat.allCases.map { out + "/" + stem + "." + $0.fileExtension }
+            if own.contains(original) {
+                throw MediaError(.invalidOptions, path: outputFolder, stage: .plan,
+                                 "\(path) is inside the output folder under the name its prepared copy would take: "
+                                     + "the original would be replaced; choose another --out")
+            }
+        }
     }
 
     /// Each video's budget under `total` (none without one): the inputs probed from their headers

@@ -54,7 +54,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
 
     /// The summary as text lines.
     public func lines(pricePerMillion: Double? = nil, resumed: Int = 0) -> [String] {
-        var lines = ["\(ok) prepared (\(unchanged) sent as they were), \(failed) failed, \(skipped) skipped"
+        var lines = ["\(ok) prepared (\(unchanged) already API-ready, copied unchanged), \(failed) failed, \(skipped) skipped"
             + (resumed > 0 ? "; \(resumed) of these were already done (resumed)" : "")
             + "; \(Self.bytes(bytesIn)) in → \(Self.bytes(bytesOut)) out"]
         var tokenLine = "tokens (offline): \(imageTokens) image + \(videoTokens) video = \(tokens)"

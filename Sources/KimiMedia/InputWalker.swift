@@ -143,7 +143,7 @@ public enum InputWalker {
         let manager = FileManager.default
         let names: [String]
         do {
-            names = try manager.contentsOfDirectory(atPath: folder).sorted()
+            names = InputOrder.sorted(try manager.contentsOfDirectory(atPath: folder))
         } catch {
             let failure = MediaError(.io, path: folder, stage: .read, "cannot list the folder: \(error.localizedDescription)")
             walk.inputs.append(.unreadable(folder, failure.summary))

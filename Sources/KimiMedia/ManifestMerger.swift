@@ -3,7 +3,7 @@ import MediaCore
 
 /// Joins shard manifests (`manifest.shard-I-of-N.jsonl`, and any `manifest.jsonl`) from one or more
 /// output folders into one manifest: one line per source (a completed line wins over a failed one),
-/// sorted by source. Output paths from other folders are rewritten relative to the first folder.
+/// in the batch's own order (``InputOrder``). Output paths from other folders are rewritten relative to the first folder.
 ///
 /// Streaming: a first pass keeps, per source, where its chosen line is (file, offset, length); the
 /// second writes the lines in source order, reading each back — never every entry at once (100,000
@@ -74,7 +74,7 @@ public enum ManifestMerger {
         var summary = BatchSummary([])
         let encoder = JSONEncoder.canonical()
         try AtomicFile.stream(to: target) { out in
-            for source in chosen.keys.sorted() {
+            for source in chosen.keys.sorted(by: InputOrder.precedes) {
                 let choice = chosen[source]!
                 guard let handle = handles[choice.file] else { continue }
                 try handle.seek(toOffset: choice.start)

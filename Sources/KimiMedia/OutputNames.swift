@@ -1,13 +1,25 @@
 /// Names of prepared files inside the output folder: the input's path below the folder it was found
 /// in (or its bare name when given directly), with unsafe components removed, the extension of the
-/// output format, and `-2`, `-3`, … when two inputs would land on one stem (`a.png` and `a.jpg` →
-/// `a.jpg` and `a-2.jpg`). Stems are given out over the whole input list before any work starts, so
-/// names do not depend on output formats, on which inputs a shard takes, or on what a resumed run
-/// skips. Never outside the output folder.
+/// output format, and `-2`, `-3`, … when two inputs would land on one stem. Stems are given out over
+/// the whole input list before any work starts (``stems(for:)``), so names do not depend on output
+/// formats, on which inputs a shard takes, or on what a resumed run skips. Never outside the output
+/// folder.
 public struct OutputNames: Sendable {
     private var taken: Set<String> = []
 
     public init() {}
+
+    /// The stems of a whole input list (paths below their folders), in its order. Where inputs share
+    /// a stem, those in a format the API accepts (whose output keeps their name: `sample.jpg` →
+    /// `sample.jpg`) take it before those converted (`sample.avif` → `sample-2.jpg`), then in list
+    /// order (`a.jpg`, `a.png` → `a`, `a-2`).
+    public static func stems(for relatives: [String]) -> [String] {
+        var names = OutputNames()
+        var stems = [String?](repeating: nil, count: relatives.count)
+        for i in relatives.indices where MediaExtensions.isAccepted(named: relatives[i]) { stems[i] = names.stem(for: relatives[i]) }
+        for i in relatives.indices where stems[i] == nil { stems[i] = names.stem(for: relatives[i]) }
+        return stems.map { $0! }
+    }
 
     /// `relative` is the input's path relative to its root (e.g. `trip/IMG_1.HEIC`).
     public mutating func name(for relative: String, format: MediaFormat) -> String {

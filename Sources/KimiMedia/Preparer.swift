@@ -41,6 +41,23 @@ public struct Preparer: Sendable {
     /// destructors can abort the process.
     public static func finishWarmUp() { FFmpegRuntime.finishBackgroundLoad() }
 
+    /// The offline tokens of what ``prepare(_:workFolder:)`` will send for a probed input, without
+    /// preparing it: an image at its planned size (upright, fitted to the box or the model's size),
+    /// a video as the file its plan writes (fitted, rate-limited, within its budget). For the file as
+    /// it is, see `TokenEstimate.of(_:profile:)`.
+    public func estimate(_ info: MediaInfo) throws(MediaError) -> TokenEstimate {
+        switch info.kind {
+        case .image:
+            let plan = ImagePlan.make(for: info, options: imageOptions, profile: profile)
+            return TokenEstimate.image(width: plan.width, height: plan.height, profile: profile)
+        case .video:
+            if let sent = VideoPlan.make(for: info, options: videoOptions, profile: profile).sentEstimate(for: info, profile: profile) {
+                return sent
+            }
+            return try TokenEstimate.of(info, profile: profile)
+        }
+    }
+
     /// Threads for one file when `beside` files run at once.
     func threads(beside: Int = 1) -> Int {
         threadsPerImage ?? max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, beside))
@@ -214,7 +231,7 @@ extension Preparer {
             let size = info.rotation % 180 == 90 ? (result.height, result.width) : (result.width, result.height)
             if let tokens = estimate?.tokens, tokens > segments.budget {
                 diagnostics.append(Diagnostic(code: "over-budget", stage: .encode,
-                                              message: "\(name) holds \(result.frames) frames, \(tokens) tokens: over the part budget of \(segments.budget)"))
+                                              message: "\(name) holds \(counted(result.frames, "frame")), \(counted(tokens, "token")): over the part budget of \(segments.budget)"))
             }
             parts.append(WrittenPart(name: name, startSeconds: part.startSeconds, endSeconds: part.endSeconds, width: size.0,
                                      height: size.1, bytes: bytes, estimate: estimate))

@@ -65,7 +65,7 @@ public struct ReportWriter: Sendable {
             """
         html += "<table class=\"summary\" id=\"summary\">"
         let rows: [(String, String)] = [
-            ("prepared", "\(summary.ok) (\(summary.unchanged) sent as they were)"), ("failed", "\(summary.failed)"), ("skipped", "\(summary.skipped)"),
+            ("prepared", "\(summary.ok) (\(summary.unchanged) already API-ready, copied unchanged)"), ("failed", "\(summary.failed)"), ("skipped", "\(summary.skipped)"),
             ("bytes in → out", "\(BatchSummary.bytes(summary.bytesIn)) → \(BatchSummary.bytes(summary.bytesOut))"),
             ("tokens (offline)", "\(summary.imageTokens) image + \(summary.videoTokens) video = \(summary.tokens)"),
         ] + (summary.errors.isEmpty ? [] : [("errors by code", summary.errors.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))])
@@ -97,7 +97,7 @@ public struct ReportWriter: Sendable {
                 } else if let file {
                     html += "\(e(file.format.rawValue)) \(file.width)×\(file.height), \(e(BatchSummary.bytes(Int64(file.bytes))))"
                 }
-                html += "; \(frames.count) frames; \(entry.tokens ?? 0) tokens</div></div>\n"
+                html += "; \(counted(frames.count, "frame")); \(counted(entry.tokens ?? 0, "token"))</div></div>\n"
             case .ok:
                 let output = entry.outputs.first
                 html += "<div class=\"card image\">"
@@ -106,7 +106,7 @@ public struct ReportWriter: Sendable {
                 if let output {
                     html += "\(e(output.format.rawValue)) \(output.width)×\(output.height), \(e(BatchSummary.bytes(Int64(output.bytes))))"
                 }
-                html += "; \(entry.tokens ?? 0) tokens\(entry.passthrough ? "; sent as it was" : "")</div></div>\n"
+                html += "; \(entry.tokens ?? 0) tokens\(entry.passthrough ? "; the original, already API-ready" : "")</div></div>\n"
             case .error:
                 html += "<div class=\"card error\"><div class=\"name\">\(e(entry.source))</div><div class=\"meta\">"
                     + "\(e(entry.error?.code.rawValue ?? "error")): \(e(entry.error?.message ?? ""))</div></div>\n"

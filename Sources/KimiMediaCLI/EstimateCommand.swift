@@ -11,13 +11,20 @@ struct EstimateCommand: AsyncParsableCommand {
             Uses the model's own preprocessing arithmetic (kimi-api-spec.md §2–§3): images resized to \
             the patch budget, plus 5 wrapper tokens; videos sampled at min(2, fps) frames a second in \
             chunks of 4, each chunk costing one frame's tokens at the per-frame budget plus 11 timestamp \
-            and wrapper tokens. Files are estimated as they are (run `prepare` first to estimate what \
-            it writes; its manifest carries the same counts).
+            and wrapper tokens. A file is counted as `prepare` (with the same options) will send it — an \
+            image upright and fitted, a video as its fitted file — and, when that differs, beside what \
+            the file would cost sent as it is; --as-is counts files as they are (what `request --raw` \
+            sends). --remote asks the API about the file as it is and compares it with that count.
             """
     )
 
     @Argument(help: "Files or folders to estimate.", completion: .file())
     var paths: [String] = []
+
+    @OptionGroup(title: "What is sent") var sent: SentOptions
+
+    @Flag(help: "Count the files as they are, not as prepare will send them.")
+    var asIs = false
 
     @Option(name: .long, parsing: .upToNextOption, help: "Estimate sizes instead of files: WxH [WxH ...].")
     var dimensions: [String] = []
@@ -101,30 +108,36 @@ struct EstimateCommand: AsyncParsableCommand {
             }
             return
         }
-        var total = 0, failed = 0
+        var total = 0, failed = 0, seen = 0
         var calibration = Calibration()
+        var videoOptions = try sent.videoOptions()
+        videoOptions.budget = budget
+        videoOptions.keep = Set(keep)
+        videoOptions.segments = segments
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try sent.imageOptions(), videoOptions: videoOptions,
+                                profile: profile)
         for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
+            seen += 1
             do throws(MediaError) {
                 guard let info = result.info else {
                     throw MediaError(result.error?.code ?? .io, path: result.path, stage: .probe, result.error?.message ?? "failed")
                 }
-                let estimate = try TokenEstimate.of(info, profile: profile)
+                // What is sent: as prepare makes it, unless --as-is; the file as it is beside it.
+                let asItIs = try TokenEstimate.of(info, profile: profile)
+                let estimate = asIs ? asItIs : try preparer.estimate(info)
                 total += estimate.tokens
                 var line = EstimateLine(path: result.path, estimate: estimate)
+                if estimate.tokens != asItIs.tokens { line.asIsTokens = asItIs.tokens }
                 if budget != nil || segments != nil, info.kind == .video {
                     // The video plan `prepare` would make (the fitted file, then the budget or the split).
-                    var options = VideoOptions()
-                    options.budget = budget
-                    options.keep = Set(keep)
-                    options.segments = segments
-                    let plan = VideoPlan.make(for: info, options: options, profile: profile)
+                    let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
                     line.budget = plan.budget
                     line.segments = plan.segments
                     line.budgetProblem = plan.diagnostics.first { $0.code.hasPrefix("budget") || $0.code.hasPrefix("segments") }?.message
                 }
                 if let client {
                     do {
-                        let count = try await remoteCount(info, estimate: estimate, client: client)
+                        let count = try await remoteCount(info, estimate: asItIs, client: client)
                         line.remote = count
                         calibration.add(path: result.path, kind: info.kind, count)
                     } catch {
@@ -143,6 +156,7 @@ struct EstimateCommand: AsyncParsableCommand {
                 }
             }
         }
+        try NoMedia.check(seen, in: paths)
         if !json { Output.print("\(total) tokens in all (\(model), offline estimate)") }
         if remote, !calibration.items.isEmpty {
             // The calibration report: how far the offline arithmetic is from the service's count.
@@ -155,7 +169,7 @@ struct EstimateCommand: AsyncParsableCommand {
             }
         }
         if failed > 0 {
-            Output.printError("\(failed) input\(failed == 1 ? "" : "s") failed")
+            Output.printError("\(counted(failed, "input")) failed")
             throw ExitCode(1)
         }
     }
@@ -178,8 +192,9 @@ struct EstimateCommand: AsyncParsableCommand {
         }
         let e = line.estimate
         var text = "\(e.tokens) tokens  \(e.kind.rawValue)  \(e.width)x\(e.height) → \(e.resizedWidth)x\(e.resizedHeight)"
-        if let v = e.video { text += "  \(v.sampledFrames) frames sampled, \(v.chunks) chunks × \(v.tokensPerChunk)" }
+        if let v = e.video { text += "  \(counted(v.sampledFrames, "frame")) sampled, \(counted(v.chunks, "chunk")) × \(v.tokensPerChunk)" }
         if let path = line.path { text += "  \(path)" }
+        if let asIs = line.asIsTokens { text += "\n  as it is: \(counted(asIs, "token")) (\(e.tokens) as prepare sends it)" }
         if let r = line.remote {
             text += "\n  remote \(r.remoteTokens) tokens for the request, offline \(r.offlineRequestTokens): difference \(r.difference)"
         }
@@ -205,13 +220,16 @@ struct EstimateCommand: AsyncParsableCommand {
     }
 }
 
-/// One `estimate --json` line. Keys: path (files only), kind, tokens, mediaTokens, width, height,
+/// One `estimate --json` line. Keys: path (files only), kind, tokens (as prepare sends it; with
+/// --as-is, as the file is), asIsTokens (the file as it is, when that differs), mediaTokens, width, height,
 /// resizedWidth, resizedHeight; for video also sampledFrames, chunks, tokensPerChunk; diagnostics.
 /// With `--remote`: offlineRequestTokens, remoteTokens, difference (remote − offline) for a request
 /// of one user message holding the file.
 struct EstimateLine: Encodable {
     var path: String?
     var estimate: TokenEstimate
+    /// The file's cost sent as it is, when it differs from what prepare sends.
+    var asIsTokens: Int?
     var remote: RemoteCount?
     /// With `--budget`: what the budget would choose, or why it cannot.
     var budget: VideoBudget?
@@ -220,7 +238,7 @@ struct EstimateLine: Encodable {
     var segments: VideoSegments?
 
     private enum Keys: String, CodingKey {
-        case path, kind, tokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
+        case path, kind, tokens, asIsTokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
         case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments
     }
 
@@ -229,6 +247,7 @@ struct EstimateLine: Encodable {
         try c.encodeIfPresent(path, forKey: .path)
         try c.encode(estimate.kind, forKey: .kind)
         try c.encode(estimate.tokens, forKey: .tokens)
+        try c.encodeIfPresent(asIsTokens, forKey: .asIsTokens)
         try c.encode(estimate.mediaTokens, forKey: .mediaTokens)
         try c.encode(estimate.width, forKey: .width)
         try c.encode(estimate.height, forKey: .height)

@@ -27,7 +27,7 @@ struct MergeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let summary = result.summary
-        Output.printError("merged \(result.manifests.count) manifest(s): \(result.count) inputs → \(result.path)")
+        Output.printError("merged \(counted(result.manifests.count, "manifest")): \(counted(result.count, "input")) → \(result.path)")
         for line in summary.lines() { Output.printError(line) }
         let names = { (shards: [Shard]) in shards.map { "\($0.index) of \($0.count)" }.joined(separator: ", ") }
         if !result.missingShards.isEmpty {

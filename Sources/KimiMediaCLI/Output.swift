@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import KimiMedia
 
 /// Where commands write their output. The standard streams by default; tests bind a capturing sink
 /// with `Output.$current.withValue(...)`, so commands run in process without global state.
@@ -20,4 +22,26 @@ public struct Output: Sendable {
 
     static func print(_ line: String) { current.standardOutput(line + "\n") }
     static func printError(_ line: String) { current.standardError(line + "\n") }
+}
+
+/// Which of a file's diagnostics a command says beside its line: those that answer what the user
+/// asked or warn (a budget out of reach, `--segments` with nothing to split, damage, skipped frames),
+/// not the routine record of what was done (the manifest keeps every one).
+enum Notes {
+    static let routine: Set<String> = ["video-written", "video-split", "orientation-applied", "rotation-applied"]
+
+    static func worthSaying(_ diagnostics: [Diagnostic]) -> [String] {
+        diagnostics.filter { !routine.contains($0.code) }.map(\.message)
+    }
+}
+
+/// Paths that held no image or video at all (a wrong folder, a typo'd glob): said, and exit 1 —
+/// not "0 tokens in all" and success.
+enum NoMedia {
+    static func check(_ found: Int, in paths: [String]) throws {
+        guard found == 0 else { return }
+        Output.printError("error: no images or videos in \(paths.joined(separator: ", ")) (folders are walked and each file "
+            + "is taken by its content; hidden ones are left out)")
+        throw ExitCode(1)
+    }
 }

@@ -37,11 +37,7 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The output folder.", completion: .directory)
     var out: String
 
-    @Option(help: "box: inside 4096×2160 (or --max-side); model: exactly the model's own resize target (same tokens, fewer bytes).")
-    var fit: FitMode = .box
-
-    @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160 for images, 2048×1080 for video frames).")
-    var maxSide: Int?
+    @OptionGroup(title: "What is sent") var sent: SentOptions
 
     @Option(help: "auto (JPEG, PNG with alpha) | keep | jpeg | png | webp.")
     var format: OutputFormatChoice = .auto
@@ -52,12 +48,6 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Video frames: keyframes | model (exactly the frames Kimi samples: min(2, fps) a second) | every:SECONDS | none.",
                                valueName: "selection"))
     var frames: FrameSelection = .keyframes
-
-    @Option(help: "Video file: fit (a compliant MP4 copied; H.264 in another container remuxed; anything else re-encoded to H.264 inside 2048×1080, even sides) | keep (the original) | none (frames only).")
-    var video: VideoOutput = .fit
-
-    @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")
-    var maxFps: Double?
 
     @Flag(help: "Video file: drop the audio.")
     var noAudio = false
@@ -94,7 +84,10 @@ struct PrepareCommand: AsyncParsableCommand {
     var minGap: Double?
 
     @Option(help: "Files prepared in parallel (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
+
+    /// --jobs, or one per core.
+    var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Take only shard I of N (0 ≤ I < N), partitioned by path hash; writes manifest.shard-I-of-N.jsonl.",
                                valueName: "I/N"))
@@ -132,7 +125,7 @@ struct PrepareCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard jobCount >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard !paths.isEmpty || filesFrom != nil else { throw ValidationError("give files or folders, or --files-from FILE") }
         _ = try imageOptions()
         _ = try videoOptions()
@@ -148,9 +141,9 @@ struct PrepareCommand: AsyncParsableCommand {
 
     /// The options that shape outputs, as a fingerprint: a resumed run redoes lines made otherwise.
     var optionsFingerprint: String {
-        let text = "fit=\(fit.rawValue) maxSide=\(maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
+        let text = "fit=\(sent.fit.rawValue) maxSide=\(sent.maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
             + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
-            + "video=\(video.rawValue) maxFps=\(maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
+            + "video=\(sent.video.rawValue) maxFps=\(sent.maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
             + (budget.map { " budget=\($0) keep=\(keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
             + (dedupe ? " dedupe=\(dedupeThreshold)" : "")
             + (segments.map { " segments=\($0)" } ?? "")
@@ -161,13 +154,13 @@ struct PrepareCommand: AsyncParsableCommand {
 
     /// The library's options from the flags (ranges checked there, named here by flag).
     func imageOptions() throws -> ImageOptions {
-        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: fit, maxSide: maxSide, format: format, quality: quality) }
+        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: sent.fit, maxSide: sent.maxSide, format: format, quality: quality) }
     }
 
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in
-            try VideoOptions(frames: frames, maxSide: maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap, output: video,
-                             maxFPS: maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil,
+            try VideoOptions(frames: frames, maxSide: sent.maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap,
+                             output: sent.video, maxFPS: sent.maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil,
                              segments: segments)
         }
     }
@@ -175,7 +168,7 @@ struct PrepareCommand: AsyncParsableCommand {
     func run(_ client: MoonshotClient?) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try imageOptions(), videoOptions: try videoOptions(),
-                                threadsPerImage: max(1, cores / jobs))
+                                threadsPerImage: max(1, cores / jobCount))
         let environment = ProcessInfo.processInfo.environment
         var shard = self.shard
         if shard == nil {
@@ -221,23 +214,25 @@ struct PrepareCommand: AsyncParsableCommand {
         }
         let result: BatchResult
         do {
-            result = try await BatchPreparer(preparer: preparer, jobs: jobs).run(paths, into: out, options: batchOptions) { entry in
+            result = try await BatchPreparer(preparer: preparer, jobs: jobCount).run(paths, into: out, options: batchOptions) { entry in
                 progress.add(entry)
                 if json, let line = try? encoder.encode(entry) {
                     Output.print(String(decoding: line, as: UTF8.self))
                 } else if !json && !quiet {
                     progress.clear()
                     Output.print(Self.describe(entry))
+                    for note in Notes.worthSaying(entry.diagnostics) { Output.print("         note: \(note)") }
                 }
                 progress.show()
             }
         } catch {
             progress.clear()
             Output.printError("error: \(error)")
-            throw ExitCode(1)
+            throw ExitCode(error.code == .invalidOptions ? 2 : 1)
         }
         progress.clear()
         let summary = result.summary
+        if summary.failed == 0 { try NoMedia.check(result.mediaFound, in: paths) }
         for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed) { Output.printError(line) }
         if let shard { Output.printError("shard \(shard): \(result.total) of the inputs; join shards with `kimi-media merge \(out)`") }
         if let budgetTotal, shard == nil {
@@ -274,13 +269,13 @@ struct PrepareCommand: AsyncParsableCommand {
                 ? "\(parts.count) parts part-001…\(String(format: "%03d", parts.count)).mp4 \(parts[0].width)x\(parts[0].height) "
                     + "\(parts.map(\.bytes).reduce(0, +)) B (≤ \(parts.map(\.tokens).max() ?? 0) tokens each), "
                 : file.map { "\(($0.path as NSString).lastPathComponent) \($0.width)x\($0.height) \($0.bytes) B"
-                    + (entry.passthrough ? " (sent as it was)" : "") + ", " } ?? ""
-            return "ok       \(entry.source) → \(folder)/ \(video)\(frames.count) frames \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
+                    + (entry.passthrough ? " (the original, already API-ready)" : "") + ", " } ?? ""
+            return "ok       \(entry.source) → \(folder)/ \(video)\(counted(frames.count, "frame")) \(frames.first.map { "\($0.width)x\($0.height)" } ?? "")"
                 + " \(frames.map(\.bytes).reduce(0, +)) B; video ≈ \(entry.tokens ?? 0) tokens"
         case .ok:
             let o = entry.outputs[0]
             return "ok       \(entry.source) → \(o.path) \(o.width)x\(o.height) \(o.bytes) B \(o.tokens) tokens"
-                + (entry.passthrough ? " (sent as it was)" : "")
+                + (entry.passthrough ? " (the original, already API-ready)" : "")
         case .error:
             return "error    \(entry.error.map { "\($0.code.rawValue): \($0.message)" } ?? entry.source)"
         case .skipped:

@@ -25,19 +25,23 @@ struct ProbeCommand: AsyncParsableCommand {
     @OptionGroup var limits: LimitOptions
 
     @Option(help: "Files probed in parallel (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
+
+    /// --jobs, or one per core.
+    var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard jobCount >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() async throws {
         let prober = Prober(options: limits.probeOptions)
         let table = ProbeTable()
-        var failed = 0
+        var failed = 0, seen = 0
         if !json { Output.print(table.header) }
         let encoder = JSONEncoder.canonical()
-        for await result in prober.probe(inputs: paths, jobs: jobs) {
+        for await result in prober.probe(inputs: paths, jobs: jobCount) {
+            seen += 1
             if result.error != nil { failed += 1 }
             if json {
                 let line = String(decoding: try encoder.encode(result), as: UTF8.self)
@@ -46,8 +50,9 @@ struct ProbeCommand: AsyncParsableCommand {
                 Output.print(table.row(result))
             }
         }
+        try NoMedia.check(seen, in: paths)
         if failed > 0 {
-            Output.printError("\(failed) input\(failed == 1 ? "" : "s") failed")
+            Output.printError("\(counted(failed, "input")) failed")
             throw ExitCode(1)
         }
     }

@@ -208,6 +208,7 @@ struct RequestCommand: AsyncParsableCommand {
             }
             let prepared = try await preparer.prepare(URL(fileURLWithPath: path), workFolder: URL(fileURLWithPath: scratch))
             prepared.keepFiles()  // the items below point into it; `scratch` goes as a whole at the end
+            if !json { for note in Notes.worthSaying(prepared.diagnostics) { Output.printError("note: \(path): \(note)") } }
             if !prepared.parts.isEmpty {
                 return (items, try prepared.parts.map { part throws(KimiMediaError) in
                     (try part.payloadItem(storingImageAs: scratch + "/\(i)"), part.segment!)

@@ -146,6 +146,45 @@ struct ClientTests {
         }
     }
 
+    /// A refused connection reads as one: "cannot connect to 127.0.0.1:PORT: connection refused"
+    /// (it read "Connection errors: SingleConnectionFailure(…, error: connection reset (error set): …
+    /// (errno: 111))"), and an app's `localizedDescription` is the message, not Foundation's
+    /// "The operation could not be completed".
+    @Test func refusedConnectionInWords() async throws {
+        let closed = try await MoonshotStandIn.start()
+        let port = closed.port
+        await closed.stop()
+        let configuration = try APIConfiguration(baseURL: URL(string: "http://127.0.0.1:\(port)/v1")!, apiKey: APIKey("sk-test-refused"))
+        let api = MoonshotClient(configuration: configuration, retry: RetryPolicy(maxAttempts: 1))
+        do throws(APIError) {
+            _ = try await api.listFiles()
+            Issue.record("a closed port answered")
+        } catch {
+            #expect(error.kind == .transport)
+            #expect(error.message.hasPrefix("cannot connect to 127.0.0.1:\(port): connection refused"), "\(error.message)")
+            #expect(error.localizedDescription == error.description && !error.description.contains("errno"))
+        }
+        await api.shutdown()
+    }
+
+    /// A relative upload cache is kept where it was named (it was never saved: its folder was ""),
+    /// and a cache that cannot be saved is said, not swallowed.
+    @Test func uploadCacheIsSavedOrSaid() async throws {
+        #expect(UploadCache(path: "uc.json").path == FileManager.default.currentDirectoryPath + "/uc.json")
+        let server = try await MoonshotStandIn.start()
+        defer { Task { await server.stop() } }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("blocker", [1])  // a file where the cache's folder should be
+        let heard = Heard()
+        let configuration = try APIConfiguration(baseURL: URL(string: server.baseURL)!, apiKey: APIKey(server.options.apiKey))
+        try await scoped(MoonshotClient(configuration: configuration, retry: Self.fast, onWait: { heard.add($0) })) { api in
+            let cache = UploadCache(path: folder.path + "/blocker/uploads.json")
+            let (file, reused) = try await api.uploadOnce(path: Fixture.image("png-rgb.png"), purpose: .image, mimeType: "image/png", cache: cache)
+            #expect(!reused && !file.id.isEmpty)
+            #expect(heard.lines.contains { $0.hasPrefix("warning: cannot save the upload cache") && $0.contains(file.id) })
+        }
+    }
+
     @Test func uploadRulesLocalAndRemote() async throws {
         let server = try await MoonshotStandIn.start(.init(maxUploadBytes: 10_000, maxFiles: 2))
         defer { Task { await server.stop() } }
@@ -306,4 +345,12 @@ struct ClientTests {
         #expect(RetryPolicy.serverDelay(retryAfter: nil, rateLimitReset: "7", now: 1_700_000_000) == 7)
         #expect(RetryPolicy.serverDelay(retryAfter: nil, rateLimitReset: nil, now: 0) == nil)
     }
+}
+
+/// Lines a client said through its `onWait`.
+final class Heard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var said: [String] = []
+    func add(_ line: String) { lock.withLock { said.append(line) } }
+    var lines: [String] { lock.withLock { said } }
 }

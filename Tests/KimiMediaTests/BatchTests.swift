@@ -24,6 +24,14 @@ struct BatchTests {
         #expect(names.name(for: "a\u{0}b\nc.webp", format: .webp) == "a_b_c.webp")
     }
 
+    /// A file the API accepts keeps its name beside a converted one of the same stem (an AVIF's
+    /// JPEG took `sample.jpg` and the real JPEG became `sample-4.jpg`).
+    @Test func acceptedFormatsKeepTheirNames() {
+        #expect(OutputNames.stems(for: ["sample.avif", "sample.heic", "sample.tiff", "sample.jpg"]) == ["sample-2", "sample-3", "sample-4", "sample"])
+        #expect(OutputNames.stems(for: ["a/x.mkv", "a/x.mp4", "b/x.png"]) == ["a/x-2", "a/x", "b/x"])
+        #expect(OutputNames.stems(for: ["a.jpg", "a.png"]) == ["a", "a-2"])  // both kept as they are: input order
+    }
+
     @Test func atomicWritesLeaveOnlyTheFinishedFile() throws {
         let folder = try TemporaryFolder()
         let path = folder.path + "/deep/er/out.bin"

@@ -63,6 +63,20 @@ struct FacadeTests {
         #expect(built.plan.entries.count == 1 && built.tokens > video.parts[0].estimate!.tokens && built.request.violations().isEmpty)
     }
 
+    /// An app's `error.localizedDescription` is the message — the file, the stage, the cause — not
+    /// "The operation could not be completed. (KimiMedia.KimiMediaError error 0.)".
+    @Test func errorsReadInAnApp() async throws {
+        do {
+            _ = try await Preparer().prepare(URL(fileURLWithPath: Fixture.invalid("truncated.jpg")))
+            Issue.record("a truncated JPEG was prepared")
+        } catch {
+            let text = (error as any Error).localizedDescription
+            #expect(text == error.description && text.contains("truncated.jpg") && !text.contains("could not be completed"), "\(text)")
+        }
+        let options: any Error = KimiMediaError.options(OptionsError("quality", "is 0; allowed 1–100"))
+        #expect(options.localizedDescription.contains("quality"))
+    }
+
     @Test func failuresAreResults() async throws {
         var outcomes: [Bool] = []
         for await prepared in Preparer().prepare([Fixture.invalid("empty.jpg"), Fixture.image("png-rgb.png")].map(URL.init(fileURLWithPath:))) {

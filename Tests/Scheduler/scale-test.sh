@@ -37,6 +37,11 @@ media="$work/media"
 mkdir -p "$media/clips"
 cp -r "$repo/Fixtures/images" "$repo/Fixtures/video" "$repo/Fixtures/convert" "$repo/Fixtures/quirks" \
       "$repo/Fixtures/invalid" "$media/"
+# Folders whose names order differently as strings ("a-b/…" < "a/…") and as paths ("a/" first):
+# the merge must list them as the single run does.
+mkdir -p "$media/a" "$media/a-b"
+cp "$repo/Fixtures/images/jpeg-cmyk.jpg" "$media/a/"
+cp "$repo/Fixtures/images/png-gray.png" "$media/a-b/"
 for i in $(seq -w 1 12); do
     ffmpeg -v error -nostdin -y -f lavfi -i "testsrc2=size=1280x720:rate=30,hue=H=$i" -t 10 \
            -c:v mpeg4 -q:v 6 "$media/clips/clip-$i.avi"
@@ -62,6 +67,11 @@ a = {e["source"]: e for e in lines(single)}
 b = {e["source"]: e for e in lines(merged)}
 problems = []
 if len(b) != len(lines(merged)): problems.append("a source appears twice in the merged manifest")
+order_a, order_b = [e["source"] for e in lines(single)], [e["source"] for e in lines(merged)]
+if order_a != order_b and set(order_a) == set(order_b):
+    first = next(i for i, (x, y) in enumerate(zip(order_a, order_b)) if x != y)
+    problems.append(f"the merged manifest lists the sources in another order: line {first + 1} is {order_b[first]}, "
+                    f"the single run's {order_a[first]}")
 for source in sorted(set(a) | set(b)):
     if source not in b: problems.append(f"missing from the merge: {source}"); continue
     if source not in a: problems.append(f"not in the single run: {source}"); continue
@@ -76,7 +86,8 @@ outputs = sum(len(e["outputs"]) for e in a.values())
 failed = sum(1 for e in a.values() if e["status"] == "error")
 if problems:
     print("\n".join(problems[:20]), file=sys.stderr); sys.exit(1)
-print(f"   equal to the single run: {len(a)} sources ({failed} failed, as in the single run), {outputs} outputs byte-identical")
+print(f"   equal to the single run, line for line in the same order: {len(a)} sources ({failed} failed, as in the single run), "
+      f"{outputs} outputs byte-identical")
 PY
 }
 

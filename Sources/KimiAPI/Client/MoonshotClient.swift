@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import MediaCore
 import NIOHTTP1
+import NIOPosix
 
 /// The Moonshot API over AsyncHTTPClient: the token estimate endpoint, the Files API and chat
 /// completions (kimi-api-spec.md §4). Every call sends `Authorization: Bearer <key>`, checks the
@@ -36,6 +37,10 @@ public final class MoonshotClient: Sendable {
         var config = HTTPClient.Configuration()
         config.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(Int64(timeouts.connect * 1000)))
         config.redirectConfiguration = .disallow
+        // A connection that cannot be made fails the attempt at once; the client's own RetryPolicy
+        // tries again with its backoff. AsyncHTTPClient's retry would keep a refused connection
+        // silent for the whole connect timeout (10 s), per attempt, before a word reached the user.
+        config.connectionPool.retryConnectionEstablishment = false
         config.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
@@ -277,7 +282,7 @@ public final class MoonshotClient: Sendable {
                     collected = .failure(APIError(.invalidResponse, status: Int(response.status.code),
                                                   message: "the answer is larger than \(timeouts.maxResponseBytes) bytes", endpoint: endpoint))
                 } catch {
-                    collected = .failure(Self.transportError(error, endpoint: endpoint, key: key))
+                    collected = .failure(self.transportError(error, endpoint: endpoint, key: key))
                 }
                 await limiter.release()
                 let decoded = collected.flatMap { data in
@@ -375,18 +380,41 @@ public final class MoonshotClient: Sendable {
             }
             failure = Failure(error: error, serverDelay: delay)
         } catch {
-            failure = Failure(error: Self.transportError(error, endpoint: endpoint, key: key))
+            failure = Failure(error: transportError(error, endpoint: endpoint, key: key))
         }
         await limiter.release()
         return .failure(failure)
     }
 
-    /// A thrown transport error as an ``APIError``: a timeout, or a transport failure (key redacted).
-    private static func transportError(_ error: any Error, endpoint: String, key: APIKey) -> APIError {
+    /// A thrown transport error as an ``APIError``: a timeout, or a transport failure (key redacted),
+    /// said in words — "cannot connect to 127.0.0.1:8787: connection refused", not NIO's
+    /// "Connection errors: SingleConnectionFailure(…, error: connection reset (error set): …)".
+    func transportError(_ error: any Error, endpoint: String, key: APIKey) -> APIError {
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout {
             return APIError(.timeout, message: "no answer in time (\(error))", endpoint: endpoint)
         }
+        if let error = error as? NIOConnectionError {
+            let why = (error.dnsAError ?? error.dnsAAAAError).map { _ in "the host name does not resolve" }
+                ?? error.connectionErrors.first.map { Self.reason($0.error) } ?? "no address to try"
+            return APIError(.transport, message: "cannot connect to \(error.host):\(error.port): \(why)", endpoint: endpoint)
+        }
+        if let io = error as? IOError {
+            let host = "\(configuration.baseURL.host ?? "the server"):\(configuration.baseURL.port ?? (configuration.baseURL.scheme == "http" ? 80 : 443))"
+            let connecting = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT].contains(io.errnoCode)
+            return APIError(.transport, message: (connecting ? "cannot connect to \(host): " : "the connection to \(host) failed: ") + Self.reason(io),
+                            endpoint: endpoint)
+        }
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            return APIError(.transport, message: "the server closed the connection before answering", endpoint: endpoint)
+        }
         return APIError(.transport, message: key.redact("\(error)"), endpoint: endpoint)
+    }
+
+    /// A socket error in words: `strerror` of its errno, with what it usually means.
+    private static func reason(_ error: any Error) -> String {
+        guard let io = error as? IOError else { return "\(error)" }
+        let text = String(cString: strerror(io.errnoCode)).lowercased()
+        return io.errnoCode == ECONNREFUSED ? text + " (nothing is listening there; check the base URL)" : text
     }
 
     /// After a failed attempt: waits and says to try again, or says to give up. A 429 (a rate limit

@@ -1,3 +1,4 @@
+import MediaCore
 import Foundation
 
 /// How hard one client may press the API: requests in flight at once and requests started per
@@ -87,7 +88,7 @@ actor RateLimiter {
                 // request arrives, a little after ours.
                 let stamps = starts.values.sorted()
                 let windowWait = stamps[stamps.count - rpm] + span - now
-                if windowWait > wait { (wait, why) = (windowWait, "\(rpm) requests a minute (\(limits))") }
+                if windowWait > wait { (wait, why) = (windowWait, "\(counted(rpm, "request")) a minute (\(limits))") }
             }
             if wait <= 0.000_5 { return ticket(at: now) }
             if wait >= 1 { onWait?("waiting \(Int(wait.rounded(.up))) s before \(endpoint): \(why)") }

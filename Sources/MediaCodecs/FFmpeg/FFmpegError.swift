@@ -1,10 +1,11 @@
 import CFFmpegLoader
 import Dispatch
+import Foundation
 import Synchronization
 import MediaCore
 
 /// A failed FFmpeg call: the function, its negative `AVERROR` code and `av_strerror`'s text.
-public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct FFmpegError: LocalizedError, Sendable, CustomStringConvertible, Equatable {
     public var code: Int32
     public var function: String
     public var text: String
@@ -29,6 +30,7 @@ public struct FFmpegError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(function): \(text)" }
+    public var errorDescription: String? { description }
 
     /// The ``MediaError`` code a failure of opening or reading a file means.
     var mediaCode: MediaError.Code {

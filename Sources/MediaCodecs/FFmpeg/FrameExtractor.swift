@@ -309,7 +309,7 @@ public enum FrameExtractor {
             if status == KIMI_AVERROR_EOF { break }
             if status < 0 {
                 diagnostics.append(Diagnostic(code: "damaged", stage: .decode,
-                                              message: "reading stopped after \(index) frames: \(FFmpegError(status, "av_read_frame"))"))
+                                              message: "reading stopped after \(counted(index, "frame")): \(FFmpegError(status, "av_read_frame"))"))
                 break
             }
             defer { kimi_av_packet_unref(packet) }

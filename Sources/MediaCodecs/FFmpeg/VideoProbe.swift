@@ -83,7 +83,7 @@ enum VideoProbe {
             // A header whose frame count its own duration contradicts (found by fuzzing: 4.2 billion
             // frames in a clip of no length) is not believed; the duration is.
             context.diagnostics.append(Diagnostic(code: "frame-count-implausible", stage: .probe,
-                                                  message: "the header declares \(declared) frames, which \(String(format: "%.3f", duration)) s at \(String(format: "%.4g", rate)) fps contradicts"))
+                                                  message: "the header declares \(counted(declared, "frame")), which \(String(format: "%.3f", duration)) s at \(String(format: "%.4g", rate)) fps contradicts"))
             frames = nil
         }
         if frames == nil, let duration, let rate { frames = Int((duration * rate).rounded()) }

@@ -338,7 +338,7 @@ private final class TranscodeJob {
         }
         if let readFailure {
             diagnostics.append(Diagnostic(code: "damaged", stage: .encode,
-                                          message: "reading stopped after \(framesWritten) frames: \(readFailure)"))
+                                          message: "reading stopped after \(counted(framesWritten, "frame")): \(readFailure)"))
         }
         // Drain decoders, then encoders.
         if let decoder = videoDecoder { try feed(decoder, nil) { frame throws(FFmpegError) in try encodeVideo(frame) } }

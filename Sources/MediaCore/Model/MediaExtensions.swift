@@ -28,6 +28,11 @@ public enum MediaExtensions {
         return accepted.contains(ext) || refused.contains(ext)
     }
 
+    /// Whether a file with this name is (by its extension) in a format the API accepts as it is.
+    public static func isAccepted(named name: String) -> Bool {
+        fileExtension(name).map(accepted.contains) ?? false
+    }
+
     /// Whether a file with this name is (by its extension) one FFmpeg reads.
     public static func isDecodedByFFmpeg(named name: String) -> Bool {
         fileExtension(name).map(decodedByFFmpeg.contains) ?? false

@@ -28,7 +28,7 @@ public struct ImagePlan: Sendable, Codable, Hashable {
         var diagnostics: [Diagnostic] = []
         if info.animated {
             diagnostics.append(Diagnostic(code: "first-frame-used", stage: .plan,
-                                          message: "animated \(info.format.rawValue) with \(info.frameCount ?? 0) frames: the first frame is sent"))
+                                          message: "animated \(info.format.rawValue) with \(counted(info.frameCount ?? 0, "frame")): the first frame is sent"))
         }
         if options.fit == .model {
             let again = ImageTokens(width: width, height: height, profile: profile)

@@ -213,6 +213,25 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         return plan
     }
 
+    /// The offline tokens of the video file this plan writes — fitted, at its frame rate, within
+    /// its budget — before it is written: what `estimate` tells and `prepare` then sends. The file's
+    /// own estimate when it is copied or kept; `nil` when no video file is made or its frame count
+    /// is unknown.
+    public func sentEstimate(for info: MediaInfo, profile: ModelProfile = .kimiK26) -> TokenEstimate? {
+        if let budget {
+            return TokenEstimate.video(frames: VideoBudget.frames(seconds: budget.durationSeconds, fps: budget.fps), fps: budget.fps,
+                                       width: budget.width, height: budget.height, profile: profile)
+        }
+        switch encode.action {
+        case .none: return nil
+        case .passthrough: return estimate
+        case .write:
+            guard let base = budgetBase(info) else { return nil }
+            let (width, height) = orientation.swapsDimensions ? (encode.height, encode.width) : (encode.width, encode.height)
+            return TokenEstimate.video(frames: base.frames, fps: base.fps, width: width, height: height, profile: profile)
+        }
+    }
+
     /// The frame count and rate the budget works from: the file's, or `maxFPS`'s when lower.
     func budgetBase(_ info: MediaInfo) -> (frames: Int, fps: Double)? {
         guard let fps = info.frameRate, fps > 0,

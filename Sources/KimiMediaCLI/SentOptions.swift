@@ -1,0 +1,27 @@
+import ArgumentParser
+import KimiMedia
+
+/// What `prepare` makes of a file, as far as the size and the cost of what is sent go: one
+/// declaration for `prepare` and `estimate`, so that an estimate counts what `prepare` will send.
+struct SentOptions: ParsableArguments {
+    @Option(help: "box: inside 4096×2160 (or --max-side); model: exactly the model's own resize target (same tokens, fewer bytes).")
+    var fit: FitMode = .box
+
+    @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160 for images, 2048×1080 for video frames).")
+    var maxSide: Int?
+
+    @Option(help: "Video file: fit (a compliant MP4 copied; H.264 in another container remuxed; anything else re-encoded to H.264 inside 2048×1080, even sides) | keep (the original) | none (frames only).")
+    var video: VideoOutput = .fit
+
+    @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")
+    var maxFps: Double?
+
+    /// The library's options for these flags (ranges checked there, named here by flag).
+    func imageOptions() throws -> ImageOptions {
+        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: fit, maxSide: maxSide) }
+    }
+
+    func videoOptions() throws -> VideoOptions {
+        try OptionFlags.make { () throws(OptionsError) in try VideoOptions(maxSide: maxSide, output: video, maxFPS: maxFps) }
+    }
+}
