@@ -25,13 +25,11 @@ public struct Output: Sendable {
 }
 
 /// Which of a file's diagnostics a command says beside its line: those that answer what the user
-/// asked or warn (a budget out of reach, `--segments` with nothing to split, damage, skipped frames),
-/// not the routine record of what was done (the manifest keeps every one).
+/// asked or warn, not the routine record of what was done (``Diagnostic/isRoutine``; the manifest
+/// keeps every one).
 enum Notes {
-    static let routine: Set<String> = ["video-written", "video-split", "orientation-applied", "rotation-applied"]
-
     static func worthSaying(_ diagnostics: [Diagnostic]) -> [String] {
-        diagnostics.filter { !routine.contains($0.code) }.map(\.message)
+        diagnostics.filter { !$0.isRoutine }.map(\.message)
     }
 }
 

@@ -223,10 +223,12 @@ struct BatchProcessTests {
         final class Collector: NSObject, XMLParserDelegate {
             var images: [String] = []
             var ids: [String] = []
+            var links: [String] = []
             var text = ""
             func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                         attributes: [String: String] = [:]) {
                 if name == "img", let src = attributes["src"] { images.append(src) }
+                if name == "a", let href = attributes["href"] { links.append(href) }
                 if let id = attributes["id"] { ids.append(id) }
             }
             func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
@@ -235,12 +237,32 @@ struct BatchProcessTests {
         let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: report)))
         parser.delegate = collector
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        // The non-media file is listed apart at the end, not the first card.
-        #expect(collector.ids == ["summary", "inputs", "skipped", "errors"])
+        // The errors come right after the summary (they were below every card); the non-media file
+        // is listed apart at the end, not as the first card.
+        #expect(collector.ids == ["summary", "errors", "inputs", "skipped"])
         #expect(collector.text.range(of: "a-notes.txt")!.lowerBound > collector.text.range(of: "jpeg-baseline.jpg")!.lowerBound)
         #expect(collector.images.count == 2 + 2)  // two images, two frames
         #expect(collector.images.allSatisfy { $0.hasPrefix("data:image/jpeg;base64,") })
         #expect(collector.text.contains("empty.jpg") && collector.text.contains("per million tokens"))
+        // Every output is named and linked, relative to the report; the links resolve.
+        let manifest = try manifestLines(out.path + "/manifest.jsonl").entries
+        let files = manifest.flatMap(\.outputs).filter { $0.timestampSeconds == nil }.map(\.path)
+        #expect(files.count == 3 && files.allSatisfy { collector.links.contains($0) }, "\(collector.links)")
+        #expect(collector.links.allSatisfy { FileManager.default.fileExists(atPath: out.path + "/" + ($0.removingPercentEncoding ?? $0)) })
+        // A report written elsewhere links back into the output folder.
+        let entries = manifest
+        try ReportWriter(outputFolder: out.path).write(entries: entries, summary: BatchSummary(entries), to: out.path + "/sub/r.html")
+        let moved = try String(contentsOfFile: out.path + "/sub/r.html", encoding: .utf8)
+        #expect(moved.contains("href=\"../jpeg-baseline.jpg\""), "\(moved)")
+        // A file's notes are shown, and names break between folders, not inside words.
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(!html.contains("break-all") && html.contains("/<wbr/>"))
+        var notes = entries
+        let first = try #require(notes.firstIndex { $0.status == .ok })
+        notes[first].diagnostics = [Diagnostic(code: "budget-unreachable", stage: .plan, message: "1000 tokens cannot be reached")]
+        try ReportWriter(outputFolder: out.path).write(entries: notes, summary: BatchSummary(notes), to: out.path + "/notes.html")
+        #expect(try String(contentsOfFile: out.path + "/notes.html", encoding: .utf8)
+                    .contains("<ul class=\"notes\"><li>1000 tokens cannot be reached</li></ul>"))
     }
 
     /// 1,000 inputs of mixed kinds in one run: every one gets a line, and memory stays bounded.

@@ -12,4 +12,9 @@ public struct Diagnostic: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(stage): \(message) [\(code)]" }
+
+    /// The routine record of what was done (a video written or split, an orientation applied),
+    /// which the manifest keeps and a command's output or the report need not repeat — unlike the
+    /// notes that answer what the user asked or warn (a budget out of reach, nothing to split, damage).
+    public var isRoutine: Bool { ["video-written", "video-split", "orientation-applied", "rotation-applied"].contains(code) }
 }
