@@ -1,6 +1,8 @@
 # kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
 #   make demo    build, then run the main job on the bundled fixtures
-#   make test    build and run the whole test suite
+#   make test    build and run the whole test suite, then `make examples`
+#   make examples  check that every Swift snippet of the docs is in Examples/, build those programs, run
+#                them against the tests' stand-in
 #   make bench   every workload side by side with the peers (installs them), default options: writes
 #                Benchmarks/results/report.md, report.json and charts/*.svg
 #   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
@@ -37,7 +39,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release demo test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -72,6 +74,16 @@ demo: release
 test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory examples
+
+# The library's documented code: every Swift snippet of README.md and docs/ is word for word in a
+# program of Examples/ (a package depending on this one by path); the programs are built, then run
+# against the tests' stand-in, each with an empty temporary directory that must stay empty.
+examples: deps
+	Examples/check-snippets.py
+	@$(SWIFT) build --package-path Examples || { echo "build failed; retrying once"; $(SWIFT) build --package-path Examples; }
+	@$(SWIFT) build --product kimi-media-stand-in
+	Examples/run-examples.sh
 
 # libFuzzer harnesses (Tests/Fuzz): the fuzz binary is built with coverage and AddressSanitizer in
 # .build-fuzz (a first build takes ~5 minutes); the plain build of the same target writes the seeds

@@ -55,7 +55,7 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         let first = number("SLURM_ARRAY_TASK_MIN") ?? 0, last = number("SLURM_ARRAY_TASK_MAX") ?? id
         let step = number("SLURM_ARRAY_TASK_STEP") ?? 1, count = number("SLURM_ARRAY_TASK_COUNT") ?? (last - first + 1)
         guard first == 0, step == 1, count == last + 1, count > 1, let shard = Shard(index: id, count: count) else {
-            throw ShardError("this Slurm array (tasks \(first)-\(last), step \(step), \(count) task(s)) does not say how many shards "
+            throw ShardError("this Slurm array (tasks \(first)-\(last), step \(step), \(counted(count, "task"))) does not say how many shards "
                 + "there are: pass --shards N (the whole array's size) so that task \(id) is shard \(id) of N")
         }
         return shard

@@ -148,7 +148,7 @@ public struct RequestBuilder: Sendable {
         }
         guard !needed.isEmpty else { return (plan, uploads, reused) }
         guard let client else {
-            throw .request(RequestBuildError("\(needed.count) item(s) must be uploaded (Files API), which needs a client with an API key"))
+            throw .request(RequestBuildError("\(counted(needed.count, "item")) must be uploaded (Files API), which needs a client with an API key"))
         }
         for i in needed {
             let item = items[i]

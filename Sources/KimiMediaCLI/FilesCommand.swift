@@ -155,7 +155,7 @@ struct FilesCommand: AsyncParsableCommand {
                     }
                     Output.print("\(dryRun ? "would delete" : "deleted") \(FilesCommand.line(file))")
                 }
-                Output.printError("\(old.count) file(s) \(dryRun ? "to delete" : "deleted"), \(old.compactMap(\.bytes).reduce(0, +)) bytes")
+                Output.printError("\(counted(old.count, "file")) \(dryRun ? "to delete" : "deleted"), \(old.compactMap(\.bytes).reduce(0, +)) bytes")
             } catch {
                 throw FilesCommand.fail(error)
             }

@@ -82,7 +82,7 @@ public final class MoonshotClient: Sendable {
     func chatBody(_ request: ChatRequest) throws(APIError) -> Data {
         let violations = request.violations()
         guard violations.isEmpty else {
-            throw APIError(.invalidRequest, message: "the request breaks \(violations.count) rule(s) of the API",
+            throw APIError(.invalidRequest, message: "the request breaks \(counted(violations.count, "rule")) of the API",
                            endpoint: Self.chatEndpoint, violations: violations)
         }
         let body = try encode(request, endpoint: Self.chatEndpoint)

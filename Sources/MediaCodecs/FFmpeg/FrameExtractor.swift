@@ -372,7 +372,7 @@ public enum FrameExtractor {
         for done in try sink.finished() { try onFrame(done) }
         if sink.duplicates > 0 {
             diagnostics.append(Diagnostic(code: "frames-deduplicated", stage: .decode,
-                                          message: "\(sink.duplicates) near-duplicate frame(s) dropped (within \(plan.dedupe ?? 0) levels of the last kept)"))
+                                          message: "\(counted(sink.duplicates, "near-duplicate frame")) dropped (within \(plan.dedupe ?? 0) levels of the last kept)"))
         }
         if index == 0 { throw MediaError(.decodeFailed, path: path, stage: .decode, "no \(targets == nil ? "keyframe" : "frame") could be decoded") }
         return diagnostics
