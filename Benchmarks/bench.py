@@ -202,7 +202,7 @@ def frames_quality(expected, times=True):
     """Frames written, and for kimi-media (with `times`) the largest distance of its frames'
     timestamps (manifest) from `expected` (seconds: the key packets ffprobe lists, or every:S's
     instants). The model's frames are counted only: their instants are the model's own sampling
-    (spec §3, spread within each chunk), which only our arithmetic restates."""
+    (docs/kimi-api.md §3, spread within each chunk), which only our arithmetic restates."""
     expected = sorted(expected)
 
     def quality(folder, role):

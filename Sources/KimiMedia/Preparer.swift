@@ -285,7 +285,7 @@ struct PreparedImage: Sendable {
     var info: MediaInfo
     var plan: ImagePlan
     var image: EncodedImage
-    /// Offline tokens of the image part: media plus wrapper (kimi-api-spec.md §2.4).
+    /// Offline tokens of the image part: media plus wrapper (docs/kimi-api.md §2.4).
     var estimate: TokenEstimate
     var tokens: Int { estimate.tokens }
 }

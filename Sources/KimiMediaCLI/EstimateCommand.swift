@@ -8,7 +8,7 @@ struct EstimateCommand: AsyncParsableCommand {
         commandName: "estimate",
         abstract: "Offline token estimates for images and videos, from their headers or from sizes alone.",
         discussion: """
-            Uses the model's own preprocessing arithmetic (kimi-api-spec.md §2–§3): images resized to \
+            Uses the model's own preprocessing arithmetic (docs/kimi-api.md §2–§3): images resized to \
             the patch budget, plus 5 wrapper tokens; videos sampled at min(2, fps) frames a second in \
             chunks of 4, each chunk costing one frame's tokens at the per-frame budget plus 11 timestamp \
             and wrapper tokens. A file is counted as `prepare` (with the same options) will send it — an \

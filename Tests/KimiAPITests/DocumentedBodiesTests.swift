@@ -4,7 +4,7 @@ import Testing
 
 /// Answer bodies in the shapes the public docs give, decoded with the client's own types. Where the
 /// docs show example values they are used (estimate 80, file status "ready", the balance envelope);
-/// the rest are filled in. Sources (kimi-api-spec.md's index): D1 the estimate page, C20 the OpenAPI
+/// the rest are filled in. Sources (docs/kimi-api.md §0): D1 the estimate page, C20 the OpenAPI
 /// copy of the platform docs, D6 the errors page, and for streaming the OpenAI-compatible chunk shape
 /// with the usage inside the last choice, as Moonshot sends it (kosong reads it there, C15).
 @Suite("Documented answer bodies")

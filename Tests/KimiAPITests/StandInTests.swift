@@ -10,7 +10,7 @@ import TestSupport
 /// the client and it disagree on a rule the client was changed (or the difference is listed here).
 @Suite("Stand-in: independent of the client")
 struct StandInTests {
-    /// Every picture row of spec §2.5 and §3.4 through the stand-in's own transcription.
+    /// Every picture row of docs/kimi-api.md §2.5 and §3.4 through the stand-in's own transcription.
     @Test func goldenRows() {
         for g in StandInTokens.goldens {
             #expect(StandInTokens.pads(width: g.width, height: g.height, budget: g.frame ? 4096 : 16384) == g.pads, "\(g)")
@@ -23,7 +23,7 @@ struct StandInTests {
         #expect(StandInTokens.video(frames: 9000, fps: 30, width: 1920, height: 1080) == 156450)
     }
 
-    /// The one request whose count the serving API gave (spec §2.4, I1): a 224×224 image and
+    /// The one request whose count the serving API gave (docs/kimi-api.md §2.4, I1): a 224×224 image and
     /// "Describe the image." are 81 prompt tokens. The stand-in reaches it; the offline count is one
     /// over (its text heuristic splits "Describe" in two), which is the text estimate's known slack.
     @Test func servingAPIDataPoint() {

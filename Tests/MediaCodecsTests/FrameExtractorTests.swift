@@ -173,7 +173,7 @@ struct FrameExtractorTests {
 
 @Suite("Model and uniform frames")
 struct FrameScheduleTests {
-    /// `--frames model` takes exactly the frames the model samples (spec §3.1), at their timestamps:
+    /// `--frames model` takes exactly the frames the model samples (docs/kimi-api.md §3.1), at their timestamps:
     /// 50 frames at 25 fps → indices 0, 16, 33, 49.
     @Test(arguments: ["h264.mp4", "h264.mov", "h263.3gp", "mpeg4.avi", "mpeg2.mpeg", "mpeg1.mpg", "flv1.flv", "vp9.webm",
                       "wmv2.wmv", "with-audio.mp4", "rotated-90.mp4", "h264-bframes.mp4", "hevc-radl.mp4"])

@@ -2,7 +2,7 @@ import Testing
 
 @testable import MediaCore
 
-/// Every golden row of kimi-api-spec.md §2.5: (W, H) → resized (w, h), pad (w, h), tokens.
+/// Every golden row of docs/kimi-api.md §2.5: (W, H) → resized (w, h), pad (w, h), tokens.
 let imageTokenGoldens: [(w: Int, h: Int, rw: Int, rh: Int, pw: Int, ph: Int, tokens: Int)] = [
     (100, 100, 100, 100, 12, 12, 16),
     (640, 480, 640, 480, 4, 24, 414),
@@ -36,7 +36,7 @@ let frameTokenGoldens: [(w: Int, h: Int, rw: Int, rh: Int, tokens: Int)] = [
     (2560, 1440, 1202, 676, 1075), (3840, 2160, 1196, 672, 1032), (1080, 1920, 672, 1196, 1032),
 ]
 
-@Suite("Image tokens (kimi-api-spec.md §2.2, §2.5, §3.4)")
+@Suite("Image tokens (docs/kimi-api.md §2.2, §2.5, §3.4)")
 struct ImageTokensTests {
     @Test func everyGoldenImageRow() {
         for g in imageTokenGoldens {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import MediaCore
 
-@Suite("Video tokens (kimi-api-spec.md §3)")
+@Suite("Video tokens (docs/kimi-api.md §3)")
 struct VideoTokensTests {
     /// §3.4, whole videos (30 fps unless noted): frames, sampled, chunks, pads per chunk, Σ media_pad,
     /// and the total with 11 wrapper and timestamp tokens per chunk.

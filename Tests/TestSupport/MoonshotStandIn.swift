@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// A stand-in for the Moonshot API on 127.0.0.1, for tests, written from the documented contract
-/// (kimi-api-spec.md §4, api-fidelity.md) and **independent of kimi-media's client**: it parses
+/// (docs/kimi-api.md §4, §8) and **independent of kimi-media's client**: it parses
 /// requests with its own code (``StandInRequest``), counts tokens with its own transcription of the
 /// spec (``StandInTokens``) and writes its answers as plain JSON dictionaries, so a client that
 /// misreads the contract meets a refusal or a different count here. It imports no `KimiAPI` type.
@@ -306,7 +306,7 @@ public final class MoonshotStandIn: Sendable {
         }
     }
 
-    /// What `GET /v1/models` lists (the shape of kimi-api-spec.md §4.6). `kimi-k2.5` is not among
+    /// What `GET /v1/models` lists (the shape of docs/kimi-api.md §4.6). `kimi-k2.5` is not among
     /// them: it was retired (a real 404 "Not found the model kimi-k2.5 or Permission denied").
     static var catalogue: [[String: Any]] { [
         model("kimi-k2.6", 262_144, image: true, video: true, reasoning: true),
@@ -325,7 +325,7 @@ public final class MoonshotStandIn: Sendable {
     }
 
     /// Prompt tokens of a request (``StandInTokens``): each message's markers, text and media, the
-    /// generation prompt; historical `reasoning_content` only with `thinking.keep: "all"` (spec §4.4).
+    /// generation prompt; historical `reasoning_content` only with `thinking.keep: "all"` (docs/kimi-api.md §4.4).
     func promptTokens(_ request: StandInRequest) throws(StandInRequest.Refusal) -> Int {
         var total = StandInTokens.generationPrompt
         for message in request.messages {
@@ -348,7 +348,7 @@ public final class MoonshotStandIn: Sendable {
     }
 
     /// The tokens of one media URL: its bytes read as the server's own reader would (size, frame
-    /// count, rate; the stored orientation, as PIL reads it, spec §2.3), counted by ``StandInTokens``.
+    /// count, rate; the stored orientation, as PIL reads it, docs/kimi-api.md §2.3), counted by ``StandInTokens``.
     func mediaTokens(_ url: String, video: Bool) throws(StandInRequest.Refusal) -> Int {
         guard let bytes = content(of: url) else { throw .invalid("cannot read the media at \(url.prefix(40))") }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("stand-in-\(UUID().uuidString)")
@@ -357,7 +357,7 @@ public final class MoonshotStandIn: Sendable {
             throw .invalid("the \(video ? "video" : "image") cannot be decoded")
         }
         if !video {
-            // The documented image types (the MIME type in the URL is not looked at, spec §2.3).
+            // The documented image types (the MIME type in the URL is not looked at, docs/kimi-api.md §2.3).
             guard ["png", "jpeg", "webp", "gif"].contains(info.format.rawValue) else {
                 throw .invalid("unsupported image format \(info.format.rawValue); send png, jpeg, webp or gif")
             }

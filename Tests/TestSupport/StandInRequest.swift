@@ -1,7 +1,7 @@
 import Foundation
 
 /// A chat or estimate request as the stand-in reads it: parsed with `JSONSerialization` and checked
-/// by rules written from the contract (kimi-api-spec.md §4.2, §4.4, §4.5; api-fidelity.md), not by
+/// by rules written from the contract (docs/kimi-api.md §4.2, §4.4, §4.5, §8), not by
 /// kimi-media's `ChatRequest` decoder or its `violations()`. Where the two disagree, a test shows it.
 ///
 /// Rules, and where each comes from:

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The stand-in's own token count, transcribed from the contract (kimi-api-spec.md §2.2–§3.3 and the
+/// The stand-in's own token count, transcribed from the contract (docs/kimi-api.md §2.2–§3.3 and the
 /// K2 chat template), **not** kimi-media's `ImageTokens`, `VideoTokens`, `TextTokens` or
 /// `RequestTokens`: a round trip through the stand-in compares two implementations, so a mistake
 /// in either shows. `goldens` holds the spec's own numbers, which `StandInTests` checks this
@@ -12,7 +12,7 @@ import Foundation
 /// - a video part: per chunk of 4 sampled frames, its `HH:MM:SS.mmm` start as text, `<|media_begin|>`,
 ///   `video`, `<|media_content|>`, the pads, `<|media_end|>`;
 /// - after the messages, the generation prompt `<|im_assistant|>`, `assistant`, `<|im_middle|>`,
-///   `<think>` (the request in spec §2.4's I1 — a 224×224 image and "Describe the image." — is 81
+///   `<think>` (the request in docs/kimi-api.md §2.4's I1 — a 224×224 image and "Describe the image." — is 81
 ///   tokens with it, as the serving API counted).
 ///
 /// Text is counted by a pre-tokenizer in the spirit of the Kimi tokenizer's pattern (§3.3): words
@@ -27,7 +27,7 @@ public enum StandInTokens {
     static let sampleFPS = 2.0
     static let framesPerChunk = 4
 
-    /// `(width, height, pads)` rows of spec §2.5 and §3.4 (image budget unless `frame`).
+    /// `(width, height, pads)` rows of docs/kimi-api.md §2.5 and §3.4 (image budget unless `frame`).
     public static let goldens: [(width: Int, height: Int, frame: Bool, pads: Int)] = [
         (100, 100, false, 16), (640, 480, false, 414), (1920, 1080, false, 2691), (4096, 2160, false, 4183),
         (8000, 6000, false, 4144), (28, 10000, false, 256), (1, 1, false, 1), (28, 28, false, 1), (29, 29, false, 4),
@@ -39,7 +39,7 @@ public enum StandInTokens {
         (1920, 1080, true, 1032),
     ]
 
-    /// `<|media_pad|>` tokens of one picture, `navit_resize` as spec §2.2 writes it.
+    /// `<|media_pad|>` tokens of one picture, `navit_resize` as docs/kimi-api.md §2.2 writes it.
     public static func pads(width: Int, height: Int, budget: Int) -> Int {
         let w = Double(width), h = Double(height)
         let sideLimit = patchesPerSide * patch
@@ -56,7 +56,7 @@ public enum StandInTokens {
         3 + text("image") + pads(width: width, height: height, budget: imagePatchBudget) + text("\n")
     }
 
-    /// Prompt tokens of a video part of `frames` frames at `fps`, each `width`×`height` (spec §3.1–§3.3).
+    /// Prompt tokens of a video part of `frames` frames at `fps`, each `width`×`height` (docs/kimi-api.md §3.1–§3.3).
     public static func video(frames: Int, fps: Double, width: Int, height: Int) -> Int {
         let rate = min(sampleFPS, fps)
         let sampled = max(Int((Double(frames) * rate / fps).rounded(.toNearestOrEven)), 1)

@@ -1,7 +1,7 @@
 import Foundation
 import MediaCore
 
-/// One part of a message's content (kimi-api-spec.md §4.4): text, an image or a video. Media URLs
+/// One part of a message's content (docs/kimi-api.md §4.4): text, an image or a video. Media URLs
 /// are a base64 data URL or `ms://<file_id>`. Encodes as `{"type":"image_url","image_url":{"url":…}}`;
 /// decodes that or the bare-string form.
 public enum ContentPart: Sendable, Hashable, Codable {
@@ -45,7 +45,7 @@ public enum ContentPart: Sendable, Hashable, Codable {
 }
 
 /// A message's content: a string or an array of parts (never an array serialised into a string,
-/// spec §4.4).
+/// docs/kimi-api.md §4.4).
 public enum MessageContent: Sendable, Hashable, Codable {
     case text(String)
     case parts([ContentPart])

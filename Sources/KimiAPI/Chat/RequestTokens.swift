@@ -11,7 +11,7 @@ public enum RequestTokens {
     public static let messageOverhead = 4
 
     /// `<|im_assistant|>`, `assistant`, `<|im_middle|>`, `<think>`: the generation prompt after the last
-    /// message, 4 tokens. Spec §2.4's data point (I1): a 224×224 image (69 with its wrapper) and
+    /// message, 4 tokens. docs/kimi-api.md §2.4's data point (I1): a 224×224 image (69 with its wrapper) and
     /// "Describe the image." counted 81 on the serving API — 12 text tokens, which the user message's
     /// 4 markers and 4 words leave 4 of.
     public static let generationPrompt = 4

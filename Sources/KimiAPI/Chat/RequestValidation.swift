@@ -15,7 +15,7 @@ public struct RequestViolation: Sendable, Hashable, Codable, CustomStringConvert
 }
 
 extension ChatRequest {
-    /// Models whose sampling parameters are fixed (kimi-api-spec.md §4.4).
+    /// Models whose sampling parameters are fixed (docs/kimi-api.md §4.4).
     static func isK2Multimodal(_ model: String) -> Bool { model.hasPrefix("kimi-k2.6") || model.hasPrefix("kimi-k2.5") }
 
     /// Whether thinking is on: the default for K2.5/K2.6 unless `thinking.type` is `disabled`.
@@ -102,8 +102,8 @@ extension ChatRequest {
     }
 
     /// What is wrong with a media part's URL, if anything. Images: the four documented types (and
-    /// `jpg`, which the model's reader, never looking at the type, takes as well: spec §2.3). Video:
-    /// inline only as `data:video/mp4` (the only prefix the reader strips, spec §3.1); other
+    /// `jpg`, which the model's reader, never looking at the type, takes as well: docs/kimi-api.md §2.3). Video:
+    /// inline only as `data:video/mp4` (the only prefix the reader strips, docs/kimi-api.md §3.1); other
     /// containers are uploaded.
     static func mediaURLProblem(_ url: String, kind: String, types: Set<String>) -> String? {
         if url.hasPrefix("ms://") { return url.count > 5 ? nil : "has no file id" }

@@ -1,4 +1,4 @@
-/// A file stored by the Files API (`FileObject`, kimi-api-spec.md §4.3). `status` is not a fixed set.
+/// A file stored by the Files API (`FileObject`, docs/kimi-api.md §4.3). `status` is not a fixed set.
 public struct FileObject: Sendable, Hashable, Codable {
     public var id: String
     public var object: String?
@@ -189,7 +189,7 @@ public struct ChatResponse: Sendable, Hashable, Codable {
     }
 }
 
-/// One model of `GET /v1/models` (kimi-api-spec.md §4.6): what it takes and how much context.
+/// One model of `GET /v1/models` (docs/kimi-api.md §4.6): what it takes and how much context.
 public struct ModelInfo: Sendable, Hashable, Codable {
     public var id: String
     public var object: String?

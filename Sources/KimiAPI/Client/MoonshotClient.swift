@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// The Moonshot API over AsyncHTTPClient: the token estimate endpoint, the Files API and chat
-/// completions (kimi-api-spec.md §4). Every call sends `Authorization: Bearer <key>`, checks the
+/// completions (docs/kimi-api.md §4). Every call sends `Authorization: Bearer <key>`, checks the
 /// answer for an `error` body even on HTTP 200, reads at most ``Timeouts/maxResponseBytes``, and
 /// retries rate limits (429, except an exhausted balance), 5xx, dropped connections and timeouts
 /// per its ``RetryPolicy``. Chat requests are validated (``ChatRequest/violations()``) before

@@ -129,7 +129,7 @@ public struct PayloadPlanner: Sendable {
     }
 
     /// Whether `item` may travel inline: every image; a video only as MP4 — the model's reader
-    /// takes inline video only as `data:video/mp4` (spec §3.1; a K3-era report says the same), so
+    /// takes inline video only as `data:video/mp4` (docs/kimi-api.md §3.1; a K3-era report says the same), so
     /// other containers go up through the Files API whatever their size.
     public static func mayInline(_ item: PayloadItem) -> Bool { item.kind == .image || item.format == .mp4 }
 

@@ -1,5 +1,5 @@
 /// The size an image is resized to by the model's own preprocessing, and the tokens it costs
-/// (`navit_resize_image`, kimi-api-spec.md §2.2), with Python's exact Double/Int semantics.
+/// (`navit_resize_image`, docs/kimi-api.md §2.2), with Python's exact Double/Int semantics.
 public struct ImageTokens: Sendable, Hashable, Codable {
     /// The size the model resizes to (bicubic), before zero padding.
     public var resizedWidth: Int

@@ -1,4 +1,4 @@
-/// The vision preprocessing constants of one model family (kimi-api-spec.md §2.1). K2.6 and K2.5
+/// The vision preprocessing constants of one model family (docs/kimi-api.md §2.1). K2.6 and K2.5
 /// share the checkpoint values of `preprocessor_config.json`; never vLLM's fallback defaults.
 public struct ModelProfile: Sendable, Codable, Hashable {
     /// Model ids this profile applies to.
@@ -43,7 +43,7 @@ public struct ModelProfile: Sendable, Codable, Hashable {
         self.contextTokens = contextTokens
     }
 
-    /// Kimi K2.6 and K2.5 (kimi-api-spec.md §2.1).
+    /// Kimi K2.6 and K2.5 (docs/kimi-api.md §2.1).
     public static let kimiK26 = ModelProfile(
         models: ["kimi-k2.6", "kimi-k2.5"], patchSize: 14, mergeKernelSize: 2, inPatchLimit: 16384,
         inPatchLimitEachFrame: 4096, patchLimitOnOneSide: 512, sampleFPS: 2.0, temporalMergeKernelSize: 4,

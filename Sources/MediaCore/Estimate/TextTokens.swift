@@ -10,7 +10,7 @@
 ///
 /// Expected error, against the remote count (`kimi-media estimate --remote`): within about ±20 %
 /// on English prose and ±35 % on Chinese or code; short strings (a few tokens) can be off by 1–2
-/// either way. Media tokens, by contrast, are exact arithmetic (§2–§3 of the spec).
+/// either way. Media tokens, by contrast, are exact arithmetic (docs/kimi-api.md §2–§3).
 public enum TextTokens {
     public static func count(_ text: String) -> Int {
         var tokens = 0

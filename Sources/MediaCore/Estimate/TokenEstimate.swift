@@ -1,4 +1,4 @@
-/// What a media part costs in prompt tokens, computed offline (kimi-api-spec.md §2–§3): the
+/// What a media part costs in prompt tokens, computed offline (docs/kimi-api.md §2–§3): the
 /// `estimate` stage's output.
 public struct TokenEstimate: Sendable, Hashable, Codable {
     public var kind: MediaKind
@@ -17,7 +17,7 @@ public struct TokenEstimate: Sendable, Hashable, Codable {
     public var video: VideoTokens?
     public var diagnostics: [Diagnostic]
 
-    /// An image of `width`×`height` (the model does not apply EXIF orientation, spec §2.3; the count
+    /// An image of `width`×`height` (the model does not apply EXIF orientation, docs/kimi-api.md §2.3; the count
     /// is the same either way round).
     public static func image(width: Int, height: Int, profile: ModelProfile = .kimiK26) -> TokenEstimate {
         let t = ImageTokens(width: width, height: height, profile: profile)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The frames the model samples from a video, how they are chunked, and what they cost
-/// (`split_video_chunks` and the temporal pooling of kimi-api-spec.md §3.1–§3.3), with Python's
+/// (`split_video_chunks` and the temporal pooling of docs/kimi-api.md §3.1–§3.3), with Python's
 /// rounding (half to even) and NumPy's `linspace`.
 public struct VideoTokens: Sendable, Hashable, Codable {
     /// Indices of the sampled frames.
@@ -42,7 +42,7 @@ public struct VideoTokens: Sendable, Hashable, Codable {
     }
 
     /// `numpy.linspace(0, N - 1, n).round()`: yᵢ = i·((N−1)/(n−1)) in Double, the last forced to N−1,
-    /// rounded half to even (matched NumPy for every N < 3000, spec §3.1).
+    /// rounded half to even (matched NumPy for every N < 3000, docs/kimi-api.md §3.1).
     static func linspaceRounded(count: Int, samples: Int) -> [Int] {
         guard samples > 1 else { return [0] }
         let step = Double(count - 1) / Double(samples - 1)
@@ -52,7 +52,7 @@ public struct VideoTokens: Sendable, Hashable, Codable {
     }
 
     /// `datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")` (which rounds to microseconds first)
-    /// + "." + the milliseconds of `t mod 1`, truncated (spec §3.1).
+    /// + "." + the milliseconds of `t mod 1`, truncated (docs/kimi-api.md §3.1).
     static func timestamp(_ t: Double) -> String {
         let whole = Int((t * 1e6).rounded(.toNearestOrEven) / 1e6)
         let milliseconds = Int((t - t.rounded(.down)) * 1000)

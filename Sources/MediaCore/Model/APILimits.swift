@@ -1,4 +1,4 @@
-/// Size limits of the Moonshot API (kimi-api-spec.md §4.3, §4.5).
+/// Size limits of the Moonshot API (docs/kimi-api.md §4.3, §4.5).
 public struct APILimits: Sendable, Codable, Hashable {
     /// Largest whole request body. Documented as "100M"; taken as 100,000,000 bytes, the stricter
     /// reading of MB versus MiB.

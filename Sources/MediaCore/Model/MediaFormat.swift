@@ -31,7 +31,7 @@ public enum MediaFormat: String, Sendable, Codable, Hashable, CaseIterable {
         }
     }
 
-    /// The API takes files of this format as they are (kimi-api-spec.md §1); the other formats of a
+    /// The API takes files of this format as they are (docs/kimi-api.md §1); the other formats of a
     /// known ``kind`` are converted by `prepare`.
     public var isAccepted: Bool {
         switch self {

@@ -15,7 +15,7 @@ public struct ImagePlan: Sendable, Codable, Hashable {
     public var jpegScaleDenominator: Int
     public var format: MediaFormat
     public var quality: Int
-    /// Offline token count of the output image (kimi-api-spec.md §2.2).
+    /// Offline token count of the output image (docs/kimi-api.md §2.2).
     public var tokens: Int
     public var diagnostics: [Diagnostic]
 

@@ -3,7 +3,7 @@ public enum FrameSelection: Sendable, Hashable, CustomStringConvertible {
     /// The codec's keyframes, chosen by the demuxer's packet key flag: only those packets reach
     /// the decoder.
     case keyframes
-    /// Exactly the frames the model samples (kimi-api-spec.md §3.1): min(2, fps) a second.
+    /// Exactly the frames the model samples (docs/kimi-api.md §3.1): min(2, fps) a second.
     case model
     /// One frame every `seconds` (the frame nearest each multiple of `seconds`).
     case every(seconds: Double)
