@@ -328,8 +328,8 @@ struct Calibration {
 
     func summary(model: String) -> [String] {
         ["calibration against \(model) (remote − offline, per request):"] + aggregates().map { a in
-            String(format: "  %@: %d item(s), %d exact, mean %+.1f tokens (%+.2f %%), largest |difference| %d",
-                   a.kind, a.items, a.exact, a.meanDifference, a.meanRelativeDifference * 100, a.maxAbsDifference)
+            String(format: "  %@: %@, %d exact, mean %+.1f tokens (%+.2f %%), largest |difference| %d",
+                   a.kind, counted(a.items, "item"), a.exact, a.meanDifference, a.meanRelativeDifference * 100, a.maxAbsDifference)
         }
     }
 

@@ -29,7 +29,7 @@ struct APICommandTests {
         let result = await run(["estimate", "--remote", "--json", "--report", reportPath] + setup.api + paths)
         #expect(result.status == 0, "\(result.err)")
         // The calibration report: per item and by kind (the stand-in counts as we do: all exact).
-        #expect(result.err.contains("image: 2 item(s), 2 exact, mean +0.0 tokens"))
+        #expect(result.err.contains("image: 2 items, 2 exact, mean +0.0 tokens"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
         let aggregates = report?["aggregates"] as? [[String: Any]] ?? []
         #expect(aggregates.map { $0["kind"] as? String } == ["all", "image", "video"])
