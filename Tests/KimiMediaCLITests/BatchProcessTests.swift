@@ -131,9 +131,15 @@ struct BatchProcessTests {
         try checkConsistent(out, expectAll: 30)
     }
 
-    /// Three shards into one folder, merged, equal a single run: same sources, outputs and tokens.
+    /// Three shards into one folder, merged, equal a single run line for line, in the same order:
+    /// same sources, outputs and tokens. Folders `a/` and `a-b/` order differently as strings and as
+    /// paths (the merge listed `a-b/…` first).
     @Test func threeShardsEqualOneRun() async throws {
-        let inputs = [Fixture.root.appendingPathComponent("images").path, Fixture.video("h264.mp4"), Fixture.video("vp9.webm")]
+        let folders = try TemporaryFolder()
+        _ = try folders.copy(Fixture.image("jpeg-cmyk.jpg"), as: "in/a/jpeg-cmyk.jpg")
+        _ = try folders.copy(Fixture.image("png-gray.png"), as: "in/a-b/png-gray.png")
+        let inputs = [Fixture.root.appendingPathComponent("images").path, Fixture.video("h264.mp4"), Fixture.video("vp9.webm"),
+                      folders.path + "/in"]
         let single = try TemporaryFolder(), sharded = try TemporaryFolder()
         #expect(await run(["prepare", "--quiet", "--out", single.path] + inputs).status == 0)
         var counts: [Int] = []
@@ -141,12 +147,14 @@ struct BatchProcessTests {
             #expect(await run(["prepare", "--quiet", "--shard", "\(i)/3", "--out", sharded.path] + inputs).status == 0)
             counts.append(try manifestLines(sharded.path + "/manifest.shard-\(i)-of-3.jsonl").entries.count)
         }
-        #expect(counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 26)
+        #expect(counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 28)
         #expect(await run(["merge", sharded.path]).status == 0)
         func key(_ e: ManifestEntry) -> String { "\(e.source) \(e.outputs.map(\.path)) \(e.tokens ?? -1) \(e.sha256 ?? "")" }
-        let one = try manifestLines(single.path + "/manifest.jsonl").entries.map(key).sorted()
-        let merged = try manifestLines(sharded.path + "/manifest.jsonl").entries.map(key).sorted()
-        #expect(one == merged && one.count == 26)
+        let one = try manifestLines(single.path + "/manifest.jsonl").entries.map(key)
+        let merged = try manifestLines(sharded.path + "/manifest.jsonl").entries.map(key)
+        #expect(one == merged && one.count == 28)
+        let order = try manifestLines(single.path + "/manifest.jsonl").entries.map(\.source).filter { $0.hasPrefix(folders.path) }
+        #expect(order == [folders.path + "/in/a/jpeg-cmyk.jpg", folders.path + "/in/a-b/png-gray.png"])
         for entry in try manifestLines(sharded.path + "/manifest.jsonl").entries {
             for output in entry.outputs { #expect(FileManager.default.fileExists(atPath: sharded.path + "/" + output.path)) }
         }
