@@ -1,8 +1,8 @@
 # kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
 #   make demo    build, then run the main job on the bundled fixtures
 #   make test    build and run the whole test suite, then `make examples`
-#   make examples  check that every Swift snippet of the docs is in Examples/, build those programs, run
-#                them against the tests' stand-in
+#   make examples  check that every Swift snippet of the docs is in Examples/ and every link of the docs
+#                resolves, build those programs, run them against the tests' stand-in
 #   make bench   every workload side by side with the peers (installs them), default options: writes
 #                Benchmarks/results/report.md, report.json and charts/*.svg
 #   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
@@ -78,9 +78,11 @@ test: deps
 
 # The library's documented code: every Swift snippet of README.md and docs/ is word for word in a
 # program of Examples/ (a package depending on this one by path); the programs are built, then run
-# against the tests' stand-in, each with an empty temporary directory that must stay empty.
+# against the tests' stand-in, each with an empty temporary directory that must stay empty. Every
+# link of README.md and docs/ must resolve inside the repository (Tests/Docs/check-links.py).
 examples: deps
 	Examples/check-snippets.py
+	Tests/Docs/check-links.py
 	@$(SWIFT) build --package-path Examples || { echo "build failed; retrying once"; $(SWIFT) build --package-path Examples; }
 	@$(SWIFT) build --product kimi-media-stand-in
 	Examples/run-examples.sh
