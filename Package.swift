@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Debian 12 system libraries (installed by `make deps`). One system-library module per family;
-// each module map links the family's other libraries (see design.md §9). FFmpeg is the exception:
+// each module map links the family's other libraries (see docs/architecture.md). FFmpeg is the exception:
 // CFFmpegLoader loads it on first use instead of linking it (see its header for why).
 let systemLibraries: [Target] = [
     .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),

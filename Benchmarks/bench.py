@@ -25,7 +25,7 @@ file count (10 – 100,000).
 Corpora are generated (or, for the real media, downloaded) once into ~/.cache/kimi-media, never git.
 Usage: Benchmarks/bench.py [--rounds 5] [--only GROUP,...] [--quick] [--out Benchmarks/results]
   groups: image, folder, video, probe, formats, real, scaling
-  --quick: 2 rounds, scaling without the 1 h video and the 100,000 files (a smoke run; not for the README)
+  --quick: 2 rounds, scaling without the 1 h video and the 100,000 files (a smoke run, not for published figures)
   --only keeps the other groups' results from the last report.json (each workload records its commit); --fresh drops them
 """
 import argparse, datetime, glob, importlib.util, json, os, shlex, shutil, statistics, subprocess, sys, tempfile

@@ -20,7 +20,7 @@ Sources (name and pinned version; the files are the packages' own test data):
   scikit-image 0.24.0 (wheel)  skimage/data/*: ~30 photos and scientific images (PNG, JPEG, TIFF, GIF)
 
 Not part of `make test` (it needs the network). `make realworld` runs it; the summary goes to
-Benchmarks/results/realworld.md and the README. Usage:
+Benchmarks/results/realworld.md (docs/benchmarks.md quotes its table, by hand). Usage:
   Benchmarks/realworld.py [--cache DIR] [--binary PATH] [--limit-seconds 60] [--out FILE]
 """
 import argparse, collections, concurrent.futures, json, os, shutil, subprocess, sys, tarfile, tempfile, zipfile

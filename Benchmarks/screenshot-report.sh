@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders a `kimi-media prepare --report` page to a PNG with headless Chromium (Debian's `chromium`
-# package, installed here when missing), for the README: docs/report.png.
+# package, installed here when missing), for docs/cli.md (prepare's report): docs/report.png.
 # Usage: Benchmarks/screenshot-report.sh [REPORT.html] [OUT.png]   (default: make demo's report)
 set -euo pipefail
 cd "$(dirname "$0")/.."

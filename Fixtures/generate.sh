@@ -114,7 +114,7 @@ ff "${SRC[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -x264-params "keyi
   "${FFBIT[@]}" video/single-keyframe.mp4
 
 # ---------------------------------------------------------------------------------------------------
-# Invalid and hostile inputs. Each yields one exact error code (see README.md).
+# Invalid and hostile inputs. Each yields one exact error code (see docs/cli.md, probe's error codes).
 cut_half() { local n; n=$(stat -c %s "$1"); head -c $((n / 2)) "$1" > "$2"; }
 cut_half images/png-rgb.png invalid/truncated.png
 cut_half images/jpeg-baseline.jpg invalid/truncated.jpg

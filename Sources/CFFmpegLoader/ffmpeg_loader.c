@@ -57,7 +57,7 @@ static void kimi_load_once(void) {
 #define KIMI_RESOLVE_VOID(lib, name, params, args) KIMI_RESOLVE(lib, void, name, params, args)
     KIMI_FFMPEG_FUNCTIONS(KIMI_RESOLVE)
     KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_RESOLVE_VOID)
-    // FFmpeg's log level is process-global: set once, here (design §3.7).
+    // FFmpeg's log level is process-global: set once, here, as the libraries load.
     kimi_p_av_log_set_level(AV_LOG_QUIET);
     kimi_status = 0;
 }

@@ -1,6 +1,6 @@
 import MediaCore
 
-/// The `probe` stage: path → ``MediaInfo`` from headers only (design.md §1).
+/// The `probe` stage: path → ``MediaInfo`` from headers only (the stages: docs/architecture.md).
 ///
 /// Order: map the file, sniff the format from magic bytes, then the format's header probe, which
 /// checks the limits before anything is allocated and the container's integrity before trusting it.

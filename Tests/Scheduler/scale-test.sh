@@ -1,5 +1,5 @@
 #!/bin/bash
-# make scale-test: the README's scale-out recipes run as written, on a real single-node Slurm and on
+# make scale-test: the scale-out recipes of docs/scale-out.md run as written, on a real single-node Slurm and on
 # a simulated Kubernetes Indexed Job, each checked against one unsharded run (manifest line for
 # line, every output byte for byte).
 #
@@ -91,12 +91,13 @@ print(f"   equal to the single run, line for line in the same order: {len(a)} so
 PY
 }
 
-# The README's fenced blocks of the scale-out section, in order.
-readme_block() {
-    python3 - "$repo/README.md" "$1" <<'PY'
+# The fenced blocks of docs/scale-out.md, in order: the page from its title to its first "## "
+# section (it has none today; anything added under one is not read as a recipe).
+doc_block() {
+    python3 - "$repo/docs/scale-out.md" "$1" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-section = text.split("### Scale-out: shards on Kubernetes and Slurm", 1)[1].split("\n## ", 1)[0]
+section = text.split("# Scale-out: shards on Kubernetes and Slurm\n", 1)[1].split("\n## ", 1)[0]
 blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
 kind, wanted = sys.argv[2].split(":")
 chosen = [body for lang, body in blocks if lang == kind]
@@ -149,18 +150,18 @@ for _ in $(seq 100); do sinfo -h -o %T 2>/dev/null | grep -qx idle && break; sle
 sinfo -h -o %T | grep -qx idle || fail "the Slurm node did not come up: $(tail -5 "$work/slurm/log/"*.log)"
 sinfo
 
-# The README's blocks, with only the paths, the shard count and the CPUs per task replaced. The
+# The page's blocks, with only the paths, the shard count and the CPUs per task replaced. The
 # media folder is the reference run's, so that both manifests name the same sources.
 shared="$work/shared"
 mkdir -p "$shared/submit"
 adapt() { sed -e "s#/shared/media#$media#g; s#/shared/prepared#$shared/prepared#g" \
               -e 's#--array=0-7#--array=0-2#; s#--shards 8#--shards 3#; s#--cpus-per-task=8#--cpus-per-task=1#; s#--array=3 #--array=1 #'; }
-readme_block bash:0 | adapt > "$shared/submit/prepare.sbatch"
-readme_block bash:1 | adapt > "$shared/submit/submit.sh"
-readme_block bash:2 | adapt > "$shared/submit/resubmit.sh"
+doc_block bash:0 | adapt > "$shared/submit/prepare.sbatch"
+doc_block bash:1 | adapt > "$shared/submit/submit.sh"
+doc_block bash:2 | adapt > "$shared/submit/resubmit.sh"
 grep -q -- '--array=0-2' "$shared/submit/prepare.sbatch" && grep -q -- '--shards 3' "$shared/submit/prepare.sbatch" \
-    || fail "the README's sbatch block changed shape: $(cat "$shared/submit/prepare.sbatch")"
-grep -q -- '--array=1 ' "$shared/submit/resubmit.sh" || fail "the README's resubmit block changed shape"
+    || fail "docs/scale-out.md's sbatch block changed shape: $(cat "$shared/submit/prepare.sbatch")"
+grep -q -- '--array=1 ' "$shared/submit/resubmit.sh" || fail "docs/scale-out.md's resubmit block changed shape"
 cd "$shared/submit"
 
 wait_idle() {   # until no job is pending or running
@@ -169,7 +170,7 @@ wait_idle() {   # until no job is pending or running
 }
 job_field() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 
-step "Slurm: the README's submit block (3-task array, merge after it with afterany)"
+step "Slurm: docs/scale-out.md's submit block (3-task array, merge after it with afterany)"
 cat submit.sh
 # shellcheck disable=SC1091
 source ./submit.sh > submit.out
@@ -198,7 +199,7 @@ grep -q "error: incomplete: shard 1 of 3 did not finish" "slurm-$merge1.out" \
 [ -e "$shared/prepared/manifest.shard-1-of-3.done" ] && fail "the cancelled shard is marked finished"
 echo "   the dependent merge ran after the cancel (afterany) and exited 1: $(grep 'error:' "slurm-$merge1.out")"
 
-step "Slurm: the README's resubmit block (task 1 again, then merge again)"
+step "Slurm: docs/scale-out.md's resubmit block (task 1 again, then merge again)"
 cat resubmit.sh
 # shellcheck disable=SC1091
 source ./resubmit.sh > resubmit.out
@@ -211,9 +212,9 @@ wait_idle
 sed 's/^/   /' "slurm-$merge2.out"
 compare "$shared/prepared"
 
-# ---------------------------------------------------------------- Kubernetes (no cluster: see README)
-step "Kubernetes: the README's Indexed Job, its schema and its container command per JOB_COMPLETION_INDEX"
-readme_block yaml:0 > "$work/job.yaml"
+# ---------------------------------------------------------------- Kubernetes (no cluster: see docs/scale-out.md)
+step "Kubernetes: docs/scale-out.md's Indexed Job, its schema and its container command per JOB_COMPLETION_INDEX"
+doc_block yaml:0 > "$work/job.yaml"
 k8s="$work/k8s"
 mkdir -p "$k8s"
 python3 - "$work/job.yaml" "$k8s" "$media" > "$work/pods.sh" <<'PY'
@@ -241,8 +242,8 @@ need("--shard" not in command, "no fixed --shard (the index comes from JOB_COMPL
 mounts = {m["mountPath"] for m in containers[0].get("volumeMounts", [])}
 need(any(a.startswith(m) for a in command if a.startswith("/") for m in mounts), "the paths are on a mounted volume")
 if errors:
-    print("the README's Job manifest is wrong: " + "; ".join(errors), file=sys.stderr); sys.exit(1)
-# Paths on the volume map to the test's folder; the shard count stays the README's.
+    print("docs/scale-out.md's Job manifest is wrong: " + "; ".join(errors), file=sys.stderr); sys.exit(1)
+# Paths on the volume map to the test's folder; the shard count stays the page's.
 args = [a.replace("/data/media", media).replace("/data/", root + "/") for a in command]
 print(f"count={n}")
 print("pod=(" + " ".join(shlex.quote(a) for a in args) + ")")

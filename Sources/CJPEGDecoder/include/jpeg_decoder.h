@@ -3,7 +3,7 @@
 // libjpeg's own decompressor, for the JPEGs TurboJPEG's tj* API refuses although libjpeg decodes
 // them: chroma sampling factors that TurboJPEG 2.1 cannot classify ("Could not determine
 // subsampling type": luma subsampled, per-component factors). libjpeg reports errors by longjmp;
-// the setjmp stays in this file and the caller gets a status (design §3.5).
+// the setjmp stays in this file and the caller gets a status (a longjmp must never cross a Swift frame).
 #include <stddef.h>
 #include <stdint.h>
 

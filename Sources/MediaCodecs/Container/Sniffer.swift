@@ -119,7 +119,7 @@ enum Sniffer {
         if v.matches("fLaC", at: 0) { return "FLAC audio" }
         if v.matches("ID3", at: 0) { return "MP3 audio" }
         if v.u32be(0) == 0x0000_000C, v.matches("jP  ", at: 4) { return "JPEG 2000 image" }
-        // Raster formats only Pillow reads (refused by design, README "Formats"): named, so the
+        // Raster formats only Pillow reads (refused by design, docs/cli.md "Formats"): named, so the
         // refusal says what the file is.
         if v.matches("BLP1", at: 0) || v.matches("BLP2", at: 0) { return "a Blizzard BLP texture (read by Pillow only)" }
         if v.matches("FTEX", at: 0) { return "an FTEX texture (read by Pillow only)" }

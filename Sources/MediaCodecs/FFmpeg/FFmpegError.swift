@@ -51,7 +51,7 @@ public struct FFmpegError: LocalizedError, Sendable, CustomStringConvertible, Eq
 }
 
 /// FFmpeg, loaded once on first use (`kimi_ffmpeg_load`, which also sets the process-global log
-/// level, design §3.7). Image work never loads it.
+/// level, once for the process). Image work never loads it.
 public enum FFmpegRuntime {
     /// Starts the load on another thread; the first use then waits for it (if it is not done). Debian's
     /// FFmpeg libraries are linked `BIND_NOW`: loading them binds every symbol of ~95 libraries

@@ -1,7 +1,7 @@
 import CFFmpegLoader
 import MediaCore
 
-/// The outcome of asking the decoder for a frame: control flow, not an error (design §3.3).
+/// The outcome of asking the decoder for a frame: control flow, not an error (only a real failure throws).
 enum DecodeStep {
     case frame
     case needsInput

@@ -1,4 +1,4 @@
-/// The stage of the media pipeline where something happened (design.md §1).
+/// The stage of the media pipeline where something happened (each one: docs/architecture.md, "The stages").
 public enum PipelineStage: String, Sendable, Codable, Hashable {
     case read, probe, plan, decode, resize, encode, write, payload, estimate
 }

@@ -11,7 +11,7 @@ private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 
 /// Owned, 64-byte-aligned pixel memory. Written once by the stage that makes it, then only read:
-/// that is what makes it safe to hand across tasks (design §5). Every allocation has
+/// that is what makes it safe to hand across tasks without a lock. Every allocation has
 /// ``slack`` readable bytes past its end, so SIMD kernels may load a whole vector at a row's end.
 package final class PixelStorage: @unchecked Sendable {
     package let bytes: UnsafeMutableRawPointer
