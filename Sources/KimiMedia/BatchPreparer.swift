@@ -348,16 +348,13 @@ public struct BatchPreparer: Sendable {
 
     /// The remote count of a prepared output, when asked.
     static func remoteCount(_ outcome: Outcome, _ remote: (@Sendable (RemoteItem) async throws -> Int)?) async -> Result<Int, any Error>? {
-        guard let remote else { return nil }
+        guard let remote, case .prepared(let media, _) = outcome else { return nil }
         let item: RemoteItem
-        switch outcome {
-        case .image(let prepared, _):
-            item = RemoteItem(kind: .image, format: prepared.image.format, bytes: prepared.image.bytes, path: nil)
-        case .video(let video, _):
-            guard let (name, file) = video.video else { return nil }
-            item = RemoteItem(kind: .video, format: file.format, bytes: nil, path: video.folder + "/" + name)
-        default:
-            return nil
+        switch media.payload {
+        case .image(let bytes): item = RemoteItem(kind: .image, format: media.format, bytes: bytes, path: nil)
+        case .video(let path):
+            guard media.workFolder != nil, path.hasPrefix(media.workFolder! + "/") else { return nil }  // no video file written
+            item = RemoteItem(kind: .video, format: media.format, bytes: nil, path: path)
         }
         do { return .success(try await remote(item)) } catch { return .failure(error) }
     }
@@ -380,11 +377,10 @@ public struct BatchPreparer: Sendable {
         }
     }
 
-    /// What one child task hands back: the prepared bytes stay in memory only until written.
+    /// What one child task hands back: the engine's result — an image's bytes in memory until
+    /// written, a video's files in a hidden folder inside the output folder until renamed.
     enum Outcome: Sendable {
-        case image(PreparedImage, Source)
-        /// Files already written (atomically) to a hidden temporary folder inside the output folder.
-        case video(PreparedVideo, Source)
+        case prepared(PreparedMedia, Source)
         case failed(MediaError.Summary, MediaKind?, Source?, MediaInfo?)
         case skipped(String, MediaKind?)
     }
@@ -423,7 +419,7 @@ public struct BatchPreparer: Sendable {
     static func changedDuringPreparation(_ path: String, since before: Stamp?, _ outcome: Outcome) -> Outcome? {
         let after = Stamp(path)
         guard let before, after != before else { return nil }
-        if case .video(let video, _) = outcome { try? FileManager.default.removeItem(atPath: video.folder) }
+        outcome.discard()
         let what = after == nil ? "was deleted or moved" : "changed (written or replaced)"
         return .failed(MediaError(.io, path: path, stage: .read, "\(what) while it was being prepared: nothing of it kept; "
                                       + "run again once it is complete").summary, nil, nil, nil)
@@ -431,7 +427,9 @@ public struct BatchPreparer: Sendable {
 
     /// The input's hash is computed beside its preparation (it reads the whole file: 150 MB of 4K
     /// video is ~80 ms with SHA extensions), not before it. Both run on threads of their own
-    /// (``OffPool``): no decode blocks one of Swift's few cooperative threads.
+    /// (``OffPool``): no decode blocks one of Swift's few cooperative threads. The preparation is
+    /// the engine's (``Preparer/prepareFile(path:name:info:into:)``), a video's files going to a
+    /// hidden folder of the output folder.
     static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String,
                         timeout: Double? = nil) async -> Outcome {
         switch input {
@@ -444,6 +442,7 @@ public struct BatchPreparer: Sendable {
         case .file(let path, _):
             let before = Stamp(path)
             async let hashed = OffPool.detached(background: true) { before.flatMap { Self.source(path, stamp: $0) } }
+            let destination = Preparer.Destination(root: outputFolder, prefix: ".kimi-media-\(tag)-", copiesOriginal: true)
             let raced = await OffPool.detached(timeout: timeout, grace: min(5, timeout ?? 5)) { () -> (Outcome, MediaInfo?) in
                 Self.testStall(path)
                 let info: MediaInfo
@@ -452,19 +451,17 @@ public struct BatchPreparer: Sendable {
                 } catch {
                     return (.failed(error.summary, nil, nil, nil), nil)
                 }
-                if info.kind == .image {
-                    do throws(MediaError) {
-                        return (.image(try preparer.prepare(image: path, info: info), Source(sha256: "", bytes: 0)), info)
-                    } catch {
-                        return (.failed(error.summary, info.kind, nil, info), info)
-                    }
+                do throws(MediaError) {
+                    return (.prepared(try preparer.prepareFile(path: path, name: path, info: info, into: destination),
+                                      Source(sha256: "", bytes: 0)), info)
+                } catch {
+                    return (.failed(error.summary, info.kind, nil, info), info)
                 }
-                return (prepareVideo(path, info, Source(sha256: "", bytes: 0), preparer, outputFolder: outputFolder, tag: tag), info)
             }
             guard let (outcome, info) = raced.value, !raced.timedOut else {
-                // Abandoned: what it wrote (a video's hidden folder) goes now if it came back, or with
-                // the next run's clean-up of stale temporaries if it is still running.
-                if case .video(let video, _)? = raced.value?.0 { try? FileManager.default.removeItem(atPath: video.folder) }
+                // Abandoned: what it wrote goes with its result if it came back (its folder's owner),
+                // or with the next run's clean-up of stale temporaries if it is still running.
+                raced.value?.0.discard()
                 let message = "took longer than \(Int(timeout ?? 0)) s (--file-timeout): abandoned, the batch went on"
                 return .failed(MediaError(.timeout, path: path, stage: .decode, message).summary, raced.value?.1?.kind, await hashed,
                                raced.value?.1)
@@ -476,12 +473,11 @@ public struct BatchPreparer: Sendable {
                 return outcome
             }
             guard let source else {
-                if case .video(let video, _) = outcome { try? FileManager.default.removeItem(atPath: video.folder) }
+                outcome.discard()
                 return .failed(MediaError(.io, path: path, stage: .read, "cannot read the file").summary, info.kind, nil, info)
             }
             switch outcome {
-            case .image(let prepared, _): return .image(prepared, source)
-            case .video(let video, _): return .video(video, source)
+            case .prepared(let media, _): return .prepared(media, source)
             case .failed(let summary, let kind, _, let info): return .failed(summary, kind, source, info)
             case .skipped: return outcome
             }
@@ -505,48 +501,6 @@ public struct BatchPreparer: Sendable {
         }
     }
 
-    /// Frames go to `OUT/.kimi-media-TAG-<uuid>/frame-NNNNNN.jpg` as they are made, the video file
-    /// beside them; `finish` renames the folder into place, so a video's outputs appear together or
-    /// not at all.
-    static func prepareVideo(_ path: String, _ info: MediaInfo, _ source: Source, _ preparer: Preparer, outputFolder: String,
-                             tag: String) -> Outcome {
-        let temporary = outputFolder + "/.kimi-media-\(tag)-\(UUID().uuidString)"
-        var frames: [PreparedVideo.Frame] = []
-        do throws(MediaError) {
-            do {
-                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-            } catch {
-                throw MediaError(.io, path: temporary, stage: .write, "cannot create a folder for the video's outputs: \(error.localizedDescription)")
-            }
-            let (plan, diagnostics) = try preparer.prepare(video: path, info: info) { frame throws(MediaError) in
-                let name = String(format: "frame-%06d.jpg", frame.index + 1)
-                try AtomicFile.writeNew(frame.image.bytes, to: temporary + "/" + name)
-                frames.append(PreparedVideo.Frame(name: name, timestampSeconds: frame.timestampSeconds, keyframe: frame.keyframe,
-                                                  width: frame.image.width, height: frame.image.height, bytes: frame.image.bytes.count))
-            }
-            let plannedName = "video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
-            // A video file that cannot be written does not cost the frames already made: they are
-            // kept, with the failure as a diagnostic (unless there are none, or none were asked for).
-            var written: WrittenVideo?
-            var writeFailure: [Diagnostic] = []
-            do throws(MediaError) {
-                written = try preparer.writeVideo(path, info: info, plan: plan, to: temporary + "/" + plannedName)
-            } catch {
-                // A file that could not be written (disk full, a size limit, the folder gone) fails
-                // the input, so that a rerun makes it; a video that cannot be made keeps its frames.
-                guard !frames.isEmpty, !(error.code == .io && error.stage == .write) else { throw error }
-                try? FileManager.default.removeItem(atPath: temporary + "/" + plannedName)
-                writeFailure = [Diagnostic(code: "video-failed", stage: error.stage,
-                                           message: "no video file: \(error.code.rawValue): \(error.description); the frames are kept")]
-            }
-            return .video(PreparedVideo(info: info, plan: plan, folder: temporary, frames: frames, video: written.map { (plannedName, $0) },
-                                        diagnostics: diagnostics + (written?.diagnostics ?? []) + writeFailure), source)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            return .failed(error.summary, .video, source, info)
-        }
-    }
-
     /// The payload planner's decision for one output alone in a request (``PayloadPlanner``: exact
     /// body bytes against `limit`; video other than MP4 always uploaded).
     static func payload(format: MediaFormat, bytes: Int64, limit: Int64) -> ManifestEntry.Payload? {
@@ -555,77 +509,38 @@ public struct BatchPreparer: Sendable {
         return .init(delivery: entry.delivery, bodyBytes: entry.bodyBytes)
     }
 
-    /// Writes the prepared file (atomically) and makes the manifest entry.
+    /// Puts the prepared files in place — an image's bytes written (atomically) as `STEM.EXT`, a
+    /// video's folder renamed to `STEM/` — and makes the manifest entry from the result.
     static func finish(_ outcome: Outcome, input: InputWalker.Input, stem: String, outputFolder: String, bodyLimit: Int64) -> ManifestEntry {
         let source = input.path
-        func identified(_ entry: ManifestEntry, _ s: Source?, _ info: MediaInfo?) -> ManifestEntry {
-            var entry = entry
-            // What the probe found (e.g. a truncation allowed by --allow-truncated) is the entry's
-            // finding too, not only its probe's.
-            if let info, entry.status == .ok {
-                entry.diagnostics = info.diagnostics.filter { !entry.diagnostics.contains($0) } + entry.diagnostics
-            }
-            entry.sha256 = s?.sha256
-            entry.sourceBytes = s?.bytes
-            entry.sourceModified = s?.modified
-            entry.probe = info
-            return entry
-        }
         switch outcome {
-        case .image(let prepared, let s):
-            let name = stem + "." + prepared.image.format.fileExtension
-            do throws(MediaError) {
-                try AtomicFile.write(prepared.image.bytes, to: outputFolder + "/" + name)
-            } catch {
-                return identified(ManifestEntry(source: source, kind: .image, status: .error, error: error.summary), s, prepared.info)
-            }
-            let output = ManifestEntry.Output(path: name, format: prepared.image.format, width: prepared.image.width,
-                                              height: prepared.image.height, bytes: prepared.image.bytes.count, tokens: prepared.tokens)
-            var entry = ManifestEntry(source: source, kind: .image, status: .ok, outputs: [output], tokens: prepared.tokens,
-                                      passthrough: prepared.image.passthrough, diagnostics: prepared.image.diagnostics)
-            entry.plan = .image(prepared.plan)
-            entry.payload = payload(format: prepared.image.format, bytes: Int64(prepared.image.bytes.count), limit: bodyLimit)
-            return identified(entry, s, prepared.info)
-        case .video(let video, let s):
-            let final = outputFolder + "/" + stem
-            try? FileManager.default.removeItem(atPath: final)  // a previous run's outputs of this input
-            do {
-                try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try FileManager.default.moveItem(atPath: video.folder, toPath: final)
-            } catch {
-                try? FileManager.default.removeItem(atPath: video.folder)
-                let failure = MediaError(.io, path: final, stage: .write, "cannot move the video's outputs into place: \(error.localizedDescription)")
-                return identified(ManifestEntry(source: source, kind: .video, status: .error, error: failure.summary), s, video.info)
-            }
-            var outputs: [ManifestEntry.Output] = video.video.map { name, v -> [ManifestEntry.Output] in
-                v.parts.isEmpty
-                    ? [ManifestEntry.Output(path: stem + "/" + name, format: v.format, width: v.width, height: v.height, bytes: Int(v.bytes),
-                                            tokens: v.tokens ?? 0)]
-                    : v.parts.enumerated().map { i, part in
-                        ManifestEntry.Output(path: stem + "/" + part.name, format: .mp4, width: part.width, height: part.height,
-                                             bytes: Int(part.bytes), tokens: part.tokens ?? 0,
-                                             segment: .init(index: i + 1, count: v.parts.count, startSeconds: part.startSeconds,
-                                                            endSeconds: part.endSeconds))
+        case .prepared(let media, let s):
+            let name: String
+            switch media.payload {
+            case .image(let bytes):
+                name = stem + "." + media.format.fileExtension
+                do throws(MediaError) { try AtomicFile.write(bytes, to: outputFolder + "/" + name) } catch {
+                    return ManifestEntry(failed: error.summary, source: source, kind: .image, identity: s.identity, info: media.info)
+                }
+            case .video:
+                name = stem
+                let final = outputFolder + "/" + stem
+                try? FileManager.default.removeItem(atPath: final)  // a previous run's outputs of this input
+                if let folder = media.keepFiles() {
+                    do {
+                        try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        try FileManager.default.moveItem(atPath: folder, toPath: final)
+                    } catch {
+                        try? FileManager.default.removeItem(atPath: folder)
+                        let failure = MediaError(.io, path: final, stage: .write, "cannot move the video's outputs into place: \(error.localizedDescription)")
+                        return ManifestEntry(failed: failure.summary, source: source, kind: .video, identity: s.identity, info: media.info)
                     }
-            } ?? []
-            outputs += video.frames.map { f in
-                ManifestEntry.Output(path: stem + "/" + f.name, format: .jpeg, width: f.width, height: f.height, bytes: f.bytes,
-                                     tokens: video.plan.frameTokens, timestampSeconds: f.timestampSeconds, keyframe: f.keyframe)
+                }
             }
-            var entry = ManifestEntry(source: source, kind: .video, status: .ok, outputs: outputs,
-                                      tokens: video.video?.1.tokens ?? video.plan.estimate?.tokens,
-                                      passthrough: video.video?.1.passthrough ?? false, diagnostics: video.diagnostics)
-            var plan = video.plan
-            if let cut = video.video?.1.segments { plan.segments = cut }  // the cuts as written (on keyframes, or exact)
-            entry.plan = .video(plan)
-            if let (_, file) = video.video {
-                // A split video's parts go one to a request: the largest part's decision.
-                let bytes = file.parts.map(\.bytes).max() ?? file.bytes
-                entry.payload = payload(format: file.format, bytes: bytes, limit: bodyLimit)
-            }
-            return identified(entry, s, video.info)
+            return ManifestEntry(prepared: media, source: source, at: name, identity: s.identity,
+                                 payload: { format, bytes in payload(format: format, bytes: bytes, limit: bodyLimit) })
         case .failed(let summary, let kind, let s, let info):
-            return identified(ManifestEntry(source: source, kind: kind, status: .error, error: summary), s, info)
+            return ManifestEntry(failed: summary, source: source, kind: kind, identity: s?.identity, info: info)
         case .skipped(let reason, let kind):
             return ManifestEntry(source: source, kind: kind, status: .skipped,
                                  diagnostics: [Diagnostic(code: "skipped", stage: .plan, message: reason)])
@@ -633,24 +548,16 @@ public struct BatchPreparer: Sendable {
     }
 }
 
-/// A video whose outputs have been written to a temporary folder.
-struct PreparedVideo: Sendable {
-    struct Frame: Sendable {
-        var name: String
-        var timestampSeconds: Double
-        var keyframe: Bool
-        var width: Int
-        var height: Int
-        var bytes: Int
+extension BatchPreparer.Outcome {
+    /// Drops what the outcome holds: a video's folder goes with it (nothing else has it).
+    func discard() {
+        if case .prepared(let media, _) = self { media.removeFiles() }
     }
+}
 
-    var info: MediaInfo
-    var plan: VideoPlan
-    var folder: String
-    var frames: [Frame]
-    /// The video file written beside the frames (its name in the folder), if any.
-    var video: (String, WrittenVideo)?
-    var diagnostics: [Diagnostic]
+extension BatchPreparer.Source {
+    /// The input's identity as a manifest line records it.
+    var identity: ManifestEntry.Identity { ManifestEntry.Identity(sha256: sha256, bytes: bytes, modified: modified) }
 }
 
 /// The manifest on disk, never held whole: read line by line (cutting off a partial last line a

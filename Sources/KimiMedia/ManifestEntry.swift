@@ -24,21 +24,8 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         /// A part of a split video (`--segments`): its place and time range in the source.
         public var segment: Segment?
 
-        /// Where a part of a split video lies in its source (seconds from the stream's start).
-        public struct Segment: Sendable, Codable, Hashable {
-            /// 1-based, of `count`.
-            public var index: Int
-            public var count: Int
-            public var startSeconds: Double
-            public var endSeconds: Double
-
-            public init(index: Int, count: Int, startSeconds: Double, endSeconds: Double) {
-                self.index = index
-                self.count = count
-                self.startSeconds = startSeconds
-                self.endSeconds = endSeconds
-            }
-        }
+        /// Where a part of a split video lies in its source (the engine's own, ``PreparedMedia/Segment``).
+        public typealias Segment = PreparedMedia.Segment
 
         public init(path: String, format: MediaFormat, width: Int, height: Int, bytes: Int, tokens: Int,
                     timestampSeconds: Double? = nil, keyframe: Bool? = nil, segment: Segment? = nil) {
@@ -66,24 +53,8 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         }
     }
 
-    /// The plan of an image or a video.
-    public enum Plan: Sendable, Hashable, Codable {
-        case image(ImagePlan)
-        case video(VideoPlan)
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let video = try? c.decode(VideoPlan.self) { self = .video(video) } else { self = .image(try c.decode(ImagePlan.self)) }
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.singleValueContainer()
-            switch self {
-            case .image(let plan): try c.encode(plan)
-            case .video(let plan): try c.encode(plan)
-            }
-        }
-    }
+    /// The plan of an image or a video (the engine's own, ``MediaPlan``).
+    public typealias Plan = MediaPlan
 
     public var source: String
     public var kind: MediaKind?
@@ -148,6 +119,62 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
 }
 
 extension ManifestEntry {
+    /// What says which content a line was made from: the input's SHA-256, size and modification time.
+    public struct Identity: Sendable, Hashable {
+        public var sha256: String
+        public var bytes: Int64
+        public var modified: Double?
+    }
+
+    /// The line of an input the engine prepared (``PreparedMedia``), its files now at `name` in the
+    /// output folder: an image's file `name`, or a video's folder `name/` (frames, the video file
+    /// or its parts). `payload` is the planner's decision for a file alone in a request. The one
+    /// place a manifest line is made from a result: the manifest's shapes are derived from the
+    /// engine's types, never the other way round.
+    init(prepared media: PreparedMedia, source: String, at name: String, identity: Identity,
+         payload: (MediaFormat, Int64) -> Payload?) {
+        var outputs: [Output]
+        switch media.payload {
+        case .image:
+            outputs = [Output(path: name, format: media.format, width: media.width, height: media.height, bytes: Int(media.bytes),
+                              tokens: media.estimate?.tokens ?? 0)]
+        case .video:
+            let files = media.parts.isEmpty ? [media] : media.parts
+            outputs = files.compactMap { file in
+                guard case .video(let path) = file.payload, let folder = media.workFolder, path.hasPrefix(folder + "/") else { return nil }
+                return Output(path: name + "/" + URL(fileURLWithPath: path).lastPathComponent, format: file.format, width: file.width,
+                              height: file.height, bytes: Int(file.bytes), tokens: file.estimate?.tokens ?? 0, segment: file.segment)
+            }
+            outputs += media.frames.map { frame in
+                Output(path: name + "/" + URL(fileURLWithPath: frame.path).lastPathComponent, format: .jpeg, width: frame.width,
+                       height: frame.height, bytes: frame.bytes, tokens: frame.tokens, timestampSeconds: frame.seconds, keyframe: frame.keyframe)
+            }
+        }
+        // What the probe found (e.g. a truncation allowed by --allow-truncated) is the entry's
+        // finding too, not only its probe's.
+        let diagnostics = media.info.diagnostics.filter { !media.diagnostics.contains($0) } + media.diagnostics
+        self.init(source: source, kind: media.kind, status: .ok, outputs: outputs, tokens: media.totalTokens, passthrough: media.passthrough,
+                  diagnostics: diagnostics)
+        plan = media.plan
+        let sent = outputs.filter { $0.timestampSeconds == nil }
+        // A split video's parts go one to a request: the largest part's decision.
+        if let largest = sent.map(\.bytes).max(), let format = sent.first?.format { self.payload = payload(format, Int64(largest)) }
+        identify(identity, media.info)
+    }
+
+    /// The line of an input that failed, with whatever is known of it.
+    init(failed error: MediaError.Summary, source: String, kind: MediaKind?, identity: Identity?, info: MediaInfo?) {
+        self.init(source: source, kind: kind, status: .error, error: error)
+        identify(identity, info)
+    }
+
+    private mutating func identify(_ identity: Identity?, _ info: MediaInfo?) {
+        sha256 = identity?.sha256
+        sourceBytes = identity?.bytes
+        sourceModified = identity?.modified
+        probe = info
+    }
+
     /// The entries of a manifest's complete lines (a partial last line, or one that does not
     /// decode, is left out).
     public static func entries(inJSONLines data: Data) -> [ManifestEntry] {

@@ -1,31 +1,52 @@
 import Foundation
 import KimiAPI
-import MediaCodecs
 import MediaCore
 
-/// One input made ready for a Kimi request: an image's bytes (in memory), or a video's file (an
-/// H.264 MP4 inside 2048×1080, or the original when it already is one) and its frames, with the
-/// offline token estimate. ``RequestBuilder`` turns a list of them into a chat request, deciding
-/// inline or upload for all of them together by the exact body size (``PayloadPlanner``).
+/// One input made ready for a Kimi request — the one result of the per-file engine, for the library
+/// and the batch alike (the batch's manifest line is made from it): an image's bytes (in memory),
+/// or a video's file (an H.264 MP4 inside 2048×1080, or the original when it already is one) and
+/// its frames, with the plan they came from and the offline token estimate. ``RequestBuilder``
+/// turns a list of them into a chat request, deciding inline or upload for all of them together by
+/// the exact body size (``PayloadPlanner``).
 public struct PreparedMedia: Sendable {
     /// What is sent: an image's bytes in memory, or a video file on disk.
     public enum Payload: Sendable {
         /// An image's encoded bytes.
         case image([UInt8])
-        /// A video file on disk (inside the preparer's work folder, or the original).
+        /// A video file on disk (inside ``workFolder``, or the original).
         case video(path: String)
+    }
+
+    /// Where one part of a split video lies in its source (seconds from the stream's start).
+    public struct Segment: Sendable, Codable, Hashable {
+        /// 1-based, of `count`.
+        public var index: Int
+        public var count: Int
+        public var startSeconds: Double
+        public var endSeconds: Double
+
+        public init(index: Int, count: Int, startSeconds: Double, endSeconds: Double) {
+            self.index = index
+            self.count = count
+            self.startSeconds = startSeconds
+            self.endSeconds = endSeconds
+        }
     }
 
     /// The input's path, or the name given with its bytes.
     public var source: String
     /// What the probe found in the input.
     public var info: MediaInfo
+    /// What was planned for it: the sizes, the frames, the video file (with its parts' cuts as made).
+    public var plan: MediaPlan
     /// What is sent: format, upright size and bytes.
     public var format: MediaFormat
     public var width: Int
     public var height: Int
     public var bytes: Int64
     public var payload: Payload
+    /// The original's bytes are what is sent (an image or a video the API takes as it is).
+    public var passthrough: Bool
     /// Video frames written to the work folder (per ``VideoOptions/frames``).
     public var frames: [PreparedFrame]
     /// Offline tokens of the part: ``TokenEstimate/mediaTokens`` plus ``TokenEstimate/wrapperTokens``
@@ -34,18 +55,41 @@ public struct PreparedMedia: Sendable {
     public var diagnostics: [Diagnostic]
     /// The owner of the folder holding this input's written files.
     var folder: WorkFolder?
+    /// A video split by ``VideoOptions/segments``: its parts, in order, each sent in a request of
+    /// its own (``RequestBuilder/build(prompt:system:media:)`` with one part). The split video's
+    /// own ``payload``, ``bytes`` and ``estimate`` are its first part's. Empty when not split.
+    public var parts: [PreparedMedia] = []
+    /// For a part: where it lies in its source.
+    public var segment: Segment?
+
+    init(source: String, info: MediaInfo, plan: MediaPlan, format: MediaFormat, width: Int, height: Int, bytes: Int64, payload: Payload,
+         passthrough: Bool, frames: [PreparedFrame] = [], estimate: TokenEstimate?, diagnostics: [Diagnostic] = [], folder: WorkFolder? = nil,
+         segment: Segment? = nil) {
+        self.source = source
+        self.info = info
+        self.plan = plan
+        self.format = format
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+        self.payload = payload
+        self.passthrough = passthrough
+        self.frames = frames
+        self.estimate = estimate
+        self.diagnostics = diagnostics
+        self.folder = folder
+        self.segment = segment
+    }
+
+    public var kind: MediaKind { info.kind }
+
     /// The folder holding this input's written files (frames, video); `nil` when nothing was written
     /// (an image is held in memory). The library owns it: it is removed with the last copy of this
     /// value (and of its ``parts``), or at once by ``removeFiles()``; ``keepFiles()`` hands it to you.
     public var workFolder: String? { folder?.path }
-    /// A video split by ``VideoOptions/segments``: its parts, in order, each sent in a request of
-    /// its own (``RequestBuilder/build(prompt:system:media:to:)`` with one part). The split video's
-    /// own ``payload``, ``bytes`` and ``estimate`` are its first part's. Empty when not split.
-    public var parts: [PreparedMedia] = []
-    /// For a part: where it lies in its source (index of count, time range).
-    public var segment: ManifestEntry.Output.Segment?
 
-    public var kind: MediaKind { info.kind }
+    /// Offline tokens of everything the input sends: a split video's parts together, else its own.
+    public var totalTokens: Int? { parts.isEmpty ? estimate?.tokens : parts.reduce(0) { $0 + ($1.estimate?.tokens ?? 0) } }
 
     /// Removes the files written for this input now (its ``workFolder``, shared by its ``parts``
     /// and every copy of this value), instead of when the last copy is gone. Its ``payload`` and
@@ -78,7 +122,8 @@ public struct PreparedMedia: Sendable {
     }
 }
 
-/// A frame taken out of a video, as a value: where it was written, when it is, its size and cost.
+/// A frame taken out of a video and written: where, when it is, its size and cost. The one frame
+/// type of the library and the manifest (whose frame outputs are made from it).
 public struct PreparedFrame: Sendable, Hashable {
     public var path: String
     /// Presentation time in seconds from the start.
@@ -95,135 +140,4 @@ public struct PreparedFrame: Sendable, Hashable {
 public struct PreparedResult: Sendable {
     public var url: URL
     public var result: Result<PreparedMedia, KimiMediaError>
-}
-
-extension Preparer {
-    /// Prepares one file: probe → plan → decode → resize → encode (images, in memory), or the ≤ 2K
-    /// video file and its frames (written into a new folder under `workFolder`, named by
-    /// ``PreparedMedia/workFolder`` and removed with the last copy of the result unless you
-    /// ``PreparedMedia/keepFiles()``). Runs off the cooperative pool and honours cancellation, also
-    /// mid-video; a failure or a cancellation leaves nothing behind.
-    public func prepare(_ url: URL, workFolder: URL = FileManager.default.temporaryDirectory) async throws(KimiMediaError) -> PreparedMedia {
-        do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
-        let preparer = self, path = url.path, folder = workFolder.path
-        return try await OffPool.run(path: path) { () throws(MediaError) in try preparer.prepareNow(path: path, name: path, workFolder: folder) }
-    }
-
-    /// Prepares media held in memory (`name` is used in messages and for its kind when the content
-    /// does not say). The bytes are written once into the work folder for the decoders.
-    public func prepare(_ data: Data, name: String = "input", workFolder: URL = FileManager.default.temporaryDirectory)
-        async throws(KimiMediaError) -> PreparedMedia {
-        do { try imageOptions.validate(); try videoOptions.validate() } catch { throw .options(error) }
-        let preparer = self, root = workFolder.path
-        return try await OffPool.run(path: name) { () throws(MediaError) in
-            let staged: WorkFolder
-            do { staged = try WorkFolder(creating: root + "/kimi-media-input-\(UUID().uuidString)") } catch {
-                throw MediaError(.io, path: name, stage: .read, "cannot stage the bytes in \(root): \(error.localizedDescription)")
-            }
-            let base = URL(fileURLWithPath: name).lastPathComponent
-            let file = staged.path + "/" + (base.isEmpty ? "input" : base)
-            do { try data.write(to: URL(fileURLWithPath: file)) } catch {
-                throw MediaError(.io, path: name, stage: .read, "cannot stage the bytes in \(root): \(error.localizedDescription)")
-            }
-            return try withExtendedLifetime(staged) { () throws(MediaError) -> PreparedMedia in
-                Self.keepStaged(file, in: staged, for: try preparer.prepareNow(path: file, name: name, workFolder: root))
-            }
-        }
-    }
-
-    /// The staged copy of in-memory bytes goes with its folder, unless it is what is sent (a
-    /// compliant video passed through): then it moves into the prepared media's own folder, or its
-    /// folder becomes the prepared media's.
-    static func keepStaged(_ file: String, in staged: WorkFolder, for prepared: PreparedMedia) -> PreparedMedia {
-        guard case .video(let sent) = prepared.payload, sent == file else { return prepared }
-        var kept = prepared
-        if let own = prepared.folder {
-            let target = own.path + "/" + URL(fileURLWithPath: file).lastPathComponent
-            if (try? FileManager.default.moveItem(atPath: file, toPath: target)) != nil {
-                kept.payload = .video(path: target)
-                return kept
-            }
-        }
-        kept.folder = staged
-        return kept
-    }
-
-    /// Prepares many files, `jobs` at a time (default: one per core, the cores shared among them),
-    /// as an asynchronous sequence of results in input order; at most `jobs` are started ahead of
-    /// the consumer, so one that stops reading stops the work, and cancelling it cancels the files
-    /// in flight. A failure is a result; the others go on.
-    public func prepare(_ urls: [URL], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                        workFolder: URL = FileManager.default.temporaryDirectory) -> OrderedWindow<PreparedResult> {
-        var shared = self
-        shared.threadsPerImage = threads(beside: min(max(1, jobs), max(1, urls.count)))
-        let preparer = shared
-        return OrderedWindow(count: urls.count, window: jobs) { index in
-            do throws(KimiMediaError) {
-                return PreparedResult(url: urls[index], result: .success(try await preparer.prepare(urls[index], workFolder: workFolder)))
-            } catch {
-                return PreparedResult(url: urls[index], result: .failure(error))
-            }
-        }
-    }
-
-    /// The synchronous whole of one file, on the calling thread.
-    func prepareNow(path: String, name: String, workFolder: String) throws(MediaError) -> PreparedMedia {
-        let info = try MediaProber.probe(path: path, options: probeOptions)
-        if info.kind == .image {
-            let prepared = try prepare(image: path, info: info)
-            return PreparedMedia(source: name, info: info, format: prepared.image.format, width: prepared.image.width,
-                                 height: prepared.image.height, bytes: Int64(prepared.image.bytes.count), payload: .image(prepared.image.bytes),
-                                 frames: [], estimate: prepared.estimate, diagnostics: prepared.image.diagnostics, folder: nil)
-        }
-        // Owned from its creation: whatever ends this call — a failure, a cancellation, a result
-        // nobody takes — the folder goes with the last value that holds it.
-        let owner: WorkFolder
-        do { owner = try WorkFolder(creating: workFolder + "/kimi-media-\(UUID().uuidString)") } catch {
-            throw MediaError(.io, path: workFolder, stage: .write, "cannot create the work folder: \(error.localizedDescription)")
-        }
-        return try withExtendedLifetime(owner) { () throws(MediaError) -> PreparedMedia in
-            try prepareVideoNow(path: path, name: name, info: info, into: owner)
-        }
-    }
-
-    /// A video's frames and file, written into `owner`'s folder.
-    private func prepareVideoNow(path: String, name: String, info: MediaInfo, into owner: WorkFolder) throws(MediaError) -> PreparedMedia {
-        let folder = owner.path
-        var frames: [PreparedFrame] = []
-        let (plan, diagnostics) = try prepare(video: path, info: info) { frame throws(MediaError) in
-            try OffPool.checkCancellation(path, .decode)
-            let file = folder + String(format: "/frame-%06d.jpg", frame.index + 1)
-            try AtomicFile.writeNew(frame.image.bytes, to: file)
-            let tokens = TokenEstimate.image(width: frame.image.width, height: frame.image.height, profile: profile).tokens
-            frames.append(PreparedFrame(path: file, seconds: frame.timestampSeconds, keyframe: frame.keyframe, width: frame.image.width,
-                                        height: frame.image.height, bytes: frame.image.bytes.count, tokens: tokens))
-        }
-        try OffPool.checkCancellation(path, .encode)
-        let target = folder + "/video." + (plan.encode.action == .write ? MediaFormat.mp4 : info.format).fileExtension
-        let written = try writeVideo(path, info: info, plan: plan, to: target)
-        // A cancellation the writer took for the end of its input must not pass for a whole video.
-        try OffPool.checkCancellation(path, .encode)
-        guard let written else {
-            return PreparedMedia(source: name, info: info, format: info.format, width: info.width, height: info.height, bytes: info.bytes,
-                                 payload: .video(path: path), frames: frames, estimate: plan.estimate, diagnostics: diagnostics,
-                                 folder: frames.isEmpty ? nil : owner)
-        }
-        guard !written.parts.isEmpty else {
-            return PreparedMedia(source: name, info: info, format: written.format, width: written.width, height: written.height,
-                                 bytes: written.bytes, payload: .video(path: target), frames: frames, estimate: written.estimate,
-                                 diagnostics: diagnostics + written.diagnostics, folder: owner)
-        }
-        let parts = written.parts.enumerated().map { i, part in
-            PreparedMedia(source: name, info: info, format: .mp4, width: part.width, height: part.height, bytes: part.bytes,
-                          payload: .video(path: folder + "/" + part.name), frames: [], estimate: part.estimate, diagnostics: [],
-                          folder: owner,
-                          segment: .init(index: i + 1, count: written.parts.count, startSeconds: part.startSeconds, endSeconds: part.endSeconds))
-        }
-        var whole = parts[0]
-        whole.frames = frames
-        whole.diagnostics = diagnostics + written.diagnostics
-        whole.parts = parts
-        whole.segment = nil
-        return whole
-    }
 }

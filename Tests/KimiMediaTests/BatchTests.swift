@@ -59,7 +59,7 @@ struct BatchTests {
         let prepared = try Preparer(imageOptions: try ImageOptions(maxSide: 64)).prepare(image: Fixture.jpegOrientation(8))
         #expect(prepared.image.width == 64 && prepared.image.height == 43)
         #expect(prepared.image.format == .jpeg)
-        #expect(prepared.tokens == ImageTokens(width: 64, height: 43).tokens + 5)
+        #expect(prepared.estimate.tokens == ImageTokens(width: 64, height: 43).tokens + 5)
         #expect(prepared.plan.diagnostics.map(\.code) == ["orientation-applied"])
         #expect(throws: MediaError.self) { try Preparer().prepare(image: Fixture.video("h264.mp4")) }
     }

@@ -7,17 +7,30 @@ import TestSupport
 /// The video file `prepare` writes, read back with our own prober (and its bytes checked).
 @Suite("Video file: re-encode, remux, copy")
 struct VideoOutputTests {
-    func write(_ name: String, _ options: VideoOptions = VideoOptions()) throws -> (WrittenVideo?, MediaInfo?, [UInt8], TemporaryFolder) {
+    /// The video file the engine writes (as the batch has it: a compliant original copied), read back.
+    func write(_ name: String, _ options: VideoOptions = VideoOptions()) throws -> (Written?, MediaInfo?, [UInt8], TemporaryFolder) {
         let folder = try TemporaryFolder()
         let path = Fixture.video(name)
         let preparer = Preparer(videoOptions: options)
         let info = try MediaProber.probe(path: path)
         let plan = VideoPlan.make(for: info, options: options)
-        let out = folder.path + "/video.mp4"
-        let written = try preparer.writeVideo(path, info: info, plan: plan, to: out)
-        guard written != nil else { return (nil, nil, [], folder) }
+        let (files, diagnostics) = try preparer.writeVideo(path, name: path, info: info, plan: plan, into: folder.path, copiesOriginal: true,
+                                                           diagnostics: [])
+        guard let file = files.first, case .video(let out) = file.payload else { return (nil, nil, [], folder) }
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
+        let written = Written(format: file.format, width: file.width, height: file.height, passthrough: file.passthrough,
+                              tokens: file.estimate?.tokens, diagnostics: diagnostics)
         return (written, try MediaProber.probe(path: out), bytes, folder)
+    }
+
+    /// What a test reads of the written file.
+    struct Written {
+        var format: MediaFormat
+        var width: Int
+        var height: Int
+        var passthrough: Bool
+        var tokens: Int?
+        var diagnostics: [Diagnostic]
     }
 
     /// `moov` before `mdat`: playable while it downloads (`+faststart`).

@@ -11,17 +11,16 @@ fixtures=$(cd "$(dirname "$0")/../../Fixtures" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-# Misnamed: an image under a video's name, and the other way round; damaged: cut and emptied files.
+# Named as videos, so FFmpeg's load starts in the background, yet none of them needs FFmpeg (each is
+# told apart by its content, from its first bytes): the run ends in a few milliseconds, while the
+# load still runs — the race. Misnamed images, a damaged one, an MP4 cut inside its first box.
 cp "$fixtures/images/jpeg-baseline.jpg" photo.mp4
 cp "$fixtures/images/png-rgb.png" picture.mov
-cp "$fixtures/video/h264.mp4" clip.jpg
+head -c 2000 "$fixtures/images/jpeg-baseline.jpg" > cut-photo.mov
 head -c 3000 "$fixtures/video/h264.mp4" > cut.mp4
-head -c 700 "$fixtures/convert/av1.mkv" > cut.mkv
-cp "$fixtures/invalid/text.mp4" text.mp4
-: > empty.webm
 start=$(date +%s)
 # Each run prints its status; 128 + N is a death by signal N.
-seq 1 "$runs" | xargs -P2 -I{} sh -c '"$0" probe photo.mp4 picture.mov clip.jpg cut.mp4 cut.mkv text.mp4 empty.webm >/dev/null 2>&1; echo $?' "$bin" \
+seq 1 "$runs" | xargs -P2 -I{} sh -c '"$0" probe photo.mp4 picture.mov cut-photo.mov cut.mp4 >/dev/null 2>&1; echo $?' "$bin" \
   | sort | uniq -c > statuses
 echo "exit-race: $runs probe runs in $(( $(date +%s) - start )) s; exit statuses (count status):"
 cat statuses

@@ -213,6 +213,36 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         return plan
     }
 
+    /// `width`×`height` of stored pixels (as a decoder or encoder sees them) as they are shown,
+    /// turned by the display rotation: the one place a video's sides are swapped.
+    public func upright(_ width: Int, _ height: Int) -> (width: Int, height: Int) {
+        orientation.swapsDimensions ? (height, width) : (width, height)
+    }
+
+    /// Whether the split parts wait for the file's keyframes (``cut(onKeyframes:info:profile:)``):
+    /// parts whose packets are copied can only start on one.
+    public var needsKeyframes: Bool { segments != nil && encode.video == .copy }
+
+    /// Completes a split whose packets are copied, from the times of the file's keyframes (seconds
+    /// from the start): the cuts move to keyframes when every part can start on one; when a keyframe
+    /// interval is longer than a part they cannot, and the parts are re-encoded, cut exactly (even
+    /// sides, as H.264 4:2:0 needs). The plan is then whole before any work starts.
+    public mutating func cut(onKeyframes keyframes: [Double], info: MediaInfo, profile: ModelProfile = .kimiK26) {
+        guard needsKeyframes, let planned = segments else { return }
+        let duration = planned.parts.last?.endSeconds ?? 0
+        let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
+        let size = upright(encode.width, encode.height)
+        if let cut = VideoSegments.plan(request: planned.request, budget: planned.budget, duration: duration, fps: fps, width: size.width,
+                                        height: size.height, keyframes: keyframes, profile: profile) {
+            segments = cut
+        }
+        guard segments?.cut == .exact else { return }
+        encode.video = .encode
+        encode.width = VideoEncodePlan.evenSide(encode.width)
+        encode.height = VideoEncodePlan.evenSide(encode.height)
+        encode.reasons.append("a keyframe interval is longer than a part: the parts are re-encoded to cut them exactly")
+    }
+
     /// The offline tokens of the video file this plan writes — fitted, at its frame rate, within
     /// its budget — before it is written: what `estimate` tells and `prepare` then sends. The file's
     /// own estimate when it is copied or kept; `nil` when no video file is made or its frame count
@@ -227,8 +257,8 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         case .passthrough: return estimate
         case .write:
             guard let base = budgetBase(info) else { return nil }
-            let (width, height) = orientation.swapsDimensions ? (encode.height, encode.width) : (encode.width, encode.height)
-            return TokenEstimate.video(frames: base.frames, fps: base.fps, width: width, height: height, profile: profile)
+            let size = upright(encode.width, encode.height)
+            return TokenEstimate.video(frames: base.frames, fps: base.fps, width: size.width, height: size.height, profile: profile)
         }
     }
 
