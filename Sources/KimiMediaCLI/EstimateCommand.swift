@@ -51,16 +51,8 @@ struct EstimateCommand: AsyncParsableCommand {
             completion: .file())
     var report: String?
 
-    @Option(help: ArgumentHelp("For each video: the plan `prepare --budget N` would make (frame rate, size, length, tokens), without doing it.",
-                               valueName: "N"))
-    var budget: Int?
-
-    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
-    var keep: [BudgetLever] = []
-
-    @Option(help: ArgumentHelp("For each video: the parts `prepare --segments` would make (nominal cuts; prepare moves them to keyframes when it copies), each with its tokens.",
-                               valueName: "auto|DURATION"))
-    var segments: SegmentRequest?
+    @OptionGroup(title: "Token budgets (for each video: the plan prepare would make with them — rate, size, length, parts — without doing it)")
+    var budgets: BudgetOptions
 
     @OptionGroup var limits: LimitOptions
     @OptionGroup var api: APIOptions
@@ -110,12 +102,9 @@ struct EstimateCommand: AsyncParsableCommand {
         }
         var total = 0, failed = 0, seen = 0
         var calibration = Calibration()
-        var videoOptions = try sent.videoOptions()
-        videoOptions.budget = budget
-        videoOptions.keep = Set(keep)
-        videoOptions.segments = segments
-        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try sent.imageOptions(), videoOptions: videoOptions,
-                                profile: profile)
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try sent.imageOptions(),
+                                videoOptions: budgets.applied(to: try sent.videoOptions()), profile: profile)
+        let shares = try await budgetShares(preparer)
         for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
             seen += 1
             do throws(MediaError) {
@@ -124,13 +113,15 @@ struct EstimateCommand: AsyncParsableCommand {
                 }
                 // What is sent: as prepare makes it, unless --as-is; the file as it is beside it.
                 let asItIs = try TokenEstimate.of(info, profile: profile)
+                var preparer = preparer
+                preparer.videoOptions.budget = budgets.budget(share: shares[result.path])
                 let estimate = asIs ? asItIs : try preparer.estimate(info)
                 total += estimate.tokens
                 var line = EstimateLine(path: result.path, estimate: estimate)
                 if estimate.tokens != asItIs.tokens { line.asIsTokens = asItIs.tokens }
-                if budget != nil || segments != nil, info.kind == .video {
+                if budgets.any, info.kind == .video {
                     // The video plan `prepare` would make (the fitted file, then the budget or the split).
-                    let plan = VideoPlan.make(for: info, options: videoOptions, profile: profile)
+                    let plan = VideoPlan.make(for: info, options: preparer.videoOptions, profile: profile)
                     line.budget = plan.budget
                     line.segments = plan.segments
                     line.budgetProblem = plan.diagnostics.first { $0.code.hasPrefix("budget") || $0.code.hasPrefix("segments") }?.message
@@ -158,6 +149,10 @@ struct EstimateCommand: AsyncParsableCommand {
         }
         try NoMedia.check(seen, in: paths)
         if !json { Output.print("\(total) tokens in all (\(model), offline estimate)") }
+        if let budgetTotal = budgets.budgetTotal, !json {
+            Output.printError(total <= budgetTotal ? "within --budget-total \(budgetTotal): \(total) tokens"
+                : "warning: \(total) tokens, over --budget-total \(budgetTotal) (the videos cannot go below their floors: 0.5 fps, a 280 px short side)")
+        }
         if remote, !calibration.items.isEmpty {
             // The calibration report: how far the offline arithmetic is from the service's count.
             for line in calibration.summary(model: model) { Output.printError(line) }
@@ -171,6 +166,21 @@ struct EstimateCommand: AsyncParsableCommand {
         if failed > 0 {
             Output.printError("\(counted(failed, "input")) failed")
             throw ExitCode(1)
+        }
+    }
+
+    /// With `--budget-total`: each video's share (by path), the inputs probed first as prepare does.
+    private func budgetShares(_ preparer: Preparer) async throws -> [String: Int] {
+        guard let total = budgets.budgetTotal else { return [:] }
+        var infos: [(String, MediaInfo?)] = []
+        for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
+            infos.append((result.path, result.info))
+        }
+        do {
+            let shares = try preparer.videoBudgets(for: infos.map(\.1), total: total)
+            return Dictionary(zip(infos.map(\.0), shares).compactMap { path, share in share.map { (path, $0) } }, uniquingKeysWith: min)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
@@ -212,7 +222,7 @@ struct EstimateCommand: AsyncParsableCommand {
             for part in split.parts {
                 text += String(format: "\n    part %d: %.1f–%.1f s ≈ %d tokens", part.index, part.startSeconds, part.endSeconds, part.tokens)
             }
-        } else if segments != nil, let problem = line.budgetProblem {
+        } else if budgets.segments != nil, let problem = line.budgetProblem {
             text += "\n  segments: \(problem)"
         }
         Output.print(text)

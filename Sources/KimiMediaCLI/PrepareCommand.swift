@@ -52,23 +52,11 @@ struct PrepareCommand: AsyncParsableCommand {
     @Flag(help: "Video file: drop the audio.")
     var noAudio = false
 
-    @Option(help: ArgumentHelp("Video file: at most N prompt tokens — its frame rate (down to 0.5 fps), then size (down to a 280 px short side), then length are chosen to fit, as close to N as the model's arithmetic allows.", valueName: "N"))
-    var budget: Int?
-
-    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration"))
-    var keep: [BudgetLever] = []
-
     @Option(help: ArgumentHelp("Give up on one input after this many seconds (a stuck decoder): its line is an error with code timeout and the batch goes on; 0: no limit.",
                                valueName: "SECONDS"))
     var fileTimeout: Double = 1800
 
-    @Option(help: ArgumentHelp("All inputs together (every shard's) at most N prompt tokens: the inputs are probed first, images keep their cost, the videos share the rest in proportion to their own cost, each share then that video's --budget (--budget, if given, caps it).",
-                               valueName: "N"))
-    var budgetTotal: Int?
-
-    @Option(help: ArgumentHelp("Video file: split into consecutive parts (part-001.mp4, …), each within --budget (or the context less 32,768 tokens): auto (parts as long as the budget allows; rate and size kept) or a length (90s, 10m, 1h); cut on keyframes when the packets can be copied, exactly when re-encoded.",
-                               valueName: "auto|DURATION"))
-    var segments: SegmentRequest?
+    @OptionGroup(title: "Token budgets") var budgets: BudgetOptions
 
     @Flag(help: "Video frames: drop a frame that looks like the last one kept (static slides, screen recordings).")
     var dedupe = false
@@ -132,10 +120,6 @@ struct PrepareCommand: AsyncParsableCommand {
         if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
         if shard != nil && shards != nil { throw ValidationError("--shard I/N and --shards N exclude each other") }
         guard fileTimeout >= 0, fileTimeout.isFinite else { throw ValidationError("--file-timeout must be 0 (no limit) or more") }
-        if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }
-        if budgetTotal != nil && segments != nil {
-            throw ValidationError("--budget-total and --segments exclude each other: segments fit each part to --budget, one request a part")
-        }
         if let pricePerMtok, pricePerMtok < 0 { throw ValidationError("--price-per-mtok must not be negative") }
     }
 
@@ -144,9 +128,9 @@ struct PrepareCommand: AsyncParsableCommand {
         let text = "fit=\(sent.fit.rawValue) maxSide=\(sent.maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
             + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
             + "video=\(sent.video.rawValue) maxFps=\(sent.maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
-            + (budget.map { " budget=\($0) keep=\(keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
+            + (budgets.budget.map { " budget=\($0) keep=\(budgets.keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
             + (dedupe ? " dedupe=\(dedupeThreshold)" : "")
-            + (segments.map { " segments=\($0)" } ?? "")
+            + (budgets.segments.map { " segments=\($0)" } ?? "")
         return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
     }
 
@@ -160,8 +144,8 @@ struct PrepareCommand: AsyncParsableCommand {
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in
             try VideoOptions(frames: frames, maxSide: sent.maxSide, quality: quality, maxFrames: maxFrames, minGapSeconds: minGap,
-                             output: sent.video, maxFPS: sent.maxFps, keepAudio: !noAudio, budget: budget, keep: Set(keep), dedupe: dedupe ? dedupeThreshold : nil,
-                             segments: segments)
+                             output: sent.video, maxFPS: sent.maxFps, keepAudio: !noAudio, budget: budgets.budget, keep: Set(budgets.keep),
+                             dedupe: dedupe ? dedupeThreshold : nil, segments: budgets.segments)
         }
     }
 
@@ -189,7 +173,7 @@ struct PrepareCommand: AsyncParsableCommand {
                                         shouldStop: { stop.requested })
         batchOptions.include = include
         batchOptions.exclude = exclude
-        batchOptions.budgetTotal = budgetTotal
+        batchOptions.budgetTotal = budgets.budgetTotal
         batchOptions.fileTimeout = fileTimeout > 0 ? fileTimeout : nil
         var paths = paths
         if let filesFrom {
@@ -235,7 +219,7 @@ struct PrepareCommand: AsyncParsableCommand {
         if summary.failed == 0 { try NoMedia.check(result.mediaFound, in: paths) }
         for line in summary.lines(pricePerMillion: pricePerMtok, resumed: result.resumed) { Output.printError(line) }
         if let shard { Output.printError("shard \(shard): \(result.total) of the inputs; join shards with `kimi-media merge \(out)`") }
-        if let budgetTotal, shard == nil {
+        if let budgetTotal = budgets.budgetTotal, shard == nil {
             Output.printError(summary.tokens <= budgetTotal ? "within --budget-total \(budgetTotal): \(summary.tokens) tokens"
                 : "warning: \(summary.tokens) tokens, over --budget-total \(budgetTotal) (see the budget-unreachable diagnostics)")
         }

@@ -31,13 +31,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The answer's budget in tokens, reasoning included (max_completion_tokens; 0: leave it to the server).")
     var maxCompletionTokens: Int = PayloadPlanner.defaultMaxCompletionTokens
     @Flag(help: "Send the files as they are, without preparing them.") var raw = false
-    @Option(help: ArgumentHelp("Each video at most N prompt tokens (as prepare --budget: frame rate, then size, then length).",
-                               valueName: "N")) var budget: Int?
-    @Option(help: ArgumentHelp("With --budget: leave this lever alone (repeatable).", valueName: "fps|size|duration")) var keep: [BudgetLever] = []
-    @Option(help: ArgumentHelp("The whole request at most N prompt tokens: the prompt's text and the images keep their cost, the videos share the rest in proportion to their own cost (each share that video's --budget; --budget caps it).",
-                               valueName: "N")) var budgetTotal: Int?
-    @Option(help: ArgumentHelp("One video split as prepare --segments does, sent as a sequence of requests (one per part, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …).",
-                               valueName: "auto|DURATION")) var segments: SegmentRequest?
+    @OptionGroup(title: "Token budgets (--segments: one video, its parts sent one request each, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …)")
+    var budgets: BudgetOptions
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @OptionGroup var api: APIOptions
     @OptionGroup var limits: LimitOptions
@@ -48,13 +43,8 @@ struct RequestCommand: AsyncParsableCommand {
         guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
         guard maxCompletionTokens >= 0 else { throw ValidationError("--max-completion-tokens must be 0 or more") }
         guard !stream || send else { throw ValidationError("--stream needs --send") }
-        if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
-        guard budget == nil || !raw else { throw ValidationError("--budget needs the files prepared (not --raw)") }
-        if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }
-        guard budgetTotal == nil || (!raw && segments == nil) else {
-            throw ValidationError("--budget-total needs the files prepared (not --raw) and excludes --segments")
-        }
-        guard segments == nil || (!raw && paths.count == 1) else {
+        guard !budgets.any || !raw else { throw ValidationError("--budget, --budget-total and --segments need the files prepared (not --raw)") }
+        guard budgets.segments == nil || paths.count == 1 else {
             throw ValidationError("--segments takes exactly one video, prepared (not --raw): its parts go one to a request")
         }
     }
@@ -190,15 +180,12 @@ struct RequestCommand: AsyncParsableCommand {
     func prepareItems(scratch: String) async throws(KimiMediaError) -> ([PayloadItem], [(PayloadItem, ManifestEntry.Output.Segment)]) {
         var videoOptions = VideoOptions()
         videoOptions.frames = .none
-        videoOptions.budget = budget
-        videoOptions.keep = Set(keep)
-        videoOptions.segments = segments
-        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: videoOptions)
+        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: budgets.applied(to: videoOptions))
         let shares = try budgetShares(preparer)
         var items: [PayloadItem] = []
         for (i, path) in paths.enumerated() {
             var preparer = preparer
-            if let share = shares[i] { preparer.videoOptions.budget = min(share, budget ?? share) }
+            preparer.videoOptions.budget = budgets.budget(share: shares[i])
             if raw {
                 do throws(MediaError) {
                     let info = try Prober(options: limits.probeOptions).probe(path: path)
@@ -222,7 +209,7 @@ struct RequestCommand: AsyncParsableCommand {
     /// With --budget-total: each video's share (by index in `paths`), after the prompt's text
     /// (``RequestTokens``, media counted apart) and the images (their probed estimates).
     func budgetShares(_ preparer: Preparer) throws(KimiMediaError) -> [Int: Int] {
-        guard let budgetTotal else { return [:] }
+        guard let budgetTotal = budgets.budgetTotal else { return [:] }
         let messages = (system.map { [ChatMessage.system($0)] } ?? []) + [ChatMessage.user(prompt.isEmpty ? [] : [.text(prompt)])]
         do throws(MediaError) {
             let infos = try paths.map { path throws(MediaError) in try Prober(options: limits.probeOptions).probe(path: path) }
