@@ -91,15 +91,13 @@ public struct ShardError: Error, Sendable, CustomStringConvertible {
 /// How a batch runs beyond what each file needs.
 public struct BatchOptions: Sendable {
     public var shard: Shard?
-    /// Skip inputs that already have a completed line (same content, same options).
+    /// Skip inputs that already have a completed line (same content, same options: ``Preparer/outputIdentity``).
     public var resume: Bool
     /// Walk hidden files and folders too.
     public var hidden: Bool
     /// Glob filters for files found in folders (``InputWalker/WalkOptions``).
     public var include: [String] = []
     public var exclude: [String] = []
-    /// A fingerprint of the options that shape outputs: lines made with other options are redone.
-    public var optionsFingerprint: String
     /// Checked before each input starts: once true, no new input starts, the ones in flight finish.
     public var shouldStop: @Sendable () -> Bool
     /// The request-body limit the payload decision in each line is made against.
@@ -120,12 +118,11 @@ public struct BatchOptions: Sendable {
     /// re-encoded on two cores is under that), short of a batch that never ends.
     public var fileTimeout: Double? = 1800
 
-    public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false, optionsFingerprint: String = "",
+    public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false,
                 bodyLimit: Int64 = APILimits.default.maxRequestBodyBytes, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.shard = shard
         self.resume = resume
         self.hidden = hidden
-        self.optionsFingerprint = optionsFingerprint
         self.bodyLimit = bodyLimit
         self.shouldStop = shouldStop
     }
@@ -214,7 +211,9 @@ public struct BatchPreparer: Sendable {
         // A total budget: every input probed (all shards alike), the videos' shares worked out.
         let shares = try await budgetShares(all.map(\.path), total: options.budgetTotal)
         // A line made under another share is stale like one made with other options.
-        let fingerprint = { (path: String) in options.optionsFingerprint + (shares[path].map { "-share\($0)" } ?? "") }
+        // Lines made with other options are stale: the library's identity of the options (``Preparer/outputIdentity``).
+        let identity = preparer.outputIdentity
+        let fingerprint = { (path: String) in identity + (shares[path].map { "-share\($0)" } ?? "") }
 
         // Resume: inputs whose completed line matches (content and options) are skipped.
         var resumed: Set<String> = []
@@ -342,8 +341,7 @@ public struct BatchPreparer: Sendable {
     /// beside it (those `running`, and as many of the `waiting` ones — itself included — as `jobs`
     /// leaves room for), never fewer than `atLeast`.
     static func threads(cores: Int, jobs: Int, running: Int, waiting: Int, atLeast: Int) -> Int {
-        let beside = max(1, min(jobs, running + waiting))
-        return max(atLeast, max(1, cores / beside))
+        max(atLeast, Preparer.threads(cores: cores, beside: min(jobs, running + waiting)))
     }
 
     /// The remote count of a prepared output, when asked.

@@ -1,4 +1,5 @@
 import Foundation
+import KimiAPI
 import MediaCodecs
 import MediaCore
 
@@ -51,6 +52,21 @@ public struct Preparer: Sendable {
 
     /// Threads for one file: ``threadsPerImage``, or this file's share of the machine.
     var threads: Int { threadsPerImage ?? Self.threads(beside: 1) }
+
+    /// What the outputs are made by, as a short identity (`v2-` and 16 hex digits of the SHA-256 of
+    /// the canonical JSON of the image and video options and the model profile): equal options,
+    /// equal identity, in any process; a batch line made under another identity is redone when the
+    /// batch resumes. Threads and limits leave it alone (the same input comes out in the same bytes
+    /// whatever they are; a file a limit refused is redone anyway).
+    public var outputIdentity: String {
+        struct Shaping: Encodable {
+            var image: ImageOptions
+            var video: VideoOptions
+            var profile: ModelProfile
+        }
+        let json = (try? JSONEncoder.canonical().encode(Shaping(image: imageOptions, video: videoOptions, profile: profile))) ?? Data()
+        return "v2-" + SHA256.hex(Array(json)).prefix(16)
+    }
 }
 
 extension Preparer {

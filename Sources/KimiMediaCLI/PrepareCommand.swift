@@ -123,17 +123,6 @@ struct PrepareCommand: AsyncParsableCommand {
         if let pricePerMtok, pricePerMtok < 0 { throw ValidationError("--price-per-mtok must not be negative") }
     }
 
-    /// The options that shape outputs, as a fingerprint: a resumed run redoes lines made otherwise.
-    var optionsFingerprint: String {
-        let text = "fit=\(sent.fit.rawValue) maxSide=\(sent.maxSide.map(String.init) ?? "-") format=\(format.rawValue) quality=\(quality) "
-            + "frames=\(frames) maxFrames=\(maxFrames.map(String.init) ?? "-") minGap=\(minGap.map { "\($0)" } ?? "-") "
-            + "video=\(sent.video.rawValue) maxFps=\(sent.maxFps.map { "\($0)" } ?? "-") audio=\(!noAudio) maxPixels=\(limits.maxPixels)"
-            + (budgets.budget.map { " budget=\($0) keep=\(budgets.keep.map(\.rawValue).sorted().joined(separator: ","))" } ?? "")
-            + (dedupe ? " dedupe=\(dedupeThreshold)" : "")
-            + (budgets.segments.map { " segments=\($0)" } ?? "")
-        return "v1-" + String(SHA256.hex(Array(text.utf8)).prefix(16))
-    }
-
     func run() async throws { try await api.withClient(if: remote) { client in try await run(client) } }
 
     /// The library's options from the flags (ranges checked there, named here by flag).
@@ -150,9 +139,8 @@ struct PrepareCommand: AsyncParsableCommand {
     }
 
     func run(_ client: MoonshotClient?) async throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try imageOptions(), videoOptions: try videoOptions(),
-                                threadsPerImage: max(1, cores / jobCount))
+        // Threads per file: the batch shares the cores among the files running (BatchPreparer.threads).
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: try imageOptions(), videoOptions: try videoOptions())
         let environment = ProcessInfo.processInfo.environment
         var shard = self.shard
         if shard == nil {
@@ -169,7 +157,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let progress = ProgressLine(quiet: quiet)
         let json = json, quiet = quiet
         let encoder = JSONEncoder.canonical()
-        var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden, optionsFingerprint: optionsFingerprint,
+        var batchOptions = BatchOptions(shard: shard, resume: !noResume, hidden: hidden,
                                         shouldStop: { stop.requested })
         batchOptions.include = include
         batchOptions.exclude = exclude

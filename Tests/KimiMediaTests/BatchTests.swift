@@ -32,6 +32,21 @@ struct BatchTests {
         #expect(OutputNames.stems(for: ["a.jpg", "a.png"]) == ["a", "a-2"])  // both kept as they are: input order
     }
 
+    /// The options' identity (what resume compares) is the library's: equal options, equal identity;
+    /// any option that shapes outputs changes it; threads and limits do not.
+    @Test func outputIdentityFollowsTheOptionsThatShapeOutputs() throws {
+        let base = Preparer()
+        #expect(base.outputIdentity == Preparer().outputIdentity && base.outputIdentity.hasPrefix("v2-") && base.outputIdentity.count == 19)
+        #expect(Preparer(threadsPerImage: 7).outputIdentity == base.outputIdentity)
+        var limits = ProbeOptions()
+        limits.limits.maxPixels = 1_000
+        #expect(Preparer(probeOptions: limits).outputIdentity == base.outputIdentity)
+        let others = [Preparer(imageOptions: try ImageOptions(quality: 80)), Preparer(imageOptions: try ImageOptions(fit: .model)),
+                      Preparer(videoOptions: try VideoOptions(frames: .model)), Preparer(videoOptions: try VideoOptions(budget: 5_000)),
+                      Preparer(videoOptions: try VideoOptions(keepAudio: false)), Preparer(videoOptions: try VideoOptions(segments: .auto))]
+        #expect(Set(others.map(\.outputIdentity) + [base.outputIdentity]).count == others.count + 1)
+    }
+
     @Test func atomicWritesLeaveOnlyTheFinishedFile() throws {
         let folder = try TemporaryFolder()
         let path = folder.path + "/deep/er/out.bin"
