@@ -117,6 +117,10 @@ public struct BatchOptions: Sendable {
     /// goes on. `nil` or 0: no limit. Default 1,800 s — far beyond any honest file (an hour of 4K
     /// re-encoded on two cores is under that), short of a batch that never ends.
     public var fileTimeout: Double? = 1800
+    /// Called with each file's path on the file's own thread, after its identity (size, time) was
+    /// taken and before its work begins, inside its time budget: what a caller can learn or hold
+    /// there (tests hold a file to change it meanwhile, or to stand for a decoder stuck in C code).
+    public var beforeFile: (@Sendable (String) -> Void)?
 
     public init(shard: Shard? = nil, resume: Bool = true, hidden: Bool = false,
                 bodyLimit: Int64 = APILimits.default.maxRequestBodyBytes, shouldStop: @escaping @Sendable () -> Bool = { false }) {
@@ -262,9 +266,9 @@ public struct BatchPreparer: Sendable {
                 if let share = shares[input.path] { filePreparer.videoOptions.budget = min(share, preparer.videoOptions.budget ?? share) }
                 next += 1
                 running += 1
-                let remote = options.remoteTokens, timeout = options.fileTimeout
+                let remote = options.remoteTokens, timeout = options.fileTimeout, before = options.beforeFile
                 group.addTask {
-                    let outcome = await Self.prepare(input, filePreparer, outputFolder: outputFolder, tag: tag, timeout: timeout)
+                    let outcome = await Self.prepare(input, filePreparer, outputFolder: outputFolder, tag: tag, timeout: timeout, hook: before)
                     return (index, outcome, await Self.remoteCount(outcome, remote))
                 }
                 return true
@@ -429,7 +433,7 @@ public struct BatchPreparer: Sendable {
     /// the engine's (``Preparer/prepareFile(path:name:info:into:)``), a video's files going to a
     /// hidden folder of the output folder.
     static func prepare(_ input: InputWalker.Input, _ preparer: Preparer, outputFolder: String, tag: String,
-                        timeout: Double? = nil) async -> Outcome {
+                        timeout: Double? = nil, hook: (@Sendable (String) -> Void)? = nil) async -> Outcome {
         switch input {
         case .unreadable(_, let summary):
             return .failed(summary, nil, nil, nil)
@@ -442,7 +446,7 @@ public struct BatchPreparer: Sendable {
             async let hashed = OffPool.detached(background: true) { before.flatMap { Self.source(path, stamp: $0) } }
             let destination = Preparer.Destination(root: outputFolder, prefix: ".kimi-media-\(tag)-", copiesOriginal: true)
             let raced = await OffPool.detached(timeout: timeout, grace: min(5, timeout ?? 5)) { () -> (Outcome, MediaInfo?) in
-                Self.testStall(path)
+                hook?(path)
                 let info: MediaInfo
                 do throws(MediaError) {
                     info = try MediaProber.probe(path: path, options: preparer.probeOptions)
@@ -479,23 +483,6 @@ public struct BatchPreparer: Sendable {
             case .failed(let summary, let kind, _, let info): return .failed(summary, kind, source, info)
             case .skipped: return outcome
             }
-        }
-    }
-
-    /// A test hook standing for a decoder stuck inside a C library: with `KIMI_MEDIA_TEST_STALL`
-    /// set to a file name, that file's work blocks for `KIMI_MEDIA_TEST_STALL_SECONDS` (default 30)
-    /// and ignores cancellation. `KIMI_MEDIA_TEST_STALL_MARK`, if set, is a file created when the
-    /// block begins; `KIMI_MEDIA_TEST_STALL_UNTIL`, a file whose appearance ends it early (so a
-    /// test acts while the work is under way, however slow the machine). Unset (always, outside
-    /// tests): nothing.
-    static func testStall(_ path: String) {
-        let environment = ProcessInfo.processInfo.environment
-        guard let name = environment["KIMI_MEDIA_TEST_STALL"], !name.isEmpty, URL(fileURLWithPath: path).lastPathComponent == name else { return }
-        if let mark = environment["KIMI_MEDIA_TEST_STALL_MARK"] { FileManager.default.createFile(atPath: mark, contents: nil) }
-        let end = Date().addingTimeInterval(environment["KIMI_MEDIA_TEST_STALL_SECONDS"].flatMap(Double.init) ?? 30)
-        while Date() < end {
-            if let until = environment["KIMI_MEDIA_TEST_STALL_UNTIL"], FileManager.default.fileExists(atPath: until) { return }
-            Thread.sleep(forTimeInterval: 0.01)
         }
     }
 

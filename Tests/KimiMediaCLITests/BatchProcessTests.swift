@@ -304,28 +304,55 @@ struct FileTimeoutTests {
         try folder.copy(Fixture.image("png-rgb.png"), as: "in/a.png")
         try folder.copy(Fixture.image("jpeg-baseline.jpg"), as: "in/stalled-7f3a.jpg")
         try folder.copy(Fixture.video("h264.mp4"), as: "in/c.mp4")
-        // The hook blocks that file's work for 90 s, ignoring cancellation (as a stuck C decoder
-        // would); abandoned after 1 s + 1 s of grace, the batch ends long before (on a loaded CI
-        // machine it took 14 s once: the bound leaves room for that and still proves the point).
-        setenv("KIMI_MEDIA_TEST_STALL", "stalled-7f3a.jpg", 1)
-        setenv("KIMI_MEDIA_TEST_STALL_SECONDS", "90", 1)
-        defer { unsetenv("KIMI_MEDIA_TEST_STALL") }
+        // The hook holds that file's work for up to 90 s, ignoring cancellation (as a stuck C
+        // decoder would); abandoned after 1 s + 1 s of grace, the batch ends long before (on a
+        // loaded CI machine it took 14 s once: the bound leaves room for that and still proves it).
+        let released = Hold()
+        defer { released.release() }
+        var options = BatchOptions()
+        options.fileTimeout = 1
+        options.beforeFile = { path in if path.hasSuffix("/stalled-7f3a.jpg") { released.wait(upTo: 90) } }
         let start = Date()
-        let result = await run(["prepare", "--json", "--quiet", "--file-timeout", "1", "--out", folder.path + "/out", folder.path + "/in"])
+        let result = try await BatchPreparer(preparer: Preparer(), jobs: 2).run([folder.path + "/in"], into: folder.path + "/out", options: options)
         let elapsed = Date().timeIntervalSince(start)
-        #expect(result.status == 1 && elapsed < 60, "\(elapsed) s: \(result.err)")
-        let lines = try jsonLines(result.out)
-        #expect(lines.count == 3)
-        let stalled = try #require(inOrder(lines, ["stalled-7f3a.jpg"]).first)
-        let error = stalled["error"] as? [String: Any]
-        #expect(stalled["status"] as? String == "error" && error?["code"] as? String == "timeout", "\(stalled)")
-        #expect((error?["message"] as? String)?.contains("--file-timeout") == true)
-        #expect(inOrder(lines, ["a.png", "c.mp4"]).allSatisfy { $0["status"] as? String == "ok" })
-        // The manifest has the three lines; a rerun (the file no longer stalls) redoes only that one.
-        unsetenv("KIMI_MEDIA_TEST_STALL")
+        #expect(result.summary.failed == 1 && elapsed < 60, "\(elapsed) s")
+        let entries = try manifestLines(folder.path + "/out/manifest.jsonl").entries
+        #expect(entries.count == 3)
+        let stalled = try #require(entries.first { $0.source.hasSuffix("stalled-7f3a.jpg") })
+        #expect(stalled.status == .error && stalled.error?.code == .timeout, "\(stalled)")
+        #expect(stalled.error?.message.contains("--file-timeout") == true)
+        #expect(entries.filter { !$0.source.hasSuffix("stalled-7f3a.jpg") }.allSatisfy { $0.status == .ok })
+        // A rerun (the file no longer stalls) redoes only that one.
         let again = await run(["prepare", "--quiet", "--out", folder.path + "/out", folder.path + "/in"])
         #expect(again.status == 0 && again.err.contains("2 of these were already done"), "\(again.err)")
         #expect(await run(["prepare", "--file-timeout", "-1", "--out", folder.path + "/x", folder.path + "/in"]).status != 0)
+    }
+}
+
+/// A test's hold on a file's work (``BatchOptions/beforeFile``): the work waits until released,
+/// or until its time is up, ignoring cancellation as a stuck C call would; `started` says it began.
+final class Hold: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var isReleased = false
+    private var hasStarted = false
+
+    func wait(upTo seconds: Double) {
+        lock.lock()
+        hasStarted = true
+        lock.broadcast()
+        let end = Date().addingTimeInterval(seconds)
+        while !isReleased, lock.wait(until: end) {}
+        lock.unlock()
+    }
+
+    func release() { lock.withLock { isReleased = true; lock.broadcast() } }
+
+    /// Waits until the held work has begun (at most `seconds`), without blocking a thread of
+    /// Swift's few cooperative ones; whether it did.
+    func started(within seconds: Double) async -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while !lock.withLock({ hasStarted }), Date() < end { try? await Task.sleep(nanoseconds: 10_000_000) }
+        return lock.withLock { hasStarted }
     }
 }
 

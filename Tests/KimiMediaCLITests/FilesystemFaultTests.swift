@@ -87,25 +87,22 @@ struct FilesystemFaultTests {
         }
     }
 
-    /// An input rewritten, or deleted, while its work is under way (held by the test hook at its
-    /// start, after its identity was taken): an `io` error saying so, nothing of it kept; a rerun
-    /// makes it from the finished file.
+    /// An input rewritten, or deleted, while its work is under way (held by the batch's
+    /// `beforeFile` hook at its start, after its identity was taken): an `io` error saying so,
+    /// nothing of it kept; a rerun makes it from the finished file.
     @Test(arguments: ["rewritten", "deleted"])
-    func anInputChangedWhileBeingPrepared(_ how: String) throws {
+    func anInputChangedWhileBeingPrepared(_ how: String) async throws {
         let folder = try TemporaryFolder()
         try folder.copy(Fixture.image("png-rgb.png"), as: "in/a.png")
         try folder.copy(Fixture.video("vp9.webm"), as: "in/moving-3c1e.webm")
         let target = folder.path + "/in/moving-3c1e.webm"
-        let (mark, release) = (folder.path + "/stalled", folder.path + "/release")
         let out = folder.path + "/out"
-        // The hold starts after the file's identity was taken; the mark says it has begun, the
-        // release file ends it. The environment goes to the child only (other tests use the hook).
-        let (process, errors) = try start(["prepare", "--quiet", "--out", out, folder.path + "/in"],
-                                          environment: ["KIMI_MEDIA_TEST_STALL": "moving-3c1e.webm", "KIMI_MEDIA_TEST_STALL_SECONDS": "120",
-                                                        "KIMI_MEDIA_TEST_STALL_MARK": mark, "KIMI_MEDIA_TEST_STALL_UNTIL": release])
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: mark), process.isRunning, Date() < deadline { usleep(10_000) }
-        #expect(FileManager.default.fileExists(atPath: mark))
+        let hold = Hold()
+        defer { hold.release() }
+        var options = BatchOptions()
+        options.beforeFile = { path in if path == target { hold.wait(upTo: 120) } }
+        let batch = Task { try await BatchPreparer(preparer: Preparer(), jobs: 2).run([folder.path + "/in"], into: out, options: options) }
+        #expect(await hold.started(within: 120))
         if how == "deleted" {
             try FileManager.default.removeItem(atPath: target)
         } else {
@@ -114,10 +111,9 @@ struct FilesystemFaultTests {
             try bytes.write(to: URL(fileURLWithPath: target + ".new"))
             #expect(rename(target + ".new", target) == 0)  // as an editor saves
         }
-        FileManager.default.createFile(atPath: release, contents: nil)
-        process.waitUntilExit()
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 1, "\(err)")
+        hold.release()
+        let result = try await batch.value
+        #expect(result.summary.failed == 1)
         let entries = try manifestLines(out + "/manifest.jsonl").entries
         let moved = try #require(entries.first { $0.source.hasSuffix("moving-3c1e.webm") })
         #expect(moved.status == .error && moved.error?.code == .io && moved.outputs.isEmpty)
