@@ -74,9 +74,11 @@ final class Demuxer {
     /// ``MediaLimits/maxPixels``.
     func findStreamInfo() throws(FFmpegError) {
         var options = [OpaquePointer?](repeating: nil, count: max(1, Int(context.pointee.nb_streams)))
-        for i in 0..<Int(context.pointee.nb_streams) { _ = kimi_av_dict_set(&options[i], "max_pixels", String(limits.maxPixels), 0) }
+        defer { for i in options.indices { kimi_av_dict_free(&options[i]) } }
+        for i in 0..<Int(context.pointee.nb_streams) {
+            try FFmpegError.check(kimi_av_dict_set(&options[i], "max_pixels", String(limits.maxPixels), 0), "av_dict_set(max_pixels)")
+        }
         let info = options.withUnsafeMutableBufferPointer { kimi_avformat_find_stream_info(context, $0.baseAddress) }
-        for i in options.indices { kimi_av_dict_free(&options[i]) }
         // FFmpeg may report an interrupted read as invalid data: the clock says which it was.
         try FFmpegError.check(info < 0 && deadlinePassed ? KIMI_AVERROR_EXIT : info, "avformat_find_stream_info")
     }

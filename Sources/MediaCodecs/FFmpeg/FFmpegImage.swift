@@ -65,7 +65,7 @@ enum FFmpegImage {
             demuxer.clearDeadline()
             guard let stream = demuxer.videoStream else { throw fail("holds no picture") }
             codec = codecName(stream.pointee.codecpar.pointee.codec_id)
-            let decoder = try VideoDecoder(stream: stream, threads: 1, maxPixels: limits.maxPixels)
+            let decoder = try StreamDecoder(stream: stream, threads: 1, maxPixels: limits.maxPixels)
             var sentEnd = false
             while true {
                 switch try decoder.receive() {

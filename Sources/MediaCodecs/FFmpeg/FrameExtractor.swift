@@ -161,7 +161,7 @@ public enum FrameExtractor {
         }
         let name = VideoProbe.demuxerName(info.format)
         let demuxer: Demuxer
-        let decoder: VideoDecoder
+        let decoder: StreamDecoder
         var parallel: ParallelKeyDecoder?
         let stream: UnsafeMutablePointer<AVStream>
         do {
@@ -180,13 +180,13 @@ public enum FrameExtractor {
             // threads costs: one decoder on one thread (an hour of 320×180, 1,800 keyframes: 1.9 →
             // 1.1 s, most of it the frames' files).
             let small = isSmall(width: Int(stream.pointee.codecpar.pointee.width), height: Int(stream.pointee.codecpar.pointee.height))
-            if plan.frames == .keyframes, threads > 1, !small, let first = try? VideoDecoder(stream: stream, threads: 1) {
+            if plan.frames == .keyframes, threads > 1, !small, let first = try? StreamDecoder(stream: stream, threads: 1) {
                 decoder = first
                 parallel = try ParallelKeyDecoder(decoders: [first] + (1..<threads).map { _ throws(FFmpegError) in
-                    try VideoDecoder(stream: stream, threads: 1)
+                    try StreamDecoder(stream: stream, threads: 1)
                 })
             } else {
-                decoder = try VideoDecoder(stream: stream, threads: small ? 1 : threads)
+                decoder = try StreamDecoder(stream: stream, threads: small ? 1 : threads)
             }
         } catch let error as FFmpegError {
             throw failure("cannot open the video", error)

@@ -30,7 +30,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
     private let drainEach: Bool
 
     /// Starts a thread per decoder (each opened single-threaded; owned by its thread from here on).
-    init(decoders: [VideoDecoder]) {
+    init(decoders: [StreamDecoder]) {
         working = decoders.count
         drainEach = decoders.contains { $0.context.pointee.has_b_frames > 0 }
         limit = 2 * decoders.count
@@ -43,8 +43,8 @@ final class ParallelKeyDecoder: @unchecked Sendable {
     }
 
     private final class Owned: @unchecked Sendable {
-        let decoder: VideoDecoder
-        init(_ decoder: VideoDecoder) { self.decoder = decoder }
+        let decoder: StreamDecoder
+        init(_ decoder: StreamDecoder) { self.decoder = decoder }
     }
 
     /// Queues a packet reference (owned from here on) as number `sequence`; blocks while
@@ -91,7 +91,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
         freeFrames(frames)
     }
 
-    private func run(_ decoder: VideoDecoder) {
+    private func run(_ decoder: StreamDecoder) {
         while true {
             condition.lock()
             while queue.isEmpty && !closed { condition.wait() }
@@ -135,7 +135,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
     }
 
     /// Every frame the decoder has ready, as references of their own.
-    private func collect(_ decoder: VideoDecoder, into result: inout Result) {
+    private func collect(_ decoder: StreamDecoder, into result: inout Result) {
         var frames: [UnsafeMutablePointer<AVFrame>] = []
         decoder.receiveFrames(into: &result.diagnostics) { frame in
             if let reference = kimi_av_frame_clone(frame) { frames.append(reference) }

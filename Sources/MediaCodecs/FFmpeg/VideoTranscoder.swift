@@ -116,10 +116,10 @@ private final class TranscodeJob {
     let outVideo: UnsafeMutablePointer<AVStream>
     var inAudio: UnsafeMutablePointer<AVStream>?
     var outAudio: UnsafeMutablePointer<AVStream>?
-    var videoDecoder: VideoDecoder?
+    var videoDecoder: StreamDecoder?
     var ownedVideoEncoder: OwnedEncoder?
     var videoEncoder: UnsafeMutablePointer<AVCodecContext>? { ownedVideoEncoder?.context }
-    var audioDecoder: VideoDecoder?
+    var audioDecoder: StreamDecoder?
     var ownedAudioEncoder: OwnedEncoder?
     var audioEncoder: UnsafeMutablePointer<AVCodecContext>? { ownedAudioEncoder?.context }
     let resampler = OwnedResampler()
@@ -167,8 +167,8 @@ private final class TranscodeJob {
         }
         try FFmpegError.check(kimi_avio_open(&output.pointee.pb, path, KIMI_AVIO_FLAG_WRITE), "avio_open")
         var options: OpaquePointer?
-        _ = kimi_av_dict_set(&options, "movflags", "+faststart", 0)
         defer { kimi_av_dict_free(&options) }
+        try FFmpegError.check(kimi_av_dict_set(&options, "movflags", "+faststart", 0), "av_dict_set(movflags)")
         try FFmpegError.check(kimi_avformat_write_header(output, &options), "avformat_write_header")
         headerWritten = true
     }
@@ -206,7 +206,7 @@ private final class TranscodeJob {
             // one again above 4K: each frame thread holds its own reference frames, and an 8K 10-bit
             // HEVC clip peaked at 1.09 GB with two.
             let pixels = Int(parameters.pointee.width) * Int(parameters.pointee.height)
-            videoDecoder = try VideoDecoder(stream: inVideo, threads: pixels > 2_500_000 && pixels <= 9_000_000 ? 2 : 1)
+            videoDecoder = try StreamDecoder(stream: inVideo, threads: pixels > 2_500_000 && pixels <= 9_000_000 ? 2 : 1)
             guard let codec = kimi_avcodec_find_encoder_by_name("libx264") ?? kimi_avcodec_find_encoder(AV_CODEC_ID_H264) else {
                 throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(h264)")
             }
@@ -228,15 +228,16 @@ private final class TranscodeJob {
             if output.pointee.oformat.pointee.flags & KIMI_AVFMT_GLOBALHEADER != 0 {
                 encoder.pointee.flags |= KIMI_AV_CODEC_FLAG_GLOBAL_HEADER
             }
-            _ = kimi_av_opt_set(encoder.pointee.priv_data, "preset", settings.preset, 0)
-            _ = kimi_av_opt_set(encoder.pointee.priv_data, "crf", "\(settings.crf)", 0)
+            // Every option checked: a refused preset or CRF would encode with libx264's defaults, silently.
+            try FFmpegError.check(kimi_av_opt_set(encoder.pointee.priv_data, "preset", settings.preset, 0), "av_opt_set(preset)")
+            try FFmpegError.check(kimi_av_opt_set(encoder.pointee.priv_data, "crf", "\(settings.crf)", 0), "av_opt_set(crf)")
             if let cap = plan.maxBitrate {
                 // Capped CRF: the quality target holds where the rate allows, the VBV keeps it under the cap.
                 encoder.pointee.rc_max_rate = Int64(cap)
                 encoder.pointee.rc_buffer_size = Int32(clamping: cap * 2)
             }
             if Self.x264OverReads(height: plan.height) {
-                _ = kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=0", 0)
+                try FFmpegError.check(kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=0", 0), "av_opt_set(x264-params)")
             }
             try FFmpegError.check(kimi_avcodec_open2(encoder, codec, nil), "avcodec_open2(libx264)")
             try FFmpegError.check(kimi_avcodec_parameters_from_context(outVideo.pointee.codecpar, encoder), "avcodec_parameters_from_context")
@@ -264,7 +265,7 @@ private final class TranscodeJob {
             stream.pointee.time_base = audio.pointee.time_base
             return
         }
-        let decoder = try VideoDecoder(stream: audio, threads: 1)
+        let decoder = try StreamDecoder(stream: audio, threads: 1)
         audioDecoder = decoder
         guard let codec = kimi_avcodec_find_encoder(AV_CODEC_ID_AAC) else { throw FFmpegError(KIMI_AVERROR_ENCODER_NOT_FOUND, "avcodec_find_encoder(aac)") }
         let owned = try OwnedEncoder(codec)
@@ -383,7 +384,7 @@ private final class TranscodeJob {
 
     /// Sends `packet` (nil: drain) and hands each decoded frame to `body`. A refused or undecodable
     /// packet is a diagnostic, not the end.
-    private func feed(_ decoder: VideoDecoder, _ packet: UnsafeMutablePointer<AVPacket>?,
+    private func feed(_ decoder: StreamDecoder, _ packet: UnsafeMutablePointer<AVPacket>?,
                       _ body: (UnsafeMutablePointer<AVFrame>) throws(FFmpegError) -> Void) throws(FFmpegError) {
         func receiveAll() throws(FFmpegError) { try decoder.receiveFrames(into: &diagnostics, body) }
         do {
