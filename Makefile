@@ -17,6 +17,8 @@
 #                (PREFIX=/usr/local by default); make uninstall removes them
 #   make deb     out/kimi-media_VERSION_ARCH.deb (dpkg-deb; Depends from dpkg-shlibdeps plus the dlopen'ed
 #                FFmpeg and libheif); `sudo apt install ./out/kimi-media_*.deb`
+#   make package-test  that .deb installed by apt into a fresh minimal Debian 12 root (debootstrap, cached
+#                under ~/.cache/kimi-media) and run there on a HEIC, a JPEG and an MKV (needs root)
 
 SWIFT ?= swift
 # Build-time C libraries (design.md §9) and pkg-config to find them.
@@ -41,7 +43,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release man completions install uninstall deb demo test sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb package-test demo test sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -71,8 +73,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BIN_DIR = $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 MAN_DATE = $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
-# dpkg-shlibdeps, dpkg-deb, strip and chrpath.
+# dpkg-shlibdeps, dpkg-deb, strip and chrpath; debootstrap and python3 (the manifest check) for package-test.
 DEB_PACKAGES := dpkg-dev binutils chrpath
+PACKAGE_TEST_PACKAGES := debootstrap python3
 
 man: release
 	@$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual || \
@@ -106,6 +109,10 @@ uninstall:
 deb: man completions
 	$(call apt_install,$(DEB_PACKAGES))
 	@Packaging/build-deb.sh $(BIN_DIR)/kimi-media out/man out/completions out
+
+package-test: deb
+	$(call apt_install,$(PACKAGE_TEST_PACKAGES))
+	@$(SUDO) Packaging/package-test.sh out/kimi-media_$$($(BIN_DIR)/kimi-media --version)_$$(dpkg --print-architecture).deb
 
 demo: release
 	@echo "== kimi-media probe Fixtures/images Fixtures/video Fixtures/convert (HEIC, AVIF, TIFF, BMP, MKV, MPEG-TS, …: OK says remux or encode)"
