@@ -21,6 +21,8 @@
 #                FFmpeg and libheif); `sudo apt install ./out/kimi-media_*.deb`
 #   make package-test  that .deb installed by apt into a fresh minimal Debian 12 root (debootstrap, cached
 #                under ~/.cache/kimi-media) and run there on a HEIC, a JPEG and an MKV (needs root)
+#   make exit-race  5,000 short probe runs of misnamed and damaged files, two at a time: none may die by a
+#                signal (a run must not exit while FFmpeg loads in the background)
 
 SWIFT ?= swift
 # Build-time C libraries (Package.swift's system modules; docs/architecture.md) and pkg-config.
