@@ -32,14 +32,33 @@ public struct FFmpegError: LocalizedError, Sendable, CustomStringConvertible, Eq
     public var description: String { "\(function): \(text)" }
     public var errorDescription: String? { description }
 
-    /// The ``MediaError`` code a failure of opening or reading a file means.
-    var mediaCode: MediaError.Code {
-        switch code {
-        case KIMI_AVERROR_EXIT: .limitExceeded  // the probe deadline passed
-        case kimi_averror(ENOENT), kimi_averror(EACCES), kimi_averror(EIO), kimi_averror(EISDIR): .io
-        case kimi_averror(ENOMEM), kimi_averror(ENOSYS): .decodeFailed  // ENOSYS: FFmpeg not loadable
-        default: .corruptInput
+    /// The functions that write an output file: their I/O faults are the output's, not the input's.
+    static let writing: Set<String> = ["avio_open", "avformat_write_header", "av_interleaved_write_frame", "av_write_trailer", "avio_closep"]
+
+    /// The one mapping of a failed FFmpeg call to a ``MediaError``, whichever stage called it:
+    /// - the probe deadline (`AVERROR_EXIT`): `limitExceeded`;
+    /// - a full disk, a size limit, a read-only or vanished output (ENOSPC, EFBIG, EDQUOT, EROFS,
+    ///   EIO, ENOENT, EACCES in a function that writes): `io` at the `write` stage, naming `output`;
+    /// - a file that cannot be read (ENOENT, EACCES, EIO, EISDIR): `io`;
+    /// - otherwise by the stage: reading a header (`probe`, `read`) is `corruptInput` (`truncatedInput`
+    ///   for a file known to be cut; out of memory or FFmpeg not loaded: `decodeFailed`), decoding
+    ///   or planning `decodeFailed`, encoding `encodeFailed`, writing `io`.
+    func mediaError(path: String, stage: PipelineStage, _ message: String, output: String? = nil, truncated: Bool = false,
+                    file: String = #fileID, line: Int = #line) -> MediaError {
+        let unreadable = [ENOENT, EACCES, EIO, EISDIR].map(kimi_averror)
+        if code == KIMI_AVERROR_EXIT { return MediaError(.limitExceeded, path: path, stage: stage, message, cause: self, file: file, line: line) }
+        if Self.writing.contains(function), ([ENOSPC, EFBIG, EDQUOT, EROFS].map(kimi_averror) + unreadable).contains(code) {
+            return MediaError(.io, path: output ?? path, stage: .write, "cannot write the video: \(text)", cause: self, file: file, line: line)
         }
+        if unreadable.contains(code) { return MediaError(.io, path: path, stage: stage, message, cause: self, file: file, line: line) }
+        let code: MediaError.Code = switch stage {
+        case .probe, .read:
+            [ENOMEM, ENOSYS].map(kimi_averror).contains(self.code) ? .decodeFailed : truncated ? .truncatedInput : .corruptInput
+        case .encode: .encodeFailed
+        case .write: .io
+        default: .decodeFailed
+        }
+        return MediaError(code, path: path, stage: stage, message, cause: self, file: file, line: line)
     }
 
     /// The one status check for FFmpeg calls: negative results become errors.

@@ -33,7 +33,7 @@ enum FFmpegImage {
         do {
             demuxer = try Demuxer(path: context.path, formatName: demuxerName(format), limits: context.options.limits)
         } catch {
-            throw context.error(error.mediaCode, "cannot read the \(format.rawValue) image", cause: error)
+            throw error.mediaError(path: context.path, stage: .probe, "cannot read the \(format.rawValue) image")
         }
         guard let stream = demuxer.videoStream else { throw context.error(.corruptInput, "holds no picture") }
         let parameters = stream.pointee.codecpar.pointee
@@ -57,8 +57,7 @@ enum FFmpegImage {
     static func decode(path: String, format: MediaFormat, limits: MediaLimits) throws(MediaError) -> PixelImage {
         var codec = format.rawValue  // FFmpeg's codec name once the stream is open
         func fail(_ message: String, _ cause: FFmpegError? = nil) -> MediaError {
-            MediaError(cause?.mediaCode == .limitExceeded ? .limitExceeded : .decodeFailed, path: path, stage: .decode,
-                       message, cause: cause)
+            cause?.mediaError(path: path, stage: .decode, message) ?? MediaError(.decodeFailed, path: path, stage: .decode, message)
         }
         do {
             let demuxer = try Demuxer(path: path, formatName: demuxerName(format), limits: limits, analyze: false)

@@ -103,11 +103,11 @@ public enum FrameExtractor {
                 defer { slots.signal() }
                 do throws(MediaError) {
                     var image: PixelImage
-                    do {
+                    do throws(FFmpegError) {
                         image = try converter.convert(owned.frame, width: plan.resizeWidth, height: plan.resizeHeight,
                                                       orientation: plan.orientation)
                     } catch {
-                        throw MediaError(.decodeFailed, path: path, stage: .decode, "cannot convert a frame", cause: error)
+                        throw error.mediaError(path: path, stage: .decode, "cannot convert a frame")
                     }
                     owned.free()
                     if let threshold = dedupe {
@@ -153,9 +153,7 @@ public enum FrameExtractor {
 
     private static func extract(path: String, info: MediaInfo, plan: VideoPlan, limits: MediaLimits, threads: Int,
                                 sink: FrameEncoder, onFrame: (ExtractedFrame) throws(MediaError) -> Void) throws(MediaError) -> [Diagnostic] {
-        func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
-            MediaError(.decodeFailed, path: path, stage: .decode, message, cause: cause)
-        }
+        func failure(_ message: String, _ cause: FFmpegError) -> MediaError { cause.mediaError(path: path, stage: .decode, message) }
         guard info.kind == .video else {
             throw MediaError(.unsupportedFormat, path: path, stage: .decode, "\(info.format.rawValue) is not a video container")
         }

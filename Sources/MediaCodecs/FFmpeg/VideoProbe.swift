@@ -47,8 +47,7 @@ enum VideoProbe {
             }
         } catch {
             // A truncated file that FFmpeg cannot open (e.g. its index was at the end) fails as truncated.
-            let code = truncated && error.mediaCode == .corruptInput ? .truncatedInput : error.mediaCode
-            throw context.error(code, "cannot read the \(format.rawValue) container", cause: error)
+            throw error.mediaError(path: context.path, stage: .probe, "cannot read the \(format.rawValue) container", truncated: truncated)
         }
         guard let stream = demuxer.videoStream else {
             let types = demuxer.streams.map { $0.pointee.codecpar.pointee.codec_type }

@@ -36,15 +36,10 @@ public enum VideoTranscoder {
 
     public static func transcode(path: String, info: MediaInfo, plan: VideoEncodePlan, to output: String, limits: MediaLimits,
                                  settings: Settings = Settings()) throws(MediaError) -> TranscodedVideo {
+        // The output that cannot be written (disk full, a size limit, a read-only or vanished folder)
+        // is an `io` error at the write stage, not a video that cannot be encoded: FFmpegError's one mapping.
         func failure(_ message: String, _ cause: FFmpegError) -> MediaError {
-            // The output could not be written (disk full, a size limit, a read-only or vanished
-            // folder): an `io` error at the write stage, not a video that cannot be encoded.
-            let writing: Set<String> = ["avio_open", "avformat_write_header", "av_interleaved_write_frame", "av_write_trailer", "avio_closep"]
-            let faults = Set([ENOSPC, EFBIG, EROFS, EDQUOT, EIO, ENOENT, EACCES].map { kimi_averror($0) })
-            if writing.contains(cause.function), faults.contains(cause.code) {
-                return MediaError(.io, path: output, stage: .write, "cannot write the video: \(cause.text)", cause: cause)
-            }
-            return MediaError(.encodeFailed, path: path, stage: .encode, message, cause: cause)
+            cause.mediaError(path: path, stage: .encode, message, output: output)
         }
         guard info.kind == .video else {
             throw MediaError(.unsupportedFormat, path: path, stage: .encode, "\(info.format.rawValue) is not a video container")
@@ -95,7 +90,7 @@ public enum VideoTranscoder {
             }
             return times.sorted()
         } catch let error as FFmpegError {
-            throw MediaError(.decodeFailed, path: path, stage: .plan, "cannot read the keyframes", cause: error)
+            throw error.mediaError(path: path, stage: .plan, "cannot read the keyframes")
         } catch let error as MediaError {
             throw error
         } catch {
