@@ -4,9 +4,10 @@ import CFFmpegLoader
 // initialisation of whatever holds it included — releases it exactly once. Not `Sendable`: one
 // task owns each.
 
-/// An `AVFrame` (`av_frame_alloc` … `av_frame_free`), or a decoded frame reference taken over
-/// (handed to the frame encoder's queue, freed once converted). `@unchecked Sendable`: it crosses
-/// to that queue once and is touched there only.
+/// An `AVFrame` (`av_frame_alloc` … `av_frame_free`), or a new reference to a decoded frame
+/// (`av_frame_clone`): the one owner of every frame kimi-media keeps beyond a decoder's call.
+/// `@unchecked Sendable`: it crosses to another thread once (the frame encoder's queue, a parallel
+/// decoder's results) and is touched only there from then on.
 final class OwnedFrame: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<AVFrame>
     var frame: UnsafeMutablePointer<AVFrame> { pointer }
@@ -17,8 +18,11 @@ final class OwnedFrame: @unchecked Sendable {
         pointer = frame
     }
 
-    /// Takes over `frame` (a reference the caller made for it).
-    init(_ frame: UnsafeMutablePointer<AVFrame>) { pointer = frame }
+    /// A new reference to `frame`'s buffers; `nil` when memory is short.
+    init?(cloning frame: UnsafePointer<AVFrame>) {
+        guard let reference = kimi_av_frame_clone(frame) else { return nil }
+        pointer = reference
+    }
 
     /// Frees the frame now (early); `deinit` then does nothing.
     func free() {
@@ -31,24 +35,10 @@ final class OwnedFrame: @unchecked Sendable {
     deinit { free() }
 }
 
-/// Frees frame references nobody will hand on (`av_frame_free` each).
-func freeFrames<Frames: Sequence>(_ frames: Frames) where Frames.Element == UnsafeMutablePointer<AVFrame> {
-    for frame in frames {
-        var reference: UnsafeMutablePointer<AVFrame>? = frame
-        kimi_av_frame_free(&reference)
-    }
-}
-
-/// Frees packet references (`av_packet_free` each).
-func freePackets<Packets: Sequence>(_ packets: Packets) where Packets.Element == UnsafeMutablePointer<AVPacket> {
-    for packet in packets {
-        var reference: UnsafeMutablePointer<AVPacket>? = packet
-        kimi_av_packet_free(&reference)
-    }
-}
-
-/// An `AVPacket` (`av_packet_alloc` … `av_packet_free`).
-final class OwnedPacket {
+/// An `AVPacket` (`av_packet_alloc` … `av_packet_free`), or a new reference to a read packet
+/// (`av_packet_clone`): the one owner of every packet kept beyond a read. `@unchecked Sendable`
+/// for the same one hand-over as ``OwnedFrame``.
+final class OwnedPacket: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<AVPacket>
 
     init() throws(FFmpegError) {
@@ -56,7 +46,16 @@ final class OwnedPacket {
         pointer = packet
     }
 
-    deinit { freePackets([pointer]) }
+    /// A new reference to `packet`'s data; `nil` when memory is short.
+    init?(cloning packet: UnsafePointer<AVPacket>) {
+        guard let reference = kimi_av_packet_clone(packet) else { return nil }
+        pointer = reference
+    }
+
+    deinit {
+        var packet: UnsafeMutablePointer<AVPacket>? = pointer
+        kimi_av_packet_free(&packet)
+    }
 }
 
 extension AVCodecParameters {

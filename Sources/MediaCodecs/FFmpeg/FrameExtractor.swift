@@ -90,13 +90,12 @@ public enum FrameExtractor {
             slots = DispatchSemaphore(value: width + 1)
         }
 
-        /// Queues a decoded frame (a new reference, owned from here on) for conversion and
-        /// encoding; blocks while the queue is full. Converting here rather than on the decode
-        /// loop keeps the decoder's frame threads fed (a 4K→1080p Lanczos scale is ~20 ms).
-        func submit(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, seconds: Double, keyframe: Bool, plan: VideoPlan, path: String,
+        /// Queues a decoded frame (a reference of its own) for conversion and encoding; blocks
+        /// while the queue is full. Converting here rather than on the decode loop keeps the
+        /// decoder's frame threads fed (a 4K→1080p Lanczos scale is ~20 ms).
+        func submit(_ owned: OwnedFrame, index: Int, seconds: Double, keyframe: Bool, plan: VideoPlan, path: String,
                     converter: FrameConverter) {
             slots.wait()
-            let owned = OwnedFrame(frame)
             let sequence = submitted
             submitted += 1
             queue.async(group: group) { [self] in
@@ -234,16 +233,15 @@ public enum FrameExtractor {
         defer { tail?.drop() }
         policy.holding = tail != nil
 
-        /// Hands a decoded frame reference (owned from here on) to the encoder if it is wanted.
-        func emit(_ reference: UnsafeMutablePointer<AVFrame>) throws(MediaError) {
+        /// Hands a decoded frame (a reference of its own) to the encoder if it is wanted; one that
+        /// is not goes with its owner.
+        func emit(_ owned: OwnedFrame) throws(MediaError) {
+            let reference = owned.frame
             let pts = reference.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? reference.pointee.pts
                 : reference.pointee.best_effort_timestamp
             let seconds = policy.seconds(pts) ?? 0
-            guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else {
-                freeFrames([reference])
-                return
-            }
-            sink.submit(reference, index: index, seconds: seconds, keyframe: reference.pointee.key_frame != 0, plan: plan, path: path,
+            guard policy.wantsFrame(pts: pts), targets == nil || thinning.keep(seconds) else { return }
+            sink.submit(owned, index: index, seconds: seconds, keyframe: reference.pointee.key_frame != 0, plan: plan, path: path,
                         converter: converter)
             index += 1
             for done in try sink.finished() { try onFrame(done) }
@@ -251,10 +249,10 @@ public enum FrameExtractor {
 
         func emitDecodedFrames() throws(MediaError) {
             try decoder.receiveFrames(into: &diagnostics) { frame throws(MediaError) in
-                guard let reference = kimi_av_frame_clone(frame) else {
+                guard let owned = OwnedFrame(cloning: frame) else {
                     throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a frame")
                 }
-                try emit(reference)
+                try emit(owned)
             }
         }
 
@@ -278,9 +276,8 @@ public enum FrameExtractor {
         /// after them does not close it), as packets that are not targets.
         func sendHeld() throws(MediaError) {
             guard let held = tail?.take(), !held.isEmpty else { return }
-            defer { freePackets(held) }
             decoder.context.pointee.skip_frame = AVDISCARD_NONREF
-            for packet in held { try decode(packet) }
+            for packet in held { try decode(packet.pointer) }
         }
 
         // The parallel decoders' results, taken in packet order (`taken` of `sent`).
@@ -293,9 +290,7 @@ public enum FrameExtractor {
         }
         func emitAll(_ result: ParallelKeyDecoder.Result) throws(MediaError) {
             diagnostics += result.diagnostics
-            var frames = result.frames[...]
-            defer { freeFrames(frames) }  // those not handed on when emitting failed
-            while let frame = frames.popFirst() { try emit(frame) }
+            for frame in result.frames { try emit(frame) }  // those not handed on go with their owners
         }
 
         reading: while true {
@@ -348,10 +343,10 @@ public enum FrameExtractor {
                 }
             }
             if let pool = parallel {
-                guard let reference = kimi_av_packet_clone(packet) else {
+                guard let owned = OwnedPacket(cloning: packet) else {
                     throw MediaError(.decodeFailed, path: path, stage: .decode, "out of memory for a packet")
                 }
-                pool.submit(reference, sequence: sent)
+                pool.submit(owned, sequence: sent)
                 sent += 1
                 try emitParallel(pool, waiting: false)
                 continue
@@ -432,7 +427,7 @@ struct KeySeeks {
 /// its last 14 of 60 frames after its last target; reference frames among them were decoded.
 struct GroupTail {
     let syntax: ClosedKeyframe.Syntax
-    private var packets: [UnsafeMutablePointer<AVPacket>] = []
+    private var packets: [OwnedPacket] = []
     private var bytes = 0
     /// Held bytes at most (a long 4K group); past them the packets are decoded.
     static let limit = 64 << 20
@@ -441,19 +436,20 @@ struct GroupTail {
 
     /// Holds a new reference to `packet`; `false` when the limit is reached (or memory is short).
     mutating func hold(_ packet: UnsafeMutablePointer<AVPacket>) -> Bool {
-        guard bytes + Int(packet.pointee.size) <= Self.limit, let reference = kimi_av_packet_clone(packet) else { return false }
+        guard bytes + Int(packet.pointee.size) <= Self.limit, let reference = OwnedPacket(cloning: packet) else { return false }
         packets.append(reference)
         bytes += Int(packet.pointee.size)
         return true
     }
 
-    /// The packets held, in order, handed over (the caller frees them).
-    mutating func take() -> [UnsafeMutablePointer<AVPacket>] {
+    /// The packets held, in order, handed over with their owners.
+    mutating func take() -> [OwnedPacket] {
         defer { packets = []; bytes = 0 }
         return packets
     }
 
-    mutating func drop() { freePackets(take()) }
+    /// Drops the packets held, undecoded.
+    mutating func drop() { _ = take() }
 
     func closes(_ key: UnsafeMutablePointer<AVPacket>) -> Bool {
         guard let data = key.pointee.data, key.pointee.size > 0 else { return false }

@@ -11,14 +11,14 @@ import MediaCore
 /// packet's frames are known when it is done — a decoder that holds frames back for reordering
 /// (`has_b_frames` > 0) is drained and flushed after each — and handed on in packet order.
 final class ParallelKeyDecoder: @unchecked Sendable {
-    /// What decoding one packet gave: frames (references, owned by the receiver) and diagnostics.
+    /// What decoding one packet gave: frames (new references, with their owners) and diagnostics.
     struct Result {
-        var frames: [UnsafeMutablePointer<AVFrame>] = []
+        var frames: [OwnedFrame] = []
         var diagnostics: [Diagnostic] = []
     }
 
     private let condition = NSCondition()
-    private var queue: [(sequence: Int, packet: UnsafeMutablePointer<AVPacket>)] = []
+    private var queue: [(sequence: Int, packet: OwnedPacket)] = []
     private var results: [Int: Result] = [:]
     /// Frames the decoders still held when they were drained, after every packet.
     private var drained = Result()
@@ -47,9 +47,9 @@ final class ParallelKeyDecoder: @unchecked Sendable {
         init(_ decoder: StreamDecoder) { self.decoder = decoder }
     }
 
-    /// Queues a packet reference (owned from here on) as number `sequence`; blocks while
-    /// two per decoder wait already.
-    func submit(_ packet: UnsafeMutablePointer<AVPacket>, sequence: Int) {
+    /// Queues a packet (a reference of its own) as number `sequence`; blocks while two per
+    /// decoder wait already.
+    func submit(_ packet: OwnedPacket, sequence: Int) {
         condition.lock()
         while queue.count >= limit { condition.wait() }
         queue.append((sequence, packet))
@@ -79,16 +79,15 @@ final class ParallelKeyDecoder: @unchecked Sendable {
         return drained
     }
 
-    /// Ends the threads (``finish()``) and frees every frame nobody took: after an extraction that
-    /// stopped early. Nothing is left to free after a complete one.
+    /// Ends the threads (``finish()``) and drops every frame nobody took (their owners free them):
+    /// after an extraction that stopped early. Nothing is left after a complete one.
     func shutdown() {
-        let rest = finish()
+        _ = finish()
         condition.lock()
-        let frames = rest.frames + results.values.flatMap(\.frames)
         results = [:]
         drained = Result()
+        queue = []
         condition.unlock()
-        freeFrames(frames)
     }
 
     private func run(_ decoder: StreamDecoder) {
@@ -104,7 +103,7 @@ final class ParallelKeyDecoder: @unchecked Sendable {
             condition.unlock()
             var result = Result()
             do {
-                while try !decoder.send(packet) { collect(decoder, into: &result) }
+                while try !decoder.send(packet.pointer) { collect(decoder, into: &result) }
             } catch {
                 result.diagnostics.append(Diagnostic(code: "frame-skipped", stage: .decode, message: "a packet was refused: \(error)"))
                 decoder.reset()
@@ -117,7 +116,6 @@ final class ParallelKeyDecoder: @unchecked Sendable {
                 collect(decoder, into: &result)
                 decoder.reset()
             }
-            freePackets([packet])
             condition.lock()
             results[sequence] = result
             condition.broadcast()
@@ -136,9 +134,9 @@ final class ParallelKeyDecoder: @unchecked Sendable {
 
     /// Every frame the decoder has ready, as references of their own.
     private func collect(_ decoder: StreamDecoder, into result: inout Result) {
-        var frames: [UnsafeMutablePointer<AVFrame>] = []
+        var frames: [OwnedFrame] = []
         decoder.receiveFrames(into: &result.diagnostics) { frame in
-            if let reference = kimi_av_frame_clone(frame) { frames.append(reference) }
+            if let reference = OwnedFrame(cloning: frame) { frames.append(reference) }
         }
         result.frames += frames
     }
