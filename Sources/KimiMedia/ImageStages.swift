@@ -4,6 +4,7 @@ import MediaCore
 /// The image pipeline's stages one at a time, for callers that want the pixels (and for the stage
 /// benchmarks): ``decode(path:info:plan:)`` → ``resize(_:plan:resampler:)`` → orient →
 /// ``encode(_:plan:path:)``. ``Preparer`` runs them all.
+@_spi(Benchmarks)
 public enum ImageStages {
     /// Decodes `path` as `plan` says (DCT shrink-on-load, YCbCr planes when the output is JPEG).
     public static func decode(path: String, info: MediaInfo, plan: ImagePlan) throws(MediaError) -> PixelImage {

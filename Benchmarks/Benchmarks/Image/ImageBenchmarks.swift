@@ -1,6 +1,6 @@
 import Benchmark
 import Foundation
-import KimiMedia
+@_spi(Benchmarks) import KimiMedia
 
 /// The image pipeline stage by stage, on a 24 MP (6000×4000) photo-like JPEG made once here by our
 /// own encoder (gradients, sinusoids and grain), fitted to 4096×2160 (3240×2160).

@@ -31,13 +31,13 @@ public struct FileObject: Sendable, Hashable, Codable {
 }
 
 /// `GET /v1/files`: the account's files.
-public struct FileList: Sendable, Hashable, Codable {
+package struct FileList: Sendable, Hashable, Codable {
     public var object: String?
     public var data: [FileObject]
 }
 
 /// `DELETE /v1/files/{id}`: whether the file was deleted.
-public struct FileDeletion: Sendable, Hashable, Codable {
+package struct FileDeletion: Sendable, Hashable, Codable {
     public var id: String
     public var object: String?
     public var deleted: Bool
@@ -51,7 +51,7 @@ public enum FilePurpose: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// `{"error": {"type", "message", "code"?}}`.
-public struct ErrorBody: Sendable, Hashable, Codable {
+package struct ErrorBody: Sendable, Hashable, Codable {
     /// The `error` object: `type`, `message` and the optional `code`.
     public struct Detail: Sendable, Hashable, Codable {
         public var type: String?
@@ -86,7 +86,7 @@ public struct ErrorBody: Sendable, Hashable, Codable {
 }
 
 /// `POST /v1/tokenizers/estimate-token-count`: request and answer.
-public struct EstimateRequest: Sendable, Hashable, Codable {
+package struct EstimateRequest: Sendable, Hashable, Codable {
     public var model: String
     public var messages: [ChatMessage]
     public init(model: String, messages: [ChatMessage]) {
@@ -96,7 +96,7 @@ public struct EstimateRequest: Sendable, Hashable, Codable {
 }
 
 /// `POST /v1/tokenizers/estimate-token-count`: `data.total_tokens`.
-public struct EstimateResponse: Sendable, Hashable, Codable {
+package struct EstimateResponse: Sendable, Hashable, Codable {
     /// The count.
     public struct Data: Sendable, Hashable, Codable {
         public var totalTokens: Int
@@ -220,7 +220,7 @@ public struct ModelInfo: Sendable, Hashable, Codable {
 }
 
 /// `GET /v1/models`: the models this key may use.
-public struct ModelList: Sendable, Hashable, Codable {
+package struct ModelList: Sendable, Hashable, Codable {
     public var object: String?
     public var data: [ModelInfo]
     public init(data: [ModelInfo]) {
@@ -247,7 +247,7 @@ public struct Balance: Sendable, Hashable, Codable {
 }
 
 /// `GET /v1/users/me/balance`: the documented envelope (`code` 0 on success) around the balance.
-public struct BalanceResponse: Sendable, Hashable, Codable {
+package struct BalanceResponse: Sendable, Hashable, Codable {
     public var code: Int?
     public var data: Balance
     public var status: Bool?

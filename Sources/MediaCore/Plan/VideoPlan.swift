@@ -383,7 +383,7 @@ public struct TargetFramesError: Error, Sendable, Hashable {
 /// Decides, from a frame's timestamp alone (before it is decoded), whether to keep it: at most
 /// `maxFrames` spread evenly (the first frame at or after each of `maxFrames` equal slices of the
 /// duration), and none closer than `minGapSeconds` to the last one kept.
-public struct FrameThinning: Sendable {
+package struct FrameThinning: Sendable {
     private let slice: Double?
     private let minGap: Double?
     private var nextSliceStart = 0.0

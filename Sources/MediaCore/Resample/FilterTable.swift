@@ -1,7 +1,7 @@
 /// The weights that map `inSize` samples onto `outSize`, built once per geometry and reused for
 /// every row, plane and frame. Weights are 14-bit fixed point summing to exactly 1 << 14, so the
 /// inner loops are integer multiply-adds that vectorise.
-public struct FilterTable: Sendable {
+package struct FilterTable: Sendable {
     public static let precision: Int32 = 14
 
     public let inSize: Int

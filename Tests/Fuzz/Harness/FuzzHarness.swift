@@ -1,6 +1,6 @@
 import Foundation
 import KimiAPI
-import KimiMedia
+@_spi(Benchmarks) import KimiMedia
 import MediaCodecs
 import MediaCore
 
