@@ -195,9 +195,9 @@ bench-check: release
 	$(call apt_install,$(CHECK_PACKAGES))
 	Benchmarks/bench-check.py $(if $(UPDATE),--update)
 
-# package-benchmark's micro-benchmarks (Benchmarks/Package.swift): probe and image stages in-process.
+# package-benchmark's micro-benchmarks (Benchmarks/Micro/Package.swift): probe and image stages in-process.
 bench-micro: tools release
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	cd Benchmarks/Micro && $(SWIFT) package --disable-sandbox benchmark
 
 bench-images: tools release
 	Benchmarks/compare-images.py
@@ -228,7 +228,7 @@ realworld: tools release
 	Benchmarks/realworld.py
 
 clean:
-	rm -rf .build Benchmarks/.build out/man out/completions
+	rm -rf .build Benchmarks/Micro/.build out/man out/completions
 
 # FFmpeg loads in the background when a video is named; a run must never exit while it loads.
 # EXIT_RACE_RUNS short probe runs of misnamed and damaged files, two at a time: 0 signals (in CI).

@@ -1,18 +1,19 @@
 // swift-tools-version: 6.1
-// Benchmarks for kimi-media, kept as a sibling package so the main package builds without
-// ordo-one/benchmark. Run: `make bench` (or `swift package --disable-sandbox benchmark` here).
+// In-process micro-benchmarks for kimi-media (probe and image stages), kept as a package of their own
+// so the main package builds without ordo-one/benchmark. Run: `make bench-micro` (or
+// `swift package --disable-sandbox benchmark` here).
 import Foundation
 import PackageDescription
 
-// `.package(path: "..")` is identified by its folder name, not its manifest name: derive it so a
+// `.package(path: "../..")` is identified by its folder name, not its manifest name: derive it so a
 // clone into any folder works.
-let parent = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
+let parent = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "kimi-media-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
