@@ -95,8 +95,11 @@ public struct ReportWriter: Sendable {
         if !failed.isEmpty {
             html += "<h2>\(e(counted(failed.count, "error")))</h2><ul id=\"errors\">"
             for entry in failed {
+                // The message begins with the file's path, already the line's name.
+                let message = entry.error?.message ?? ""
+                let said = message.hasPrefix(entry.source + ": ") ? String(message.dropFirst(entry.source.count + 2)) : message
                 html += "<li><span class=\"name\">\(Self.breakable(entry.source))</span>: <code>\(e(entry.error?.code.rawValue ?? "error"))</code> "
-                    + "\(e(entry.error?.message ?? ""))</li>"
+                    + "\(e(said))</li>"
             }
             html += "</ul>\n"
         }
