@@ -61,7 +61,8 @@ public struct BatchPreparer: Sendable {
         if let marker { try? FileManager.default.removeItem(atPath: marker) }
 
         // A total budget: every input probed (all shards alike), the videos' shares worked out.
-        let shares = try await budgetShares(all.map(\.path), total: options.budgetTotal)
+        var shares: [String: Int] = [:]
+        if let total = options.budgetTotal { shares = try await preparer.videoBudgets(forPaths: all.map(\.path), total: total, jobs: cores) }
         // A line made under another share is stale like one made with other options.
         // Lines made with other options are stale: the library's identity of the options (``Preparer/outputIdentity``).
         let identity = preparer.outputIdentity
@@ -177,18 +178,6 @@ public struct BatchPreparer: Sendable {
         }
     }
 
-    /// Each video's budget under `total` (none without one): the inputs probed from their headers
-    /// (``Preparer/videoBudgets(for:total:fixed:)``).
-    func budgetShares(_ paths: [String], total: Int?) async throws(MediaError) -> [String: Int] {
-        guard let total else { return [:] }
-        var infos: [String: MediaInfo] = [:]
-        for await result in Prober(options: preparer.probeOptions).probe(inputs: paths, jobs: cores) {
-            if let info = result.info { infos[result.path] = info }
-        }
-        let budgets = try preparer.videoBudgets(for: paths.map { infos[$0] }, total: total)
-        return Dictionary(zip(paths, budgets).compactMap { path, budget in budget.map { (path, $0) } }, uniquingKeysWith: min)
-    }
-
     /// Threads for the file about to start: its share of `cores` among the files that will run
     /// beside it (those `running`, and as many of the `waiting` ones — itself included — as `jobs`
     /// leaves room for), never fewer than `atLeast`.
@@ -203,7 +192,7 @@ public struct BatchPreparer: Sendable {
         switch media.payload {
         case .image(let bytes): item = RemoteItem(kind: .image, format: media.format, bytes: bytes, path: nil)
         case .video(let path):
-            guard media.workFolder != nil, path.hasPrefix(media.workFolder! + "/") else { return nil }  // no video file written
+            guard media.isWrittenFile(path) else { return nil }  // no video file written
             item = RemoteItem(kind: .video, format: media.format, bytes: nil, path: path)
         }
         do { return .success(try await remote(item)) } catch { return .failure(error) }

@@ -141,7 +141,7 @@ extension ManifestEntry {
         case .video:
             let files = media.parts.isEmpty ? [media] : media.parts
             outputs = files.compactMap { file in
-                guard case .video(let path) = file.payload, let folder = media.workFolder, path.hasPrefix(folder + "/") else { return nil }
+                guard case .video(let path) = file.payload, media.isWrittenFile(path) else { return nil }
                 return Output(path: name + "/" + URL(fileURLWithPath: path).lastPathComponent, format: file.format, width: file.width,
                               height: file.height, bytes: Int(file.bytes), tokens: file.estimate?.tokens ?? 0, segment: file.segment)
             }

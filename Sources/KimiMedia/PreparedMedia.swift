@@ -91,6 +91,10 @@ public struct PreparedMedia: Sendable {
     /// Offline tokens of everything the input sends: a split video's parts together, else its own.
     public var totalTokens: Int? { parts.isEmpty ? estimate?.tokens : parts.reduce(0) { $0 + ($1.estimate?.tokens ?? 0) } }
 
+    /// Whether `path` is a file written into this input's ``workFolder`` (not the original sent
+    /// from where it is).
+    func isWrittenFile(_ path: String) -> Bool { workFolder.map { path.hasPrefix($0 + "/") } ?? false }
+
     /// Removes the files written for this input now (its ``workFolder``, shared by its ``parts``
     /// and every copy of this value), instead of when the last copy is gone. Its ``payload`` and
     /// ``frames`` paths are then gone too.

@@ -162,6 +162,17 @@ extension Preparer {
         }
     }
 
+    /// A total budget shared among the files and folders `paths` (`--budget-total` of a batch or an
+    /// estimate): every input probed from its headers (`jobs` at a time), then
+    /// ``videoBudgets(for:total:fixed:)``; each video's share by its path.
+    public func videoBudgets(forPaths paths: [String], total: Int, jobs: Int = ProcessInfo.processInfo.activeProcessorCount)
+        async throws(MediaError) -> [String: Int] {
+        var probed: [(path: String, info: MediaInfo?)] = []
+        for await result in Prober(options: probeOptions).probe(inputs: paths, jobs: jobs) { probed.append((result.path, result.info)) }
+        let budgets = try videoBudgets(for: probed.map(\.info), total: total)
+        return Dictionary(zip(probed.map(\.path), budgets).compactMap { path, budget in budget.map { (path, $0) } }, uniquingKeysWith: min)
+    }
+
     /// A total budget shared (`--budget-total`): the budget of each video among `inputs` (`nil` for
     /// images, unreadable files and videos whose cost is unknown), after `fixed` tokens (the
     /// prompt's text) and the images' own estimates, by ``VideoBudget/shares(total:fixed:videos:)``

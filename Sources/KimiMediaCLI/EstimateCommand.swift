@@ -172,16 +172,7 @@ struct EstimateCommand: AsyncParsableCommand {
     /// With `--budget-total`: each video's share (by path), the inputs probed first as prepare does.
     private func budgetShares(_ preparer: Preparer) async throws -> [String: Int] {
         guard let total = budgets.budgetTotal else { return [:] }
-        var infos: [(String, MediaInfo?)] = []
-        for await result in Prober(options: limits.probeOptions).probe(inputs: paths, jobs: ProcessInfo.processInfo.activeProcessorCount) {
-            infos.append((result.path, result.info))
-        }
-        do {
-            let shares = try preparer.videoBudgets(for: infos.map(\.1), total: total)
-            return Dictionary(zip(infos.map(\.0), shares).compactMap { path, share in share.map { (path, $0) } }, uniquingKeysWith: min)
-        } catch {
-            throw ValidationError(error.description)
-        }
+        do { return try await preparer.videoBudgets(forPaths: paths, total: total) } catch { throw ValidationError(error.description) }
     }
 
     /// Asks the API for the tokens of one user message holding the file, inline or uploaded (once,
