@@ -83,6 +83,26 @@ struct ReproducibleOutputTests {
         }
         #expect(digests.count == 3 && digests.values.allSatisfy { $0.count == 1 }, "\(digests.mapValues { $0.map(\.count) })")
     }
+
+    /// A 320×178 clip re-encoded after 160×90 ones in the same process (as in a batch) comes out in
+    /// the bytes it has alone in a fresh process: libx264's AVX-512 code read what lay past its
+    /// buffers, so it followed what earlier work had left on the heap (13 runs in 20 differed after
+    /// one 160×90 clip, and one CI scale test). Passes trivially on a CPU without AVX-512.
+    @Test func reEncodeBytesDoNotFollowEarlierWork() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.copy(Fixture.root.appendingPathComponent("quirks/odd-size.webm").path, as: "alone/odd-size.webm")
+        let alone = try runProcess(["prepare", "--quiet", "--frames", "none", "--out", folder.path + "/alone-out", folder.path + "/alone"])
+        #expect(alone.status == 0, "\(alone.err)")
+        let reference = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/alone-out/odd-size/video.mp4"))
+        _ = try folder.copy(Fixture.video("flv1.flv"), as: "batch/a.flv")
+        _ = try folder.copy(Fixture.root.appendingPathComponent("quirks/odd-size.webm").path, as: "batch/z.webm")
+        for run in 0..<5 {
+            let out = folder.path + "/batch-\(run)"
+            let result = try runProcess(["prepare", "--quiet", "--jobs", "1", "--frames", "none", "--out", out, folder.path + "/batch"])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/z/video.mp4")) == reference, "run \(run)")
+        }
+    }
 }
 
 /// `--dedupe`: a slideshow shrinks to its distinct pictures; clips in motion lose nothing.

@@ -113,6 +113,11 @@ const char *kimi_probe_format_name(const uint8_t *data, int size, const char *fi
 /// every PAL8 format so, whether or not a colour is transparent).
 int kimi_pix_fmt_has_alpha(enum AVPixelFormat format);
 
+/// libx264's `asm` option for this CPU: the instruction sets it would detect itself, AVX-512 left
+/// out (a comma list of x264's names, e.g. "MMX2,SSE2Fast,SSSE3,SSE4.2,AVX,FMA3,BMI2,AVX2"), or NULL
+/// where x264's own detection is kept (not x86-64, or a CPU without AVX-512). Computed once.
+const char *kimi_x264_asm_without_avx512(void);
+
 /// The display matrix of a stream (9 int32 values), or NULL.
 const int32_t *kimi_stream_display_matrix(const AVStream *stream);
 

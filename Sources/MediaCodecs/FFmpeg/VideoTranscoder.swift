@@ -181,6 +181,18 @@ private final class TranscodeJob {
     /// milliseconds a second of video either way.
     static func x264OverReads(height: Int) -> Bool { height <= 144 }
 
+    /// libx264's `asm` option, when not its own detection: its C code (`0`) for frames that short,
+    /// and otherwise every instruction set it would pick but AVX-512, whose code also reads what
+    /// lies past its buffers. A 320×178 clip (`Fixtures/quirks/odd-size.webm`) re-encoded after four
+    /// 160×90 clips in one process came out in other bytes in 9 runs of 40, and once in the CI scale
+    /// test; without AVX-512, 0 in 60 (valgrind emulates no AVX-512, so it never saw these reads).
+    /// The cost: ~5–10 % more time in libx264 on a CPU that has AVX-512 (a 1080p re-encode 2.5 →
+    /// 2.8 s here); elsewhere nothing changes.
+    static func x264Assembly(height: Int) -> String? {
+        if x264OverReads(height: height) { return "0" }
+        return kimi_x264_asm_without_avx512().map { String(cString: $0) }
+    }
+
     /// libx264's frame threads are not deterministic on small frames whatever `b_deterministic`
     /// says: the ffmpeg CLI itself gave 3 different sizes in 30 runs of a 176×144 H.263 clip with
     /// `-threads 4`, and 1 size with `-threads 1` (or sliced threads). Frames up to 360 rows — a few
@@ -231,8 +243,8 @@ private final class TranscodeJob {
                 encoder.pointee.rc_max_rate = Int64(cap)
                 encoder.pointee.rc_buffer_size = Int32(clamping: cap * 2)
             }
-            if Self.x264OverReads(height: plan.height) {
-                try FFmpegError.check(kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=0", 0), "av_opt_set(x264-params)")
+            if let asm = Self.x264Assembly(height: plan.height) {
+                try FFmpegError.check(kimi_av_opt_set(encoder.pointee.priv_data, "x264-params", "asm=" + asm, 0), "av_opt_set(x264-params)")
             }
             try FFmpegError.check(kimi_avcodec_open2(encoder, codec, nil), "avcodec_open2(libx264)")
             try FFmpegError.check(kimi_avcodec_parameters_from_context(outVideo.pointee.codecpar, encoder), "avcodec_parameters_from_context")
