@@ -1,6 +1,7 @@
 # kimi-media — every target installs what it needs first (Debian 12, as root or with sudo).
 #   make demo    build, then run the main job on the bundled fixtures
-#   make test    build and run the whole test suite, then `make examples`
+#   make test    build and run the whole test suite, then `make gateway-test` and `make examples`
+#   make gateway-test  `kimi-media serve` driven by the official `openai` Python client against the stand-in
 #   make examples  check that every Swift snippet of the docs is in Examples/ and every link of the docs
 #                resolves, build those programs, run them against the tests' stand-in
 #   make bench   every workload side by side with the peers (installs them), default options: writes
@@ -47,7 +48,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release man completions install uninstall deb package-test demo test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb package-test demo test gateway-test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -133,7 +134,20 @@ demo: release
 test: deps
 	@$(SWIFT) build --build-tests || { echo "build failed; retrying once"; $(SWIFT) build --build-tests; }
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory gateway-test
 	@$(MAKE) --no-print-directory examples
+
+# `kimi-media serve` driven by the official `openai` Python package (from PyPI, into a virtual
+# environment under ~/.cache/kimi-media), the tests' stand-in as its upstream: HEIC, 24 MP JPEG, AVIF
+# and MKV chats, streamed and not, estimates, uploads, every hostile case, SIGTERM in flight.
+GATEWAY_TEST_PACKAGES := ffmpeg python3-venv python3-pip
+OPENAI_VENV := $(HOME)/.cache/kimi-media/venv-openai
+gateway-test: deps
+	$(call apt_install,$(GATEWAY_TEST_PACKAGES))
+	@[ -x $(OPENAI_VENV)/bin/python ] && $(OPENAI_VENV)/bin/python -c 'import openai' 2>/dev/null || \
+	  { python3 -m venv $(OPENAI_VENV) && $(OPENAI_VENV)/bin/pip install -q "openai>=1.40,<4"; }
+	@$(SWIFT) build --product kimi-media && $(SWIFT) build --product kimi-media-stand-in
+	$(OPENAI_VENV)/bin/python Tests/Gateway/openai_client_test.py $$($(SWIFT) build --show-bin-path)
 
 # The library's documented code: every Swift snippet of README.md and docs/ is word for word in a
 # program of Examples/ (a package depending on this one by path); the programs are built, then run

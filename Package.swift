@@ -27,6 +27,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The gateway (`kimi-media serve`): the HTTP server, its metrics and their Prometheus text.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: systemLibraries + [
         .target(name: "MediaCore"),
@@ -48,12 +55,28 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(name: "KimiMedia", dependencies: ["MediaCore", "MediaCodecs", "KimiAPI"]),
         .target(
+            name: "KimiGateway",
+            dependencies: [
+                "KimiMedia", "KimiAPI", "MediaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
             name: "KimiMediaCLI",
-            dependencies: ["KimiMedia", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["KimiMedia", "KimiGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             plugins: ["GitVersion"]
         ),
         // `kimi-media --version`: the base version plus the commit, from git before each build.
@@ -79,6 +102,8 @@ let package = Package(
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiAPITests", dependencies: ["KimiAPI", "MediaCodecs", "TestSupport"]),
         .testTarget(name: "KimiMediaTests", dependencies: ["KimiMedia", "FuzzHarness", "TestSupport"]),
+        .testTarget(name: "KimiGatewayTests", dependencies: ["KimiGateway", "KimiMedia", "TestSupport",
+                                                             .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "KimiMediaCLITests", dependencies: ["KimiMediaCLI", "KimiMedia", "MediaCodecs", "TestSupport"]),
     ]
 )

@@ -98,6 +98,27 @@ public struct RequestBuilder: Sendable {
                             tokens: tokens(of: final, items: items))
     }
 
+    /// A body of the caller's own shape (the gateway's: the JSON a client sent, its media prepared):
+    /// `skeleton(deliveries, uploads)` is that body with each inline item's URL as its quoted
+    /// ``PayloadPlanner/placeholder(_:)`` and each upload's as ``PayloadPlanner/reference(_:)``. The
+    /// same one decision — the planner's plan, the limit, uploads through the cache — then the body
+    /// written to `bodyPath` with each inline item streamed from its file. `tokens` is the items' own.
+    public func build(items: [PayloadItem], to bodyPath: String,
+                      skeleton: @escaping ([PayloadPlan.Delivery], [Int: String]) throws -> Data) async throws(KimiMediaError) -> BuiltRequest {
+        let (plan, uploads, reused) = try await decide(items: items, skeleton: skeleton, violations: { _ in [] }) { i throws(KimiMediaError) in
+            (items[i].path, {})
+        }
+        let written: Int64
+        do {
+            let body = try skeleton(plan.entries.map(\.delivery), uploads.mapValues(\.id))
+            written = try RequestBodyWriter.write(skeleton: body, items: items, deliveries: plan.entries.map(\.delivery), to: bodyPath)
+        } catch {
+            throw .media(MediaError(.io, path: bodyPath, stage: .write, "cannot write the request body: \(error.localizedDescription)"))
+        }
+        return BuiltRequest(plan: plan, uploads: uploads, reused: reused, bodyPath: bodyPath, bodyBytes: written,
+                            tokens: items.compactMap(\.tokens).reduce(0, +))
+    }
+
     /// The content part of one item sent alone (a remote estimate, a manifest's remote count): inline
     /// or uploaded as the planner decides for a one-item request. `bytes`: the item's content when it
     /// is in memory (an image not written anywhere).
@@ -127,13 +148,27 @@ public struct RequestBuilder: Sendable {
     func decide(prompt: String?, system: String?, items: [PayloadItem],
                 file: (Int) throws(KimiMediaError) -> (path: String, cleanup: () -> Void))
         async throws(KimiMediaError) -> (PayloadPlan, [Int: FileObject], Set<Int>) {
+        let planner = planner
+        return try await decide(items: items, skeleton: { deliveries, uploads in
+            try planner.request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads).body()
+        }, violations: { deliveries in
+            // Placeholders stand for the URLs.
+            planner.request(prompt: prompt, system: system, items: items, deliveries: deliveries).violations()
+                .filter { !$0.field.hasSuffix("_url.url") }
+        }, file: file)
+    }
+
+    /// ``decide(prompt:system:items:file:)`` for any body (see ``build(items:to:skeleton:)``).
+    func decide(items: [PayloadItem], skeleton: ([PayloadPlan.Delivery], [Int: String]) throws -> Data,
+                violations rules: ([PayloadPlan.Delivery]) -> [RequestViolation],
+                file: (Int) throws(KimiMediaError) -> (path: String, cleanup: () -> Void))
+        async throws(KimiMediaError) -> (PayloadPlan, [Int: FileObject], Set<Int>) {
         var plan: PayloadPlan
-        do { plan = try planner.plan(prompt: prompt, system: system, items: items) } catch {
+        do { plan = try planner.plan(items: items, skeleton: skeleton) } catch {
             throw .request(RequestBuildError("cannot plan the request: \(error)"))
         }
         let deliveries = plan.entries.map(\.delivery)
-        let skeleton = planner.request(prompt: prompt, system: system, items: items, deliveries: deliveries)
-        let violations = skeleton.violations().filter { !$0.field.hasSuffix("_url.url") }  // placeholders stand for the URLs
+        let violations = rules(deliveries)
         guard violations.isEmpty else { throw .request(RequestBuildError("the request breaks rules of the API", violations: violations)) }
         if plan.bodyBytes > plan.limit {
             throw .request(RequestBuildError("the request body would be \(plan.bodyBytes) bytes, over the limit of \(plan.limit)"
@@ -161,7 +196,7 @@ public struct RequestBuilder: Sendable {
                 if wasReused { reused.insert(i) }
             } catch { throw .api(error) }
         }
-        do { plan = try planner.plan(prompt: prompt, system: system, items: items, uploads: uploads.mapValues(\.id)) } catch {
+        do { plan = try planner.plan(items: items, uploads: uploads.mapValues(\.id), skeleton: skeleton) } catch {
             throw .request(RequestBuildError("cannot plan the request: \(error)"))
         }
         return (plan, uploads, reused)

@@ -14,7 +14,7 @@ public struct KimiMediaCommand: AsyncParsableCommand {
         // (0.1.0+git.161.4196b50, .dirty with uncommitted changes, +unknown outside git).
         version: "0.1.0+" + gitVersionSuffix,
         subcommands: [ProbeCommand.self, PrepareCommand.self, EstimateCommand.self, RequestCommand.self, FilesCommand.self, ModelsCommand.self,
-                      BalanceCommand.self, MergeCommand.self]
+                      BalanceCommand.self, MergeCommand.self, ServeCommand.self]
     )
 
     public init() {}

@@ -1,4 +1,5 @@
 import Foundation
+import MediaCore
 import MediaCodecs
 import NIOConcurrencyHelpers
 import NIOCore
@@ -113,6 +114,8 @@ public final class MoonshotStandIn: Sendable {
         var inFlight = 0
         var starts: [Double] = []
         var rateLimited = 0
+        /// Every medium read in a chat or estimate body, as its reader saw it (``received``).
+        var received: [Received] = []
     }
 
     public let options: Options
@@ -127,6 +130,11 @@ public final class MoonshotStandIn: Sendable {
     public var fileCount: Int { state.withLockedValue { $0.files.count } }
     /// Requests answered 429 by the tier.
     public var rateLimitedCount: Int { state.withLockedValue { $0.rateLimited } }
+    /// Every medium the stand-in read in a chat or estimate request: `kind`, `format`, `width`,
+    /// `height` (stored), `bytes`, `via` (`inline` or `upload`). Also `GET /stand-in/received` (no key;
+    /// `DELETE` empties it), for tests of other processes (the gateway's).
+    public var received: [[String: Any]] { state.withLockedValue { $0.received }.map(\.json) }
+
     /// The last body received on `path` (e.g. `/v1/chat/completions`), as JSON.
     public func lastBody(_ path: String) -> [String: Any]? {
         state.withLockedValue { $0.bodies[path] }.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
@@ -270,6 +278,10 @@ public final class MoonshotStandIn: Sendable {
     }
 
     func route(method: String, path: String, headers: HTTPHeaders, body: [UInt8], tooLarge: Bool) -> Answer {
+        if path == "/stand-in/received" {
+            if method == "DELETE" { state.withLockedValue { $0.received = [] } }
+            return Self.json(200, ["data": received])
+        }
         guard headers.first(name: "authorization") == "Bearer \(options.apiKey)" else {
             return Self.error(401, "invalid_authentication_error", "Invalid Authentication")
         }
@@ -358,16 +370,29 @@ public final class MoonshotStandIn: Sendable {
         }
         if !video {
             // The documented image types (the MIME type in the URL is not looked at, docs/kimi-api.md §2.3).
+            note(info, bytes: bytes.count, url: url)
             guard ["png", "jpeg", "webp", "gif"].contains(info.format.rawValue) else {
                 throw .invalid("unsupported image format \(info.format.rawValue); send png, jpeg, webp or gif")
             }
             return StandInTokens.image(width: info.storedWidth, height: info.storedHeight)
         }
+        note(info, bytes: bytes.count, url: url)
         guard let fps = info.frameRate, fps > 0,
               let frames = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), frames > 0 else {
             throw .invalid("the video has no readable frames")
         }
         return StandInTokens.video(frames: frames, fps: fps, width: info.storedWidth, height: info.storedHeight)
+    }
+
+    struct Received: Sendable {
+        var kind: String, format: String, width: Int, height: Int, bytes: Int, via: String
+        var json: [String: Any] { ["kind": kind, "format": format, "width": width, "height": height, "bytes": bytes, "via": via] }
+    }
+
+    func note(_ info: MediaInfo, bytes: Int, url: String) {
+        let seen = Received(kind: info.kind == .video ? "video" : "image", format: info.format.rawValue, width: info.storedWidth,
+                            height: info.storedHeight, bytes: bytes, via: url.hasPrefix("ms://") ? "upload" : "inline")
+        state.withLockedValue { $0.received.append(seen) }
     }
 
     func content(of url: String) -> [UInt8]? {

@@ -32,9 +32,17 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Attempts made (retries included).
     public var attempts: Int
     public var violations: [RequestViolation]
+    /// Seconds to wait before trying again, when known (a request the client's own queue refused:
+    /// ``queueTimeoutType``).
+    public var retryAfter: Double?
+
+    /// The `type` of a 429 made by this client, not the server: the request would have waited in
+    /// the client's rate-limit queue longer than it was allowed (``MoonshotClient/relay(_:_:body:accept:queueTimeout:timeout:)``).
+    public static let queueTimeoutType = "queue_timeout_error"
 
     public init(_ kind: Kind, status: Int? = nil, type: String? = nil, message: String, endpoint: String, attempts: Int = 1,
-                violations: [RequestViolation] = []) {
+                violations: [RequestViolation] = [], retryAfter: Double? = nil) {
+        self.retryAfter = retryAfter
         self.kind = kind
         self.status = status
         self.type = type

@@ -4,6 +4,7 @@ import NIOCore
 import MediaCore
 import NIOHTTP1
 import NIOPosix
+import NIOConcurrencyHelpers
 
 /// The Moonshot API over AsyncHTTPClient: the token estimate endpoint, the Files API and chat
 /// completions (docs/kimi-api.md §4). Every call sends `Authorization: Bearer <key>`, checks the
@@ -20,6 +21,8 @@ public final class MoonshotClient: Sendable {
     /// Hears why the client is idle, and warnings that do not fail a call (an upload cache that
     /// cannot be saved).
     let onWait: (@Sendable (String) -> Void)?
+    /// Hears each 429 the server answered (a rate limit or an overload), before the client waits it out.
+    let onRateLimit: (@Sendable () -> Void)?
     /// The largest chat body sent (the API's 100,000,000 bytes): a larger one is refused before
     /// sending — upload its media instead (``PayloadPlanner`` decides which).
     public let maxRequestBodyBytes: Int64
@@ -27,8 +30,10 @@ public final class MoonshotClient: Sendable {
     /// `onWait` hears why the client is idle ("waiting 18 s before POST /v1/files: 3 requests a
     /// minute …"), for progress output. Requests are paced to `configuration.rateLimits`.
     public init(configuration: APIConfiguration, retry: RetryPolicy = RetryPolicy(), timeouts: Timeouts = Timeouts(),
-                maxRequestBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes, onWait: (@Sendable (String) -> Void)? = nil) {
+                maxRequestBodyBytes: Int64 = APILimits.default.maxRequestBodyBytes, onWait: (@Sendable (String) -> Void)? = nil,
+                onRateLimit: (@Sendable () -> Void)? = nil) {
         self.configuration = configuration
+        self.onRateLimit = onRateLimit
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.retry = retry
         self.timeouts = timeouts
@@ -323,8 +328,66 @@ public final class MoonshotClient: Sendable {
         }
     }
 
+    /// Requests of this client waiting for its rate limits now.
+    public func queueDepth() async -> Int { await limiter.queued }
+
     /// Releases the rate-limit slot a successful ``send`` left held.
     func finishStream() async { await limiter.release() }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// What a relayed request sends: nothing, a file streamed from disk, or bytes.
+    public enum RelayBody: Sendable {
+        case none
+        case file(String, contentType: String)
+        case bytes(Data, contentType: String)
+    }
+
+    /// The upstream's answer to a relayed request, its body read as it arrives.
+    public struct Relayed: Sendable {
+        public var status: Int
+        /// The answer's headers worth passing on (`Content-Type`, `Cache-Control`, `X-Request-Id`…).
+        public var headers: [(name: String, value: String)]
+        public var body: RelayedBody
+    }
+
+    /// Sends any endpoint's request for another client (the gateway) with this client's key, paced by
+    /// its one rate limiter and retried as every call is — a 429 waited out (headers, message or
+    /// backoff), a 503 tried again; other failures only when `idempotent` — then hands back the
+    /// answer unread: a 2xx whose body streams as it arrives (the rate-limit slot is held until it
+    /// has been read or dropped), or the final failure as an ``APIError`` (status, type, message).
+    /// A request that would wait longer than `queueTimeout` seconds for the rate limits is refused
+    /// with a 429 of type ``APIError/queueTimeoutType`` and its ``APIError/retryAfter``.
+    public func relay(_ method: HTTPMethod, _ path: String, body: RelayBody = .none, accept: String = "application/json",
+                      queueTimeout: Double? = nil, timeout: Double, idempotent: Bool) async throws(APIError) -> Relayed {
+        let (endpoint, key) = try target(method, path)
+        let make: (() -> HTTPClientRequest.Body)?, contentType: String
+        switch body {
+        case .none: (make, contentType) = (nil, "application/json")
+        case .bytes(let data, let type): (make, contentType) = ({ .bytes(ByteBuffer(bytes: data)) }, type)
+        case .file(let file, let type):
+            guard let size = FileSize.of(file) else { throw APIError(.io, message: "cannot read the request body \(file)", endpoint: endpoint) }
+            (make, contentType) = ({ .stream(FileChunks(parts: [.file(file, bytes: size)]), length: .known(size)) }, type)
+        }
+        var attempt = 0, failures = 0, rateLimits = 0
+        while true {
+            attempt += 1
+            switch await exchange(method, path, endpoint: endpoint, key: key, body: make, contentType: contentType, accept: accept,
+                                  timeout: timeout, within: queueTimeout) {
+            case .success(let response):
+                let kept = Set(["content-type", "cache-control", "x-request-id", "msh-request-id", "content-disposition"])
+                let headers = response.headers.filter { kept.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
+                return Relayed(status: Int(response.status.code), headers: headers, body: RelayedBody(response.body, limiter: limiter))
+            case .failure(var failure):
+                failure.error.attempts = attempt
+                guard await retryAfter(failure, idempotent: idempotent, otherFailures: true, failures: &failures, rateLimits: &rateLimits) else {
+                    throw failure.error
+                }
+            }
+        }
+    }
 
     /// A failed attempt and the wait its answer asked for (`Retry-After`, `X-RateLimit-Reset`).
     struct Failure: Error {
@@ -345,8 +408,16 @@ public final class MoonshotClient: Sendable {
     /// 2xx answer comes back unread with the slot still held (the caller releases it); a failure has
     /// released it.
     private func exchange(_ method: HTTPMethod, _ path: String, endpoint: String, key: APIKey, body: (() -> HTTPClientRequest.Body)?,
-                          contentType: String, accept: String, timeout: Double) async -> Result<HTTPClientResponse, Failure> {
-        let ticket = await limiter.acquire(endpoint: endpoint, onWait: onWait)
+                          contentType: String, accept: String, timeout: Double, within: Double? = nil) async -> Result<HTTPClientResponse, Failure> {
+        let ticket: Int
+        switch await limiter.admit(endpoint: endpoint, onWait: onWait, within: within) {
+        case .ticket(let admitted): ticket = admitted
+        case .refused(let wait):
+            return .failure(Failure(error: APIError(.http, status: 429, type: APIError.queueTimeoutType,
+                                                    message: "the request would wait \(Int(wait.rounded(.up))) s for the API's rate limits "
+                                                        + "(\(configuration.rateLimits)), longer than the \(Self.seconds(within ?? 0)) allowed",
+                                                    endpoint: endpoint, retryAfter: wait.rounded(.up))))
+        }
         var request = HTTPClientRequest(url: configuration.url(path).absoluteString)
         request.method = method
         request.headers.add(name: "Authorization", value: key.authorizationHeaderValue)
@@ -378,6 +449,7 @@ public final class MoonshotClient: Sendable {
                                                          endpoint: endpoint, key: key) {
                 error = answered
             }
+            if status == 429 { onRateLimit?() }
             failure = Failure(error: error, serverDelay: delay)
         } catch {
             failure = Failure(error: transportError(error, endpoint: endpoint, key: key))
@@ -426,7 +498,7 @@ public final class MoonshotClient: Sendable {
     private func retryAfter(_ failure: Failure, idempotent: Bool, otherFailures: Bool = true, failures: inout Int,
                             rateLimits: inout Int) async -> Bool {
         let error = failure.error
-        if Task.isCancelled { return false }
+        if Task.isCancelled || error.type == APIError.queueTimeoutType { return false }
         if error.isRateLimit {
             rateLimits += 1
             guard rateLimits < retry.maxRateLimitAttempts else { return false }
@@ -466,6 +538,59 @@ public final class MoonshotClient: Sendable {
     /// A filename safe inside a quoted multipart header.
     static func quotedFilename(_ name: String) -> String {
         String(name.unicodeScalars.map { $0 == "\"" || $0 == "\\" || $0.value < 32 ? "_" : Character($0) })
+    }
+}
+
+/// A relayed answer's body as it arrives (``MoonshotClient/relay(_:_:body:accept:queueTimeout:timeout:idempotent:)``):
+/// the rate-limit slot its request holds is given back when the body ends, fails, or is dropped unread.
+public final class RelayedBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let body: HTTPClientResponse.Body
+    let limiter: RateLimiter
+    let released = NIOLockedValueBox(false)
+
+    init(_ body: HTTPClientResponse.Body, limiter: RateLimiter) {
+        self.body = body
+        self.limiter = limiter
+    }
+
+    deinit { release() }
+
+    func release() {
+        guard released.withLockedValue({ was in defer { was = true }; return !was }) else { return }
+        let limiter = limiter
+        Task { await limiter.release() }
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var inner: HTTPClientResponse.Body.AsyncIterator
+        let owner: RelayedBody
+
+        public mutating func next() async throws -> ByteBuffer? {
+            do {
+                guard let chunk = try await inner.next() else {
+                    owner.release()
+                    return nil
+                }
+                return chunk
+            } catch {
+                owner.release()
+                throw error
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inner: body.makeAsyncIterator(), owner: self) }
+
+    /// The whole body, up to `limit` bytes.
+    public func collect(upTo limit: Int) async throws -> ByteBuffer {
+        var all = ByteBuffer()
+        for try await chunk in self {
+            guard all.readableBytes + chunk.readableBytes <= limit else { release(); throw NIOTooManyBytesError(maxBytes: limit) }
+            var chunk = chunk
+            all.writeBuffer(&chunk)
+        }
+        return all
     }
 }
 

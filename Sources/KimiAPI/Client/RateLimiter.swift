@@ -57,7 +57,10 @@ public struct RateLimits: Sendable, Hashable, CustomStringConvertible {
 actor RateLimiter {
     let limits: RateLimits
     private var inFlight = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Tasks waiting for a slot, in arrival order; each is resumed with `true` when a slot frees, or
+    /// `false` when its wait ran out (``admit(endpoint:onWait:within:)``).
+    private var waiting: [(id: Int, resume: CheckedContinuation<Bool, Never>)] = []
+    private var nextWaiter = 0
     /// When each recent request may have reached the server, by ticket: its start until its answer's
     /// head arrives, then that moment (``arrived(_:)``). The server counts a request when it arrives,
     /// somewhere between the two: a loaded machine or a slow network can hold a request back long
@@ -70,12 +73,37 @@ actor RateLimiter {
 
     static func now() -> Double { ProcessInfo.processInfo.systemUptime }
 
-    /// Waits for a slot and a start in the window; the caller must ``release()`` once its request
-    /// ended, and should say when its answer arrived (``arrived(_:)``) with the ticket returned.
-    @discardableResult
-    func acquire(endpoint: String, onWait: (@Sendable (String) -> Void)?) async -> Int {
+    /// Requests waiting for a slot or a start now.
+    private(set) var queued = 0
+
+    /// Whether a request may start, or how long it would have to wait for longer than it was allowed.
+    enum Admission: Sendable {
+        case ticket(Int)
+        case refused(retryAfter: Double)
+    }
+
+    /// Waits for a slot and a start in the window, for at most `within` seconds (`nil`: as long as it
+    /// takes); the caller of an admitted request must ``release()`` once it ended, and should say when
+    /// its answer arrived (``arrived(_:)``) with the ticket. A request that would wait longer is
+    /// refused at once (a start the window holds back) or when its wait runs out (a slot), with the
+    /// wait it would need — a shared gateway answers it 429 with `Retry-After` rather than holding
+    /// its client past its patience.
+    func admit(endpoint: String, onWait: (@Sendable (String) -> Void)?, within: Double?) async -> Admission {
+        let deadline = within.map { Self.now() + max(0, $0) }
+        queued += 1
+        defer { queued -= 1 }
         while let most = limits.concurrency, inFlight >= most {
-            await withCheckedContinuation { waiting.append($0) }
+            let id = nextWaiter
+            nextWaiter += 1
+            if let deadline {
+                let remaining = deadline - Self.now()
+                Task { [weak self] in
+                    try? await Task.sleep(nanoseconds: UInt64(max(0, remaining) * 1e9))
+                    await self?.timeOut(id)
+                }
+            }
+            let woken = await withCheckedContinuation { waiting.append((id, $0)) }
+            if !woken { return .refused(retryAfter: 1) }
         }
         inFlight += 1
         while true {
@@ -90,11 +118,21 @@ actor RateLimiter {
                 let windowWait = stamps[stamps.count - rpm] + span - now
                 if windowWait > wait { (wait, why) = (windowWait, "\(counted(rpm, "request")) a minute (\(limits))") }
             }
-            if wait <= 0.000_5 { return ticket(at: now) }
+            if wait <= 0.000_5 { return .ticket(ticket(at: now)) }
+            if let deadline, now + wait > deadline {
+                release()
+                return .refused(retryAfter: wait)
+            }
             if wait >= 1 { onWait?("waiting \(Int(wait.rounded(.up))) s before \(endpoint): \(why)") }
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-            if Task.isCancelled { return ticket(at: Self.now()) }
+            if Task.isCancelled { return .ticket(ticket(at: Self.now())) }
         }
+    }
+
+    /// A waiter whose time ran out leaves the queue (if a slot has not woken it already).
+    private func timeOut(_ id: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).resume.resume(returning: false)
     }
 
     private func ticket(at now: Double) -> Int {
@@ -111,7 +149,7 @@ actor RateLimiter {
 
     func release() {
         inFlight -= 1
-        if !waiting.isEmpty { waiting.removeFirst().resume() }
+        if !waiting.isEmpty { waiting.removeFirst().resume.resume(returning: true) }
     }
 
     /// A 429: nothing of this client starts for `seconds` (the caller's backoff grows them when

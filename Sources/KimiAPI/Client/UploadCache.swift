@@ -41,11 +41,16 @@ public struct UploadCache: Sendable {
     }
 
     public func record(_ entry: Entry) throws {
-        try save(entries().filter { !($0.sha256 == entry.sha256 && $0.baseURL == entry.baseURL && $0.keyFingerprint == entry.keyFingerprint) }
-            + [entry])
+        try Self.lock.withLock {
+            try save(entries().filter { !($0.sha256 == entry.sha256 && $0.baseURL == entry.baseURL && $0.keyFingerprint == entry.keyFingerprint) }
+                + [entry])
+        }
     }
 
-    public func forget(id: String) throws { try save(entries().filter { $0.id != id }) }
+    public func forget(id: String) throws { try Self.lock.withLock { try save(entries().filter { $0.id != id }) } }
+
+    /// Read-modify-write of the file, one at a time in this process (uploads run side by side).
+    private static let lock = NSLock()
 
     func save(_ entries: [Entry]) throws {
         let folder = (path as NSString).deletingLastPathComponent
@@ -60,15 +65,34 @@ extension MoonshotClient {
     /// Uploads `path` unless the cache knows a live file with the same content; returns the file
     /// and whether it was reused. A cached id the server refuses to show (any 4xx but a rate limit
     /// or an exhausted balance) is forgotten and the file uploaded again.
+    /// The same content asked for again while its upload runs (two requests of a gateway, or
+    /// duplicates in a batch) waits for that upload and shares its id; an id this process uploaded
+    /// or checked in the last ``UploadsInFlight/trusted`` seconds is reused without asking again.
     public func uploadOnce(path: String, purpose: FilePurpose, mimeType: String, cache: UploadCache) async throws(APIError) -> (FileObject, reused: Bool) {
         let endpoint = "POST /v1/files"
         let digest: String
         do { digest = try SHA256.hex(ofFile: path) } catch {
             throw APIError(.io, message: "cannot read \(path)", endpoint: endpoint)
         }
+        let slot = [digest, configuration.baseURL.absoluteString, configuration.apiKey?.fingerprint ?? "", cache.path].joined(separator: " ")
+        let client = self
+        let outcome = await UploadsInFlight.shared.run(slot) { () async -> Result<(FileObject, Bool), APIError> in
+            do throws(APIError) {
+                return .success(try await client.uploadUnlessCached(path: path, digest: digest, purpose: purpose, mimeType: mimeType,
+                                                                    cache: cache))
+            } catch { return .failure(error) }
+        }
+        let (file, reused) = try outcome.result.get()
+        return (file, reused || outcome.shared)
+    }
+
+    private func uploadUnlessCached(path: String, digest: String, purpose: FilePurpose, mimeType: String, cache: UploadCache)
+        async throws(APIError) -> (FileObject, Bool) {
         if let known = cache.lookup(sha256: digest, configuration: configuration) {
+            if let trusted = await UploadsInFlight.shared.trusted(id: known.id) { return (trusted, true) }
             do {
                 let file = try await file(id: known.id)
+                await UploadsInFlight.shared.trust(file)
                 return (file, true)
             } catch where error.status.map({ (400..<500).contains($0) && $0 != 429 }) ?? false && !error.isQuotaExhausted {
                 // Gone, or not this key's to read (404, 400, …): upload
@@ -77,6 +101,7 @@ extension MoonshotClient {
             }
         }
         let file = try await upload(path: path, purpose: purpose, mimeType: mimeType)
+        await UploadsInFlight.shared.trust(file)
         let size = FileSize.of(path) ?? file.bytes ?? 0
         if let key = configuration.apiKey {
             do {
@@ -91,6 +116,52 @@ extension MoonshotClient {
             }
         }
         return (file, false)
+    }
+}
+
+/// Uploads running in this process, by content (and account and cache), and file ids seen alive
+/// lately: one upload per content at a time, its id shared with whoever asked meanwhile.
+actor UploadsInFlight {
+    static let shared = UploadsInFlight()
+    /// Seconds an id uploaded or checked by this process is reused without `GET /v1/files/{id}`.
+    static let trusted: Double = 600
+
+    private typealias Upload = Task<Result<(FileObject, Bool), APIError>, Never>
+    private var running: [String: (task: Upload, waiters: Int)] = [:]
+    private var seen: [String: (file: FileObject, at: Double)] = [:]
+
+    /// Runs `work` for `slot`, or waits for the run already under way (`shared`: this caller's
+    /// answer came from another's upload). The run is cancelled when every caller waiting for it is.
+    func run(_ slot: String, _ work: @escaping @Sendable () async -> Result<(FileObject, Bool), APIError>)
+        async -> (result: Result<(FileObject, Bool), APIError>, shared: Bool) {
+        let task: Upload, shared: Bool
+        if let entry = running[slot] {
+            (task, shared) = (entry.task, true)
+            running[slot]?.waiters += 1
+        } else {
+            (task, shared) = (Task { await work() }, false)
+            running[slot] = (task, 1)
+        }
+        let result = await withTaskCancellationHandler { await task.value } onCancel: { Task { await self.leave(slot, task) } }
+        if running[slot]?.task == task { running[slot] = nil }
+        return (result, shared)
+    }
+
+    private func leave(_ slot: String, _ task: Upload) {
+        guard let entry = running[slot], entry.task == task else { return }
+        if entry.waiters <= 1 {
+            task.cancel()
+            running[slot] = nil
+        } else {
+            running[slot]?.waiters -= 1
+        }
+    }
+
+    func trust(_ file: FileObject) { seen[file.id] = (file, ProcessInfo.processInfo.systemUptime) }
+
+    func trusted(id: String) -> FileObject? {
+        guard let known = seen[id], ProcessInfo.processInfo.systemUptime - known.at < Self.trusted else { return nil }
+        return known.file
     }
 }
 

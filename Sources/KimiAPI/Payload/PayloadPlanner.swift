@@ -81,7 +81,7 @@ public struct PayloadPlanner: Sendable {
     }
 
     /// The placeholder URL of item `index` in a skeleton body: plain ASCII, nothing JSON escapes.
-    static func placeholder(_ index: Int) -> String { "kimi-media-inline-\(index)" }
+    public static func placeholder(_ index: Int) -> String { "kimi-media-inline-\(index)" }
 
     /// The request with each inline item's URL as a placeholder and each upload's as `uploads[i]`
     /// (or an assumed-length reference).
@@ -89,8 +89,7 @@ public struct PayloadPlanner: Sendable {
                         uploads: [Int: String] = [:]) -> ChatRequest {
         var parts: [ContentPart] = []
         for (i, item) in items.enumerated() {
-            let url = deliveries[i] == .inline ? Self.placeholder(i)
-                : uploads[i].map { "ms://" + $0 } ?? "ms://" + String(repeating: "x", count: Self.assumedFileIDLength)
+            let url = deliveries[i] == .inline ? Self.placeholder(i) : Self.reference(uploads[i])
             parts.append(item.kind == .video ? .videoURL(url) : .imageURL(url))
         }
         if let prompt, !prompt.isEmpty { parts.append(.text(prompt)) }
@@ -121,9 +120,15 @@ public struct PayloadPlanner: Sendable {
 
     /// Exact body bytes of `request` once its placeholders are replaced by the items' data URLs.
     public func bodyBytes(of request: ChatRequest, items: [PayloadItem], deliveries: [PayloadPlan.Delivery]) throws -> Int64 {
-        var total = Int64(try request.body().count)
+        Self.bodyBytes(of: try request.body(), items: items, deliveries: deliveries)
+    }
+
+    /// Exact body bytes of a JSON `skeleton` (inline items as their ``placeholder(_:)``) once each
+    /// placeholder is replaced by its item's data URL.
+    public static func bodyBytes(of skeleton: Data, items: [PayloadItem], deliveries: [PayloadPlan.Delivery]) -> Int64 {
+        var total = Int64(skeleton.count)
         for (i, item) in items.enumerated() where deliveries[i] == .inline {
-            total += APILimits.dataURLBytes(contentBytes: item.bytes, mimeType: item.format.mimeType) - Int64(Self.placeholder(i).utf8.count)
+            total += APILimits.dataURLBytes(contentBytes: item.bytes, mimeType: item.format.mimeType) - Int64(placeholder(i).utf8.count)
         }
         return total
     }
@@ -133,12 +138,20 @@ public struct PayloadPlanner: Sendable {
     /// other containers go up through the Files API whatever their size.
     public static func mayInline(_ item: PayloadItem) -> Bool { item.kind == .image || item.format == .mp4 }
 
+    /// The plan for a request of text plus `items`, as ``request(prompt:system:items:deliveries:uploads:)`` builds it.
     public func plan(prompt: String?, system: String? = nil, items: [PayloadItem], uploads: [Int: String] = [:]) throws -> PayloadPlan {
-        var deliveries: [PayloadPlan.Delivery] = items.map { mode == .uploadAll || !Self.mayInline($0) ? .upload : .inline }
-        func size() throws -> Int64 {
-            try bodyBytes(of: request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads),
-                          items: items, deliveries: deliveries)
+        try plan(items: items, uploads: uploads) { deliveries, uploads in
+            try request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads).body()
         }
+    }
+
+    /// The plan for any body: `skeleton(deliveries, uploads)` is the JSON body with each inline item's
+    /// URL as its ``placeholder(_:)`` and each upload's as `ms://` plus its id (or an assumed-length id
+    /// until it is known) — a request the planner builds itself, or one a client sent (the gateway).
+    public func plan(items: [PayloadItem], uploads: [Int: String] = [:],
+                     skeleton: ([PayloadPlan.Delivery], [Int: String]) throws -> Data) throws -> PayloadPlan {
+        var deliveries: [PayloadPlan.Delivery] = items.map { mode == .uploadAll || !Self.mayInline($0) ? .upload : .inline }
+        func size() throws -> Int64 { Self.bodyBytes(of: try skeleton(deliveries, uploads), items: items, deliveries: deliveries) }
         var total = try size()
         if mode == .auto && total > limit {
             let order = items.indices.sorted { a, b in
@@ -150,15 +163,17 @@ public struct PayloadPlanner: Sendable {
                 total = try size()
             }
         }
-        let final = request(prompt: prompt, system: system, items: items, deliveries: deliveries, uploads: uploads)
         let entries = items.enumerated().map { i, item in
             let bytes = deliveries[i] == .inline
                 ? APILimits.dataURLBytes(contentBytes: item.bytes, mimeType: item.format.mimeType)
                 : Int64(5 + (uploads[i]?.utf8.count ?? Self.assumedFileIDLength))
             return PayloadPlan.Entry(item: item, delivery: deliveries[i], bodyBytes: bytes)
         }
-        return PayloadPlan(entries: entries, bodyBytes: try bodyBytes(of: final, items: items, deliveries: deliveries), limit: limit)
+        return PayloadPlan(entries: entries, bodyBytes: total, limit: limit)
     }
+
+    /// An upload's URL in a skeleton: `ms://` and its id, or an assumed-length id until it is known.
+    public static func reference(_ id: String?) -> String { "ms://" + (id ?? String(repeating: "x", count: assumedFileIDLength)) }
 }
 
 /// Writes a request body to a file, streaming each inline item's base64 from disk (3 MiB reads), so
@@ -168,7 +183,13 @@ public enum RequestBodyWriter {
     /// URLs in place; returns the bytes written.
     @discardableResult
     public static func write(_ request: ChatRequest, items: [PayloadItem], deliveries: [PayloadPlan.Delivery], to path: String) throws -> Int64 {
-        let skeleton = try request.body()
+        try write(skeleton: try request.body(), items: items, deliveries: deliveries, to: path)
+    }
+
+    /// Writes a JSON `skeleton` whose inline items are their quoted ``PayloadPlanner/placeholder(_:)``
+    /// strings, each replaced by its item's data URL; returns the bytes written.
+    @discardableResult
+    public static func write(skeleton: Data, items: [PayloadItem], deliveries: [PayloadPlan.Delivery], to path: String) throws -> Int64 {
         let temporary = path + ".partial-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
@@ -178,10 +199,11 @@ public enum RequestBodyWriter {
             defer { try? out.close() }
             var rest = skeleton[...]
             for (i, item) in items.enumerated() where deliveries[i] == .inline {
-                let marker = Data(PayloadPlanner.placeholder(i).utf8)
+                // Quoted: a placeholder is a whole string value, never a piece of one.
+                let marker = Data("\"\(PayloadPlanner.placeholder(i))\"".utf8)
                 guard let range = rest.firstRange(of: marker) else { continue }
-                try out.write(contentsOf: rest[..<range.lowerBound])
-                written += Int64(range.lowerBound - rest.startIndex)
+                try out.write(contentsOf: rest[..<(range.lowerBound + 1)])
+                written += Int64(range.lowerBound + 1 - rest.startIndex)
                 let prefix = Data("data:\(item.format.mimeType);base64,".utf8)
                 try out.write(contentsOf: prefix)
                 written += Int64(prefix.count)
@@ -202,7 +224,7 @@ public enum RequestBodyWriter {
                     carry = Data(bytes.dropFirst(whole))
                     if chunk.isEmpty { break }
                 }
-                rest = rest[range.upperBound...]
+                rest = rest[(range.upperBound - 1)...]
             }
             try out.write(contentsOf: rest)
             written += Int64(rest.count)
