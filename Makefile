@@ -6,6 +6,8 @@
 #                resolves, build those programs, run them against the tests' stand-in
 #   make bench   every workload side by side with the peers (installs them), default options: writes
 #                Benchmarks/results/report.md, report.json and charts/*.svg
+#   make bench-gateway  `kimi-media serve` under 50 concurrent clients, its overhead, its preparation
+#                against `kimi-media prepare`: Benchmarks/results/gateway.md (also run by `make bench`)
 #   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
 #                against Benchmarks/bench-check.json (UPDATE=1 records new baselines)
 #   make fixtures  regenerate Fixtures/ from our own sources
@@ -48,7 +50,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release man completions install uninstall deb package-test demo test gateway-test examples exit-race sanitize fuzz memcheck hostile bench bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb package-test demo test gateway-test examples exit-race sanitize fuzz memcheck hostile bench bench-gateway bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -204,6 +206,7 @@ hostile: deps
 # Pillow and Pillow-SIMD are installed by pip into virtual environments there (network, once).
 bench: tools release
 	Benchmarks/bench.py $(BENCH_ARGS)
+	Benchmarks/gateway.py
 
 bench-check: release
 	$(call apt_install,$(CHECK_PACKAGES))
@@ -212,6 +215,11 @@ bench-check: release
 # package-benchmark's micro-benchmarks (Benchmarks/Micro/Package.swift): probe and image stages in-process.
 bench-micro: tools release
 	cd Benchmarks/Micro && $(SWIFT) package --disable-sandbox benchmark
+
+# `kimi-media serve` under load (50 clients, three 12 MP photos each), its own overhead against the
+# stand-in direct, and its preparation against `kimi-media prepare`: Benchmarks/results/gateway.md.
+bench-gateway: tools release
+	Benchmarks/gateway.py $(GATEWAY_BENCH_ARGS)
 
 bench-images: tools release
 	Benchmarks/compare-images.py

@@ -25,12 +25,16 @@ struct DataURLSpooler {
     enum Failure: Error, Equatable {
         /// The text of the body outside its data URLs is larger than the limit.
         case skeletonTooLarge(Int)
+        /// More data URLs than the request may carry.
+        case tooManyDataURLs(Int)
         /// A decoded file cannot be written.
         case write(String)
     }
 
     let folder: String
     let maxSkeletonBytes: Int
+    /// Data URLs one body may hold (each becomes a file).
+    var maxDataURLs = 1024
     /// Unguessable per request: a client cannot name another part's file.
     let token = UUID().uuidString.prefix(8).lowercased()
     private(set) var skeleton: [UInt8] = []
@@ -169,6 +173,7 @@ struct DataURLSpooler {
             state = .plain(escaped: false)
             return
         }
+        guard media.count < maxDataURLs else { throw .tooManyDataURLs(maxDataURLs) }
         let mime = String(header.dropFirst("data:".count).dropLast(";base64".count).split(separator: ";").first ?? "")
         let index = media.count
         let path = folder + "/part-\(index)"

@@ -440,6 +440,7 @@ public final class Gateway: Sendable {
             throw GatewayError.tooLarge("the body is \(length) bytes, more than this gateway takes (\(limit); --max-body-bytes)")
         }
         var spooler = DataURLSpooler(folder: folder, maxSkeletonBytes: configuration.maxSkeletonBytes)
+        spooler.maxDataURLs = configuration.maxMediaPerRequest + 16
         var total: Int64 = 0
         do {
             for try await buffer in body {
@@ -456,6 +457,8 @@ public final class Gateway: Sendable {
             switch error {
             case .skeletonTooLarge(let most):
                 throw GatewayError.tooLarge("the body's text outside its data URLs is more than \(most) bytes")
+            case .tooManyDataURLs(let most):
+                throw GatewayError.tooLarge("the body holds more than \(most) data URLs (--max-media \(configuration.maxMediaPerRequest))")
             case .write(let why): throw GatewayError(GatewayError.insufficientStorage, "server_error", "the gateway cannot store the media: \(why)")
             }
         } catch let error as GatewayError {

@@ -69,7 +69,7 @@ os.makedirs(allowed)
 with open(os.path.join(allowed, "photo.jpg"), "wb") as f, open(os.path.join(FIX, "images", "jpeg-baseline.jpg"), "rb") as src:
     f.write(src.read())
 os.symlink("/etc/passwd", os.path.join(allowed, "escape.jpg"))
-os.symlink(heic, os.path.join(allowed, "outside-link.heic"))
+os.symlink(big_jpeg, os.path.join(allowed, "outside-link.jpg"))
 
 # --- processes --------------------------------------------------------------------------------------
 stand_in, _ = start([os.path.join(BIN, "kimi-media-stand-in"), os.path.join(WORK, "stand-in.url")], dict(os.environ))
@@ -82,7 +82,7 @@ UPSTREAM_KEY = "sk-stand-in-0123456789abcdef"
 stand_in_root = upstream[: -len("/v1")]
 env = dict(os.environ, MOONSHOT_BASE_URL=upstream, MOONSHOT_API_KEY=UPSTREAM_KEY, XDG_CACHE_HOME=os.path.join(WORK, "cache"))
 
-serve = [os.path.join(BIN, "kimi-media"), "serve", "--port", "0", "--allow-dir", allowed]
+serve = [os.path.join(BIN, "kimi-media"), "serve", "--port", "0", "--allow-dir", allowed, "--allow-dir", FIX]
 gateway, line = start(serve, env)
 check("the gateway prints its one line", re.fullmatch(r"kimi-media serve: listening on http://127\.0\.0\.1:\d+/v1", line) is not None, line)
 base = line.split(" on ")[1]
@@ -151,7 +151,7 @@ try:
     local = client.chat.completions.create(model="kimi-k2.6", messages=media_message(("image_url", "file://" + os.path.join(allowed, "photo.jpg"))))
     check("a file under --allow-dir is taken by path", local.choices[0].message.content.startswith("stand-in answer: 1 image(s)"))
     for name, url in [("a path outside --allow-dir", "/etc/passwd"), ("a link out of --allow-dir", os.path.join(allowed, "escape.jpg")),
-                      ("a link to a photo outside", "file://" + os.path.join(allowed, "outside-link.heic")),
+                      ("a link to a photo outside", "file://" + os.path.join(allowed, "outside-link.jpg")),
                       ("a path with ..", os.path.join(allowed, "..", "24mp.jpg"))]:
         try:
             client.chat.completions.create(model="kimi-k2.6", messages=media_message(("image_url", url)))
@@ -223,6 +223,16 @@ try:
     check("a client that never finishes its headers is cut off (--header-timeout 1)", closed and time.time() - started < 4,
           f"{time.time() - started:.1f} s")
     slow.close()
+
+    # --- docs/gateway.md's curl examples, as written ---------------------------------------------------
+    doc = open(os.path.join(ROOT, "docs", "gateway.md")).read()
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", doc, re.S) if b.lstrip().startswith("curl")]
+    check("docs/gateway.md has curl examples", len(blocks) >= 4, len(blocks))
+    for block in blocks:
+        ran = subprocess.run(["bash", "-c", "set -eo pipefail\n" + block], cwd=ROOT, env=dict(os.environ, KIMI_GATEWAY=base),
+                             capture_output=True, text=True, timeout=120)
+        check("docs example runs: " + block.splitlines()[0][:70], ran.returncode == 0 and '"error"' not in ran.stdout and ran.stdout.strip() != "",
+              (ran.returncode, ran.stdout[-300:], ran.stderr[-300:]))
 
     # --- metrics and health -------------------------------------------------------------------------------
     metrics = urllib.request.urlopen(base.replace("/v1", "/metrics")).read().decode()

@@ -225,3 +225,16 @@ import TestSupport
         #expect(throws: GatewayStartError.self) { try Gateway(configuration: settings) }
     }
 }
+
+extension DataURLSpoolerTests {
+    @Test func boundsTheNumberOfDataURLs() throws {
+        let folder = try TemporaryFolder()
+        var spooler = DataURLSpooler(folder: folder.path, maxSkeletonBytes: 1 << 20)
+        spooler.maxDataURLs = 3
+        let text = "[" + Array(repeating: #""data:image/png;base64,AAAA""#, count: 5).joined(separator: ",") + "]"
+        #expect(throws: DataURLSpooler.Failure.tooManyDataURLs(3)) {
+            try Array(text.utf8).withUnsafeBytes { try spooler.feed($0) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 3)
+    }
+}

@@ -65,9 +65,8 @@ extension MoonshotClient {
     /// Uploads `path` unless the cache knows a live file with the same content; returns the file
     /// and whether it was reused. A cached id the server refuses to show (any 4xx but a rate limit
     /// or an exhausted balance) is forgotten and the file uploaded again.
-    /// The same content asked for again while its upload runs (two requests of a gateway, or
-    /// duplicates in a batch) waits for that upload and shares its id; an id this process uploaded
-    /// or checked in the last ``UploadsInFlight/trusted`` seconds is reused without asking again.
+    /// The same content asked for again while its upload (or its cache check) runs — two requests of
+    /// a gateway, duplicates in a batch — waits for it and shares its id.
     public func uploadOnce(path: String, purpose: FilePurpose, mimeType: String, cache: UploadCache) async throws(APIError) -> (FileObject, reused: Bool) {
         let endpoint = "POST /v1/files"
         let digest: String
@@ -89,10 +88,8 @@ extension MoonshotClient {
     private func uploadUnlessCached(path: String, digest: String, purpose: FilePurpose, mimeType: String, cache: UploadCache)
         async throws(APIError) -> (FileObject, Bool) {
         if let known = cache.lookup(sha256: digest, configuration: configuration) {
-            if let trusted = await UploadsInFlight.shared.trusted(id: known.id) { return (trusted, true) }
             do {
                 let file = try await file(id: known.id)
-                await UploadsInFlight.shared.trust(file)
                 return (file, true)
             } catch where error.status.map({ (400..<500).contains($0) && $0 != 429 }) ?? false && !error.isQuotaExhausted {
                 // Gone, or not this key's to read (404, 400, …): upload
@@ -101,7 +98,6 @@ extension MoonshotClient {
             }
         }
         let file = try await upload(path: path, purpose: purpose, mimeType: mimeType)
-        await UploadsInFlight.shared.trust(file)
         let size = FileSize.of(path) ?? file.bytes ?? 0
         if let key = configuration.apiKey {
             do {
@@ -119,16 +115,13 @@ extension MoonshotClient {
     }
 }
 
-/// Uploads running in this process, by content (and account and cache), and file ids seen alive
-/// lately: one upload per content at a time, its id shared with whoever asked meanwhile.
+/// Uploads running in this process, by content (and account and cache): one upload per content at
+/// a time, its id shared with whoever asked meanwhile.
 actor UploadsInFlight {
     static let shared = UploadsInFlight()
-    /// Seconds an id uploaded or checked by this process is reused without `GET /v1/files/{id}`.
-    static let trusted: Double = 600
 
     private typealias Upload = Task<Result<(FileObject, Bool), APIError>, Never>
     private var running: [String: (task: Upload, waiters: Int)] = [:]
-    private var seen: [String: (file: FileObject, at: Double)] = [:]
 
     /// Runs `work` for `slot`, or waits for the run already under way (`shared`: this caller's
     /// answer came from another's upload). The run is cancelled when every caller waiting for it is.
@@ -155,13 +148,6 @@ actor UploadsInFlight {
         } else {
             running[slot]?.waiters -= 1
         }
-    }
-
-    func trust(_ file: FileObject) { seen[file.id] = (file, ProcessInfo.processInfo.systemUptime) }
-
-    func trusted(id: String) -> FileObject? {
-        guard let known = seen[id], ProcessInfo.processInfo.systemUptime - known.at < Self.trusted else { return nil }
-        return known.file
     }
 }
 
