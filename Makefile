@@ -8,6 +8,7 @@
 #                Benchmarks/results/report.md, report.json and charts/*.svg
 #   make bench-gateway  `kimi-media serve` under 50 concurrent clients, its overhead, its preparation
 #                against `kimi-media prepare`: Benchmarks/results/gateway.md (also run by `make bench`)
+#   make bench-video-model  `--video model` against `--video fit`: Benchmarks/results/video-model.md
 #   make bench-check  instruction counts (callgrind) of the decode, resize, keyframe and probe stages
 #                against Benchmarks/bench-check.json (UPDATE=1 records new baselines)
 #   make fixtures  regenerate Fixtures/ from our own sources
@@ -50,7 +51,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: deps tools build release man completions install uninstall deb package-test demo test gateway-test examples exit-race sanitize fuzz memcheck hostile bench bench-gateway bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
+.PHONY: deps tools build release man completions install uninstall deb package-test demo test gateway-test examples exit-race sanitize fuzz memcheck hostile bench bench-gateway bench-video-model bench-check bench-micro bench-probe bench-images bench-video bench-scale scale-test fixtures realworld clean
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
@@ -207,6 +208,7 @@ hostile: deps
 bench: tools release
 	Benchmarks/bench.py $(BENCH_ARGS)
 	Benchmarks/gateway.py
+	Benchmarks/compare-video-model.py
 
 bench-check: release
 	$(call apt_install,$(CHECK_PACKAGES))
@@ -226,6 +228,11 @@ bench-images: tools release
 
 bench-video: tools release
 	Benchmarks/compare-video.py
+
+# `prepare --video model` against `--video fit` on a 60 s 1080p30 and a 20 s 4K HEVC clip: time, bytes,
+# tokens, and ffmpeg's bare decode (the floor): Benchmarks/results/video-model.md.
+bench-video-model: tools release
+	Benchmarks/compare-video-model.py
 
 bench-scale: release
 	Benchmarks/scale.py

@@ -213,7 +213,8 @@ extension Preparer {
                                                    settings: settings)
         let bytes = FileSize.of(output) ?? 0
         let size = plan.upright(result.width, result.height)
-        let fps = min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
+        // The written file's rate: the model-rate grid's, else the source's (under --max-fps).
+        let fps = encode.modelRate?.fps ?? min(info.frameRate ?? 0, encode.maxFPS ?? .infinity)
         let estimate = result.frames > 0 && fps > 0
             ? TokenEstimate.video(frames: result.frames, fps: fps, width: size.width, height: size.height, profile: profile) : nil
         return (result, bytes, estimate)

@@ -31,6 +31,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The answer's budget in tokens, reasoning included (max_completion_tokens; 0: leave it to the server).")
     var maxCompletionTokens: Int = PayloadPlanner.defaultMaxCompletionTokens
     @Flag(help: "Send the files as they are, without preparing them.") var raw = false
+    @Option(help: "Videos: fit (an H.264 MP4 inside 2048×1080) | model (only the frames the model samples, at its size: the same tokens, a fraction of the bytes).")
+    var video: VideoOutput = .fit
     @OptionGroup(title: "Token budgets (--segments: one video, its parts sent one request each, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …)")
     var budgets: BudgetOptions
     @Flag(help: "Print the summary as one JSON object.") var json = false
@@ -39,6 +41,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !(inlineOnly && uploadAll) else { throw ValidationError("--inline-only and --upload-all exclude each other") }
+        guard video == .fit || video == .model else { throw ValidationError("--video is fit or model for a request") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard !prompt.isEmpty || !paths.isEmpty else { throw ValidationError("give --prompt text or files") }
         guard maxCompletionTokens >= 0 else { throw ValidationError("--max-completion-tokens must be 0 or more") }
@@ -180,6 +183,7 @@ struct RequestCommand: AsyncParsableCommand {
     func prepareItems(scratch: String) async throws(KimiMediaError) -> ([PayloadItem], [(PayloadItem, ManifestEntry.Output.Segment)]) {
         var videoOptions = VideoOptions()
         videoOptions.frames = .none
+        videoOptions.output = video
         let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: budgets.applied(to: videoOptions))
         let shares = try budgetShares(preparer)
         var items: [PayloadItem] = []

@@ -10,7 +10,7 @@ struct SentOptions: ParsableArguments {
     @Option(help: "A custom fit box: both sides at most N pixels (instead of 4096×2160 for images, 2048×1080 for video frames).")
     var maxSide: Int?
 
-    @Option(help: "Video file: fit (a compliant MP4 copied; H.264 in another container remuxed; anything else re-encoded to H.264 inside 2048×1080, even sides) | keep (the original) | none (frames only).")
+    @Option(help: "Video file: fit (a compliant MP4 copied; H.264 in another container remuxed; anything else re-encoded to H.264 inside 2048×1080, even sides) | model (only the frames the model samples, at the size it uses: the same tokens, a fraction of the bytes) | keep (the original) | none (frames only).")
     var video: VideoOutput = .fit
 
     @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")

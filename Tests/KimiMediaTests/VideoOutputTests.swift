@@ -99,3 +99,26 @@ struct VideoOutputTests {
         #expect(try write("vp9.webm", try VideoOptions(output: .none)).0 == nil)
     }
 }
+
+extension VideoOutputTests {
+    /// `--video model` written and read back: exactly the model's sampled frames at 2 fps, the
+    /// model's frame size, and the same offline tokens as the fitted file — counted from the written
+    /// file's own headers, as the server's reader would see them — in fewer bytes.
+    @Test(arguments: ["h264.mp4", "vfr.mp4", "rotated-90.mp4", "vp9.webm", "with-audio.mp4", "mpeg2.mpeg"])
+    func modelRateFileCostsWhatTheFittedFileCosts(name: String) throws {
+        let model = try VideoOptions(frames: VideoOptions().frames, output: .model)
+        let (written, info, bytes, _) = try write(name, model)
+        let (fitted, fittedInfo, fittedBytes, _) = try write(name)
+        let source = try MediaProber.probe(path: Fixture.video(name))
+        let plan = VideoPlan.make(for: source, options: model)
+        let rate = try #require(plan.encode.modelRate)
+        let read = try #require(info), readFitted = try #require(fittedInfo)
+        #expect(read.format == .mp4 && read.videoCodec == "h264")
+        #expect(read.frameCount == rate.frames, "\(read.frameCount ?? -1) frames written, \(rate.frames) sampled")
+        #expect(abs((read.frameRate ?? 0) - rate.fps) < 0.01)
+        #expect(try TokenEstimate.of(read).tokens == TokenEstimate.of(readFitted).tokens)
+        #expect(written?.tokens == fitted?.tokens)
+        #expect(bytes.count < fittedBytes.count)
+        #expect(read.hasAudio == readFitted.hasAudio)
+    }
+}

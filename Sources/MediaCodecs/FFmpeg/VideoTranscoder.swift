@@ -128,6 +128,13 @@ private final class TranscodeJob {
     /// The last `--max-fps` slot a frame was kept in.
     var lastKeptSeconds: Double?
     var lastPTS: Int64 = Int64.min
+    /// `--video model`: the source frames to keep (sorted), the next one wanted, frames decoded so far.
+    lazy var modelFrames: [Int] = plan.modelRate.map(\.frameIndices) ?? []
+    var nextModelFrame = 0
+    var framesDecoded = 0
+    /// Whether only the model's frames are written, on a constant-rate grid (`--video model` of a
+    /// source faster than the model samples).
+    var modelGrid: Bool { plan.modelRate.map { $0.frames != $0.sourceFrames } ?? false }
     var lastSeconds = 0.0
     var diagnostics: [Diagnostic] = []
     var headerWritten = false
@@ -224,7 +231,16 @@ private final class TranscodeJob {
             encoder.pointee.height = Int32(plan.height)
             encoder.pointee.pix_fmt = AV_PIX_FMT_YUV420P
             encoder.pointee.time_base = inVideo.pointee.time_base
-            let rate = inVideo.pointee.avg_frame_rate.num > 0 ? inVideo.pointee.avg_frame_rate : inVideo.pointee.r_frame_rate
+            var rate = inVideo.pointee.avg_frame_rate.num > 0 ? inVideo.pointee.avg_frame_rate : inVideo.pointee.r_frame_rate
+            if modelGrid, let model = plan.modelRate {
+                // The model's frames, one every 1/fps second: frame k at k/fps.
+                var (num, den) = (Int32((model.fps * 1000).rounded()), Int32(1000))
+                var (a, b) = (num, den)
+                while b != 0 { (a, b) = (b, a % b) }
+                (num, den) = (num / a, den / a)
+                rate = AVRational(num: num, den: den)
+                encoder.pointee.time_base = AVRational(num: rate.den, den: rate.num)
+            }
             encoder.pointee.framerate = rate
             encoder.pointee.sample_aspect_ratio = parameters.pointee.sample_aspect_ratio
             encoder.pointee.color_range = AVCOL_RANGE_MPEG
@@ -404,6 +420,18 @@ private final class TranscodeJob {
 
     private func encodeVideo(_ frame: UnsafeMutablePointer<AVFrame>) throws(FFmpegError) {
         guard let encoder = videoEncoder else { return }
+        if modelGrid {
+            // Frames come out of the decoder in presentation order: the n-th is source frame n.
+            let index = framesDecoded
+            framesDecoded += 1
+            while nextModelFrame < modelFrames.count && modelFrames[nextModelFrame] < index { nextModelFrame += 1 }
+            guard nextModelFrame < modelFrames.count, modelFrames[nextModelFrame] == index else { return }
+            let k = framesWritten
+            nextModelFrame += 1
+            lastSeconds = Double(k) / (plan.modelRate?.fps ?? 2)
+            try scaleAndEncode(frame, pts: Int64(k), encoder: encoder)
+            return
+        }
         var pts = frame.pointee.best_effort_timestamp == KIMI_AV_NOPTS_VALUE ? frame.pointee.pts : frame.pointee.best_effort_timestamp
         if pts == KIMI_AV_NOPTS_VALUE || pts <= lastPTS {
             // Missing or repeated timestamps: one frame duration on from the last.
@@ -415,6 +443,12 @@ private final class TranscodeJob {
         lastPTS = pts
         let shifted = pts - offset(in: inVideo.pointee.time_base)
         if let seconds = seconds(pts, inVideo) { lastSeconds = max(lastSeconds, seconds) }
+        try scaleAndEncode(frame, pts: shifted, encoder: encoder)
+    }
+
+    /// Scales a decoded frame to the output size and hands it to the encoder at `pts` (the encoder's time base).
+    private func scaleAndEncode(_ frame: UnsafeMutablePointer<AVFrame>, pts shifted: Int64,
+                                encoder: UnsafeMutablePointer<AVCodecContext>) throws(FFmpegError) {
         guard let scaler = scaler.context(from: frame.pointee.width, frame.pointee.height, AVPixelFormat(rawValue: frame.pointee.format),
                                           to: Int32(plan.width), Int32(plan.height)) else {
             throw FFmpegError(KIMI_AVERROR_INVALIDDATA, "sws_getCachedContext")

@@ -43,7 +43,7 @@ public struct VideoTokens: Sendable, Hashable, Codable {
 
     /// `numpy.linspace(0, N - 1, n).round()`: yᵢ = i·((N−1)/(n−1)) in Double, the last forced to N−1,
     /// rounded half to even (matched NumPy for every N < 3000, docs/kimi-api.md §3.1).
-    static func linspaceRounded(count: Int, samples: Int) -> [Int] {
+    public static func linspaceRounded(count: Int, samples: Int) -> [Int] {
         guard samples > 1 else { return [0] }
         let step = Double(count - 1) / Double(samples - 1)
         return (0..<samples).map { i in

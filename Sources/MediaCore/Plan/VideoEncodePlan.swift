@@ -6,6 +6,10 @@ public enum VideoOutput: String, Sendable, Codable, Hashable, CaseIterable {
     case keep
     /// No video file: frames only.
     case none
+    /// An H.264 MP4 holding exactly the frames the model samples (docs/kimi-api.md §3.1: min(2, fps)
+    /// a second, NumPy's linspace over the frames) at the size it resizes each to: the same tokens
+    /// as `fit` by the model's own arithmetic, a fraction of the bytes (``VideoEncodePlan/ModelRate``).
+    case model
 }
 
 /// How the video file sent to the model is made: pure, from header facts alone.
@@ -50,6 +54,23 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     public var maxBitrate: Int? = nil
     /// Why the video is written rather than copied.
     public var reasons: [String]
+    /// `--video model`: only the model's sampled frames are written, at a constant rate.
+    public var modelRate: ModelRate? = nil
+
+    /// The frames the model samples from the source (``VideoTokens/frameIndices`` of `sourceFrames`
+    /// frames at `sourceFPS`), written as frame 0, 1, 2, … at `fps` frames a second: the model then
+    /// samples every one of them (min(2, fps) = fps), so its count, and with the frame size its
+    /// tokens, are those of the source. A frame's time in the file is its place on that grid
+    /// (k / fps seconds), within half a sampling interval of its time in the source.
+    public struct ModelRate: Sendable, Codable, Hashable {
+        public var sourceFrames: Int
+        public var sourceFPS: Double
+        public var frames: Int
+        public var fps: Double
+
+        /// The indices (decoding order of presentation, from 0) of the source's frames to keep.
+        public var frameIndices: [Int] { VideoTokens.linspaceRounded(count: sourceFrames, samples: frames) }
+    }
 
     /// Codecs an MP4 carries that Kimi takes as they are.
     static let compliantVideoCodecs: Set<String> = ["h264"]
@@ -82,7 +103,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
             return plan
         case .keep:
             return plan
-        case .fit:
+        case .fit, .model:
             break
         }
         var encodeVideo = false

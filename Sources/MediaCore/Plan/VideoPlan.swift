@@ -202,6 +202,14 @@ public struct VideoPlan: Sendable, Codable, Hashable {
                              frameTokens: ImageTokens(width: width, height: height, profile: profile).promptTokens(profile: profile),
                              estimate: estimate, diagnostics: diagnostics)
         plan.dedupe = options.dedupe
+        if options.output == .model {
+            plan.useModelRate(info: info, profile: profile)
+            if options.budget != nil || options.segments != nil {
+                plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan,
+                                                   message: "a budget or segments need --video fit (the model-rate file is not cut)"))
+            }
+            return plan
+        }
         if options.output == .keep, options.budget != nil || options.segments != nil {
             plan.diagnostics.append(Diagnostic(code: "budget-ignored", stage: .plan,
                                                message: "a budget or segments need the video file fitted (not kept)"))
@@ -218,6 +226,43 @@ public struct VideoPlan: Sendable, Codable, Hashable {
     public func upright(_ width: Int, _ height: Int) -> (width: Int, height: Int) {
         orientation.swapsDimensions ? (height, width) : (width, height)
     }
+
+    /// `--video model`: the file holds the frames the model samples from the fitted video, at the
+    /// size it resizes each to, so its tokens are the fitted file's (the same sampled count, the same
+    /// tokens a chunk) in a fraction of the bytes. The size is the model's resize target made even
+    /// for H.264 (up, else down, else the fitted size: whichever keeps a chunk's tokens). A source of
+    /// at most 2 fps keeps every frame, only resized. Without a frame count and rate it is `fit`.
+    mutating func useModelRate(info: MediaInfo, profile: ModelProfile) {
+        guard let fps = info.frameRate, fps > 0, fps.isFinite,
+              let count = info.frameCount ?? info.durationSeconds.map({ Int(($0 * fps).rounded()) }), count > 0 else {
+            diagnostics.append(Diagnostic(code: "model-rate-unknown", stage: .plan,
+                                          message: "the frame count or rate is unknown: the video is fitted (--video fit)"))
+            return
+        }
+        // What `--video fit` sends: its size (even when re-encoded), every frame.
+        let (fitWidth, fitHeight) = upright(encode.width, encode.height)
+        let fitted = VideoTokens(frameCount: count, fps: fps, width: fitWidth, height: fitHeight, profile: profile)
+        func chunkTokens(_ w: Int, _ h: Int) -> Int {
+            ImageTokens(width: w, height: h, profile: profile, patchLimit: profile.inPatchLimitEachFrame).tokens
+        }
+        let (rw, rh) = (fitted.resizedWidth, fitted.resizedHeight)
+        let candidates = [(min(fitWidth, rw + rw % 2), min(fitHeight, rh + rh % 2)), (rw - rw % 2, rh - rh % 2), (fitWidth, fitHeight)]
+        let (w, h) = candidates.first { $0.0 >= 2 && $0.1 >= 2 && chunkTokens($0.0, $0.1) == fitted.tokensPerChunk } ?? (fitWidth, fitHeight)
+        let rate = min(profile.sampleFPS, fps)
+        var model = VideoEncodePlan.ModelRate(sourceFrames: count, sourceFPS: fps, frames: fitted.sampledFrames, fps: rate)
+        if fps <= profile.sampleFPS { model = VideoEncodePlan.ModelRate(sourceFrames: count, sourceFPS: fps, frames: count, fps: fps) }
+        encode.modelRate = model
+        encode.maxFPS = nil
+        encode.video = .encode
+        encode.action = .write
+        let stored = upright(w, h)
+        encode.width = VideoEncodePlan.evenSide(stored.width)
+        encode.height = VideoEncodePlan.evenSide(stored.height)
+        encode.maxBitrate = nil
+        encode.reasons.append("model-rate: the \(counted(model.frames, "frame")) the model samples, \(w)×\(h) at \(Self.rate(model.fps)) fps")
+    }
+
+    static func rate(_ fps: Double) -> String { fps == fps.rounded() ? String(Int(fps)) : String(format: "%.3g", fps) }
 
     /// Whether the split parts wait for the file's keyframes (``cut(onKeyframes:info:profile:)``):
     /// parts whose packets are copied can only start on one.
@@ -256,6 +301,10 @@ public struct VideoPlan: Sendable, Codable, Hashable {
         case .none: return nil
         case .passthrough: return estimate
         case .write:
+            if let model = encode.modelRate {
+                let size = upright(encode.width, encode.height)
+                return TokenEstimate.video(frames: model.frames, fps: model.fps, width: size.width, height: size.height, profile: profile)
+            }
             guard let base = budgetBase(info) else { return nil }
             let size = upright(encode.width, encode.height)
             return TokenEstimate.video(frames: base.frames, fps: base.fps, width: size.width, height: size.height, profile: profile)
