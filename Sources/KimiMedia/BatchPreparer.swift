@@ -339,6 +339,23 @@ public struct BatchPreparer: Sendable {
         case .prepared(let media, let s):
             let name: String
             switch media.payload {
+            case .image where !media.tiles.isEmpty:
+                // A tiled image: its tiles in a folder of their own, STEM/tile-001.jpg, …
+                name = stem
+                let final = outputFolder + "/" + stem
+                try? FileManager.default.removeItem(atPath: final)  // a previous run's outputs of this input
+                do throws(MediaError) {
+                    do { try FileManager.default.createDirectory(atPath: final, withIntermediateDirectories: true) } catch {
+                        throw MediaError(.io, path: final, stage: .write, "cannot create the tiles' folder: \(error.localizedDescription)")
+                    }
+                    for tile in media.tiles {
+                        guard case .image(let bytes) = tile.payload else { continue }
+                        try AtomicFile.write(bytes, to: final + "/" + ManifestEntry.tileName(tile))
+                    }
+                } catch {
+                    try? FileManager.default.removeItem(atPath: final)
+                    return ManifestEntry(failed: error.summary, source: source, kind: .image, identity: s.identity, info: media.info)
+                }
             case .image(let bytes):
                 name = stem + "." + media.format.fileExtension
                 do throws(MediaError) { try AtomicFile.write(bytes, to: outputFolder + "/" + name) } catch {

@@ -23,13 +23,16 @@ public struct ManifestEntry: Sendable, Codable, Hashable {
         public var keyframe: Bool?
         /// A part of a split video (`--segments`): its place and time range in the source.
         public var segment: Segment?
+        /// A tile of a tiled image (`--tiles auto`): its place, box and tokens, in reading order.
+        public var tile: ImageTile?
 
         /// Where a part of a split video lies in its source (the engine's own, ``PreparedMedia/Segment``).
         public typealias Segment = PreparedMedia.Segment
 
         public init(path: String, format: MediaFormat, width: Int, height: Int, bytes: Int, tokens: Int,
-                    timestampSeconds: Double? = nil, keyframe: Bool? = nil, segment: Segment? = nil) {
+                    timestampSeconds: Double? = nil, keyframe: Bool? = nil, segment: Segment? = nil, tile: ImageTile? = nil) {
             self.segment = segment
+            self.tile = tile
             self.path = path
             self.format = format
             self.width = width
@@ -135,6 +138,11 @@ extension ManifestEntry {
          payload: (MediaFormat, Int64) -> Payload?) {
         var outputs: [Output]
         switch media.payload {
+        case .image where !media.tiles.isEmpty:
+            outputs = media.tiles.map { tile in
+                Output(path: name + "/" + Self.tileName(tile), format: tile.format, width: tile.width, height: tile.height, bytes: Int(tile.bytes),
+                       tokens: tile.estimate?.tokens ?? 0, tile: tile.tile)
+            }
         case .image:
             outputs = [Output(path: name, format: media.format, width: media.width, height: media.height, bytes: Int(media.bytes),
                               tokens: media.estimate?.tokens ?? 0)]
@@ -158,8 +166,15 @@ extension ManifestEntry {
         plan = media.plan
         let sent = outputs.filter { $0.timestampSeconds == nil }
         // A split video's parts go one to a request: the largest part's decision.
-        if let largest = sent.map(\.bytes).max(), let format = sent.first?.format { self.payload = payload(format, Int64(largest)) }
+        // A tiled image's tiles go together: their sum.
+        let bytes = media.tiles.isEmpty ? sent.map(\.bytes).max() : sent.map(\.bytes).reduce(0, +)
+        if let bytes, let format = sent.first?.format { self.payload = payload(format, Int64(bytes)) }
         identify(identity, media.info)
+    }
+
+    /// A tile's file name in its image's folder: `tile-001.jpg`, … in reading order.
+    static func tileName(_ tile: PreparedMedia) -> String {
+        String(format: "tile-%03d.", tile.tile?.index ?? 1) + tile.format.fileExtension
     }
 
     /// The line of an input that failed, with whatever is known of it.

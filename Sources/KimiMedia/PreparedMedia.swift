@@ -61,6 +61,13 @@ public struct PreparedMedia: Sendable {
     public var parts: [PreparedMedia] = []
     /// For a part: where it lies in its source.
     public var segment: Segment?
+    /// An image cut into tiles (`ImageOptions.tiles`, ``TilePlan``): the tiles in reading order,
+    /// all sent in one request, each after a caption naming its place
+    /// (``RequestBuilder/build(prompt:system:media:)``). The tiled image's own ``payload``,
+    /// ``bytes`` and ``estimate`` are its first tile's. Empty when sent whole.
+    public var tiles: [PreparedMedia] = []
+    /// For a tile: its box in the image and its tokens.
+    public var tile: ImageTile?
 
     init(source: String, info: MediaInfo, plan: MediaPlan, format: MediaFormat, width: Int, height: Int, bytes: Int64, payload: Payload,
          passthrough: Bool, frames: [PreparedFrame] = [], estimate: TokenEstimate?, diagnostics: [Diagnostic] = [], folder: WorkFolder? = nil,
@@ -89,7 +96,19 @@ public struct PreparedMedia: Sendable {
     public var workFolder: String? { folder?.path }
 
     /// Offline tokens of everything the input sends: a split video's parts together, else its own.
-    public var totalTokens: Int? { parts.isEmpty ? estimate?.tokens : parts.reduce(0) { $0 + ($1.estimate?.tokens ?? 0) } }
+    public var totalTokens: Int? {
+        let pieces = parts.isEmpty ? tiles : parts
+        return pieces.isEmpty ? estimate?.tokens : pieces.reduce(0) { $0 + ($1.estimate?.tokens ?? 0) }
+    }
+
+    /// What is sent of it in one request: its tiles (each with its caption), or itself.
+    public var sent: [PreparedMedia] { tiles.isEmpty ? [self] : tiles }
+
+    /// A tile's caption: "(part 2 of 5 of IMG_0042.png, top to bottom)".
+    var caption: String? {
+        guard let tile, tile.count > 1 else { return nil }
+        return "(part \(tile.index) of \(tile.count) of \(URL(fileURLWithPath: source).lastPathComponent), \(tile.direction.rawValue))"
+    }
 
     /// Whether `path` is a file written into this input's ``workFolder`` (not the original sent
     /// from where it is).
@@ -108,9 +127,18 @@ public struct PreparedMedia: Sendable {
     /// The planner's view of this item, without a file for an image held in memory.
     var payloadItem: PayloadItem {
         switch payload {
-        case .image: PayloadItem(path: "", format: format, bytes: bytes, tokens: estimate?.tokens)
+        case .image: PayloadItem(path: "", format: format, bytes: bytes, tokens: estimate?.tokens, caption: caption)
         case .video(let file): PayloadItem(path: file, format: format, bytes: bytes, tokens: estimate?.tokens)
         }
+    }
+
+    /// ``payloadItem(storingImageAs:)`` of everything sent of it (``sent``): a tiled image's tiles
+    /// stored as `base-1`, `base-2`, … each with its caption.
+    public func payloadItems(storingImagesAs base: String) throws(KimiMediaError) -> [PayloadItem] {
+        guard !tiles.isEmpty else { return [try payloadItem(storingImageAs: base)] }
+        var items: [PayloadItem] = []
+        for tile in tiles { items.append(try tile.payloadItem(storingImageAs: base + "-\(tile.tile?.index ?? items.count + 1)")) }
+        return items
     }
 
     /// The planner's item for this media, for a request body written to disk

@@ -35,6 +35,7 @@ extension Preparer {
     func prepareFile(path: String, name: String, info: MediaInfo, into destination: Destination) throws(MediaError) -> PreparedMedia {
         switch info.kind {
         case .image:
+            if let tiles = tilePlan(for: info) { return try prepareTiles(path: path, name: name, info: info, tiles: tiles) }
             let prepared = try prepare(image: path, info: info)
             let image = prepared.image
             return PreparedMedia(source: name, info: info, plan: .image(prepared.plan), format: image.format, width: image.width,
@@ -57,6 +58,32 @@ extension Preparer {
                 try prepareVideo(path: path, name: name, info: info, plan: plan, into: owner, copiesOriginal: destination.copiesOriginal)
             }
         }
+    }
+
+    /// An image cut into tiles (``TilePlan``): decoded once at the tiles' whole size, each tile
+    /// cropped and encoded; the result's ``PreparedMedia/tiles`` in reading order.
+    func prepareTiles(path: String, name: String, info: MediaInfo, tiles: TilePlan) throws(MediaError) -> PreparedMedia {
+        let plan = ImagePlan.make(for: info, options: imageOptions, profile: profile, size: (tiles.width, tiles.height))
+        let resampler = Resampler(filter: imageOptions.filter, threads: threads)
+        let encoded = try ImagePipeline.runTiles(path: path, info: info, plan: plan, tiles: tiles, resampler: resampler,
+                                                 limits: probeOptions.limits)
+        let whole = ImagePlan.make(for: info, options: imageOptions, profile: profile)
+        let note = Diagnostic(code: "tiled", stage: .plan, message: "cut into \(counted(tiles.tiles.count, "tile")) \(tiles.direction.rawValue), "
+            + "\(tiles.tiles[0].width)×\(tiles.tiles[0].height) each, \(tiles.overlap) px shared: \(tiles.tokens) tokens "
+            + "(whole, fitted to \(whole.width)×\(whole.height): \(TokenEstimate.image(width: whole.width, height: whole.height, profile: profile).tokens))")
+        let parts = zip(encoded, tiles.tiles).map { image, tile in
+            var part = PreparedMedia(source: name, info: info, plan: .image(plan), format: image.format, width: tile.width, height: tile.height,
+                                     bytes: Int64(image.bytes.count), payload: .image(image.bytes), passthrough: false,
+                                     estimate: TokenEstimate.image(width: tile.width, height: tile.height, profile: profile),
+                                     diagnostics: image.diagnostics)
+            part.tile = tile
+            return part
+        }
+        var result = parts[0]
+        result.tile = nil
+        result.tiles = parts
+        result.diagnostics = plan.diagnostics + [note]
+        return result
     }
 
     /// Prepares one image file (synchronously, on the caller's thread). Throws a ``MediaError``

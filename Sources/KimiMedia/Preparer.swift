@@ -162,6 +162,13 @@ extension Preparer {
         }
     }
 
+    /// The tiles an image is cut into under these options (`imageOptions.tiles`), or `nil` when it
+    /// is sent whole: the one rule for `prepare`, `estimate` and `request`.
+    public func tilePlan(for info: MediaInfo) -> TilePlan? {
+        guard info.kind == .image, let options = imageOptions.tiles else { return nil }
+        return TilePlan.make(width: info.width, height: info.height, box: imageOptions.box, options: options, profile: profile)
+    }
+
     /// A total budget shared among the files and folders `paths` (`--budget-total` of a batch or an
     /// estimate): every input probed from its headers (`jobs` at a time), then
     /// ``videoBudgets(for:total:fixed:)``; each video's share by its path.

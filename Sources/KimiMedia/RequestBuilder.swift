@@ -59,6 +59,7 @@ public struct RequestBuilder: Sendable {
     /// The request for `media`, in memory (a body near the 100 MB limit is held whole: for larger
     /// batches write it with ``build(prompt:system:items:to:)``).
     public func build(prompt: String?, system: String? = nil, media: [PreparedMedia]) async throws(KimiMediaError) -> PlannedRequest {
+        let media = media.flatMap(\.sent)  // a tiled image: its tiles, in order, each after its caption
         let items = media.map(\.payloadItem)
         let (plan, uploads, reused) = try await decide(prompt: prompt, system: system, items: items) { i throws(KimiMediaError) in
             guard case .image(let bytes) = media[i].payload else { return (items[i].path, {}) }

@@ -119,6 +119,11 @@ struct EstimateCommand: AsyncParsableCommand {
                 total += estimate.tokens
                 var line = EstimateLine(path: result.path, estimate: estimate)
                 if estimate.tokens != asItIs.tokens { line.asIsTokens = asItIs.tokens }
+                if !asIs, let tiles = preparer.tilePlan(for: info) {
+                    // Tiled, as prepare sends it; the whole image beside it.
+                    line.tiles = tiles
+                    total += tiles.tokens - estimate.tokens
+                }
                 if budgets.any, info.kind == .video {
                     // The video plan `prepare` would make (the fitted file, then the budget or the split).
                     let plan = VideoPlan.make(for: info, options: preparer.videoOptions, profile: profile)
@@ -195,7 +200,12 @@ struct EstimateCommand: AsyncParsableCommand {
         var text = "\(e.tokens) tokens  \(e.kind.rawValue)  \(e.width)x\(e.height) → \(e.resizedWidth)x\(e.resizedHeight)"
         if let v = e.video { text += "  \(counted(v.sampledFrames, "frame")) sampled, \(counted(v.chunks, "chunk")) × \(v.tokensPerChunk)" }
         if let path = line.path { text += "  \(path)" }
-        if let asIs = line.asIsTokens { text += "\n  as it is: \(counted(asIs, "token")) (\(e.tokens) as prepare sends it)" }
+        if let tiles = line.tiles {
+            text = "\(tiles.tokens) tokens  image  \(e.width)x\(e.height) → \(counted(tiles.tiles.count, "tile")) of \(tiles.tiles[0].width)x\(tiles.tiles[0].height) "
+                + "(\(tiles.direction.rawValue))" + (line.path.map { "  \($0)" } ?? "")
+                + "\n  not tiled: \(counted(e.tokens, "token")) (\(e.resizedWidth)x\(e.resizedHeight) as the model reads it)"
+        }
+        if let asIs = line.asIsTokens { text += "\n  as it is: \(counted(asIs, "token")) (\(line.tiles?.tokens ?? e.tokens) as prepare sends it)" }
         if let r = line.remote {
             text += "\n  remote \(r.remoteTokens) tokens for the request, offline \(r.offlineRequestTokens): difference \(r.difference)"
         }
@@ -237,17 +247,24 @@ struct EstimateLine: Encodable {
     var budgetProblem: String?
     /// With `--segments`: the parts (nominal cuts).
     var segments: VideoSegments?
+    /// With `--tiles auto`, for an image that is tiled: the tiles (`tokens` is then theirs, and
+    /// `untiledTokens` the whole image's).
+    var tiles: TilePlan?
 
     private enum Keys: String, CodingKey {
         case path, kind, tokens, asIsTokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
-        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments
+        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments, tiles, untiledTokens
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encodeIfPresent(path, forKey: .path)
         try c.encode(estimate.kind, forKey: .kind)
-        try c.encode(estimate.tokens, forKey: .tokens)
+        try c.encode(tiles?.tokens ?? estimate.tokens, forKey: .tokens)
+        if let tiles {
+            try c.encode(tiles.tiles, forKey: .tiles)
+            try c.encode(estimate.tokens, forKey: .untiledTokens)
+        }
         try c.encodeIfPresent(asIsTokens, forKey: .asIsTokens)
         try c.encode(estimate.mediaTokens, forKey: .mediaTokens)
         try c.encode(estimate.width, forKey: .width)

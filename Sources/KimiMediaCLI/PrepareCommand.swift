@@ -127,7 +127,12 @@ struct PrepareCommand: AsyncParsableCommand {
 
     /// The library's options from the flags (ranges checked there, named here by flag).
     func imageOptions() throws -> ImageOptions {
-        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: sent.fit, maxSide: sent.maxSide, format: format, quality: quality) }
+        try OptionFlags.make { () throws(OptionsError) in
+            var options = try ImageOptions(fit: sent.fit, maxSide: sent.maxSide, format: format, quality: quality)
+            options.tiles = sent.tiles.options(threshold: sent.tileThreshold)
+            try options.validate()
+            return options
+        }
     }
 
     func videoOptions() throws -> VideoOptions {

@@ -31,6 +31,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The answer's budget in tokens, reasoning included (max_completion_tokens; 0: leave it to the server).")
     var maxCompletionTokens: Int = PayloadPlanner.defaultMaxCompletionTokens
     @Flag(help: "Send the files as they are, without preparing them.") var raw = false
+    @Option(help: "auto: a tall image (a screenshot) the model would shrink by more than 1.5× goes as full-width tiles it reads at full size, each after a caption naming its place; off: whole.")
+    var tiles: TileChoice = .off
     @Option(help: "Videos: fit (an H.264 MP4 inside 2048×1080) | model (only the frames the model samples, at its size: the same tokens, a fraction of the bytes).")
     var video: VideoOutput = .fit
     @OptionGroup(title: "Token budgets (--segments: one video, its parts sent one request each, in order; the prompt says which part and its time range; bodies OUT-part-001.json, …)")
@@ -67,17 +69,17 @@ struct RequestCommand: AsyncParsableCommand {
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-request-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let items: [PayloadItem]
+        let items: [PayloadItem], names: [String]
         let parts: [(PayloadItem, ManifestEntry.Output.Segment)]
         do throws(KimiMediaError) {
             try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            (items, parts) = try await prepareItems(scratch: scratch)
+            (items, names, parts) = try await prepareItems(scratch: scratch)
         } catch {
             Output.printError("error: \(error)")
             throw ExitCode(1)
         }
         guard !parts.isEmpty else {
-            try await request(client, prompt: prompt, items: items, out: out, originals: paths)
+            try await request(client, prompt: prompt, items: items, out: out, originals: names)
             return
         }
         // A split video: one request per part, in order, each prompt naming its part.
@@ -180,13 +182,16 @@ struct RequestCommand: AsyncParsableCommand {
     /// Probes (and unless --raw, prepares) each file into `scratch`, one after another (each file
     /// gets every core).
     /// A video split by --segments comes back as its parts instead.
-    func prepareItems(scratch: String) async throws(KimiMediaError) -> ([PayloadItem], [(PayloadItem, ManifestEntry.Output.Segment)]) {
+    /// Each item comes with the name the summary gives it: its path, or a tile's "path (tile 2 of 5)".
+    func prepareItems(scratch: String) async throws(KimiMediaError) -> ([PayloadItem], [String], [(PayloadItem, ManifestEntry.Output.Segment)]) {
         var videoOptions = VideoOptions()
         videoOptions.frames = .none
         videoOptions.output = video
-        let preparer = Preparer(probeOptions: limits.probeOptions, videoOptions: budgets.applied(to: videoOptions))
+        var imageOptions = ImageOptions()
+        imageOptions.tiles = tiles.options(threshold: TileOptions().threshold)
+        let preparer = Preparer(probeOptions: limits.probeOptions, imageOptions: imageOptions, videoOptions: budgets.applied(to: videoOptions))
         let shares = try budgetShares(preparer)
-        var items: [PayloadItem] = []
+        var items: [PayloadItem] = [], names: [String] = []
         for (i, path) in paths.enumerated() {
             var preparer = preparer
             preparer.videoOptions.budget = budgets.budget(share: shares[i])
@@ -194,6 +199,7 @@ struct RequestCommand: AsyncParsableCommand {
                 do throws(MediaError) {
                     let info = try Prober(options: limits.probeOptions).probe(path: path)
                     items.append(PayloadItem(path: path, format: info.format, bytes: info.bytes, tokens: try TokenEstimate.of(info).tokens))
+                    names.append(path)
                 } catch { throw .media(error) }
                 continue
             }
@@ -201,13 +207,15 @@ struct RequestCommand: AsyncParsableCommand {
             prepared.keepFiles()  // the items below point into it; `scratch` goes as a whole at the end
             if !json { for note in Notes.worthSaying(prepared.diagnostics) { Output.printError("note: \(path): \(note)") } }
             if !prepared.parts.isEmpty {
-                return (items, try prepared.parts.map { part throws(KimiMediaError) in
+                return (items, names, try prepared.parts.map { part throws(KimiMediaError) in
                     (try part.payloadItem(storingImageAs: scratch + "/\(i)"), part.segment!)
                 })
             }
-            items.append(try prepared.payloadItem(storingImageAs: scratch + "/\(i)"))
+            let sent = try prepared.payloadItems(storingImagesAs: scratch + "/\(i)")
+            items += sent
+            names += sent.count == 1 ? [path] : sent.indices.map { "\(path) (tile \($0 + 1) of \(sent.count))" }
         }
-        return (items, [])
+        return (items, names, [])
     }
 
     /// With --budget-total: each video's share (by index in `paths`), after the prompt's text

@@ -16,12 +16,30 @@ struct SentOptions: ParsableArguments {
     @Option(help: "Video file: at most this many frames a second (re-encodes a faster video).")
     var maxFps: Double?
 
+    @Option(help: "auto: an image the model would shrink by more than --tile-threshold (a tall screenshot) is cut into full-width tiles it reads at full size — more tokens, shown by estimate; off: sent whole.")
+    var tiles: TileChoice = .off
+
+    @Option(help: "With --tiles auto: tile when the model would shrink the image by more than this factor.")
+    var tileThreshold: Double = TileOptions().threshold
+
     /// The library's options for these flags (ranges checked there, named here by flag).
     func imageOptions() throws -> ImageOptions {
-        try OptionFlags.make { () throws(OptionsError) in try ImageOptions(fit: fit, maxSide: maxSide) }
+        try OptionFlags.make { () throws(OptionsError) in
+            var options = try ImageOptions(fit: fit, maxSide: maxSide)
+            options.tiles = tiles.options(threshold: tileThreshold)
+            try options.validate()
+            return options
+        }
     }
 
     func videoOptions() throws -> VideoOptions {
         try OptionFlags.make { () throws(OptionsError) in try VideoOptions(maxSide: maxSide, output: video, maxFPS: maxFps) }
     }
+}
+
+/// `--tiles`: whether tall images are cut into tiles (``TileOptions``).
+enum TileChoice: String, ExpressibleByArgument, CaseIterable {
+    case off, auto
+
+    func options(threshold: Double) -> TileOptions? { self == .auto ? TileOptions(threshold: threshold) : nil }
 }

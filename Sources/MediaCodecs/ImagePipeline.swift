@@ -37,6 +37,26 @@ public enum ImagePipeline {
                             passthrough: false, diagnostics: plan.diagnostics + diagnostics)
     }
 
+    /// A tiled image (``TilePlan``): decoded, resized to `plan`'s size (the tiles' whole) and turned
+    /// upright once, then each tile cropped and encoded in `plan`'s format, in reading order.
+    public static func runTiles(path: String, info: MediaInfo, plan: ImagePlan, tiles: TilePlan, resampler: Resampler,
+                                limits: MediaLimits = MediaLimits()) throws(MediaError) -> [EncodedImage] {
+        try MappedFile(path: path).reading(stage: .decode) { v throws(MediaError) in
+            var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
+            resize(&image, plan: plan, resampler: resampler)
+            image = image.oriented(plan.orientation)
+            var encoded: [EncodedImage] = []
+            for tile in tiles.tiles {
+                var tilePlan = plan
+                (tilePlan.width, tilePlan.height) = (tile.width, tile.height)
+                let bytes = try encode(image.cropped(x: tile.x, y: tile.y, width: tile.width, height: tile.height), plan: tilePlan, path: path)
+                encoded.append(EncodedImage(bytes: bytes, format: plan.format, width: tile.width, height: tile.height, passthrough: false,
+                                            diagnostics: tile.index == 1 ? plan.diagnostics + diagnostics : []))
+            }
+            return encoded
+        }
+    }
+
     /// Proves that a file passed through byte for byte decodes, cheaply and without keeping pixels:
     /// a JPEG at 1/8 DCT scale (warnings pass: every decoder takes them), a PNG by its CRCs and
     /// inflated IDAT size (``PNGVerifier``), a WebP by a decode to a small size, a GIF by its first

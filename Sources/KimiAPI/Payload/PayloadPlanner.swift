@@ -8,12 +8,15 @@ public struct PayloadItem: Sendable, Hashable, Codable {
     public var bytes: Int64
     /// Offline prompt tokens of its part.
     public var tokens: Int?
+    /// A text part sent right before the item (a tile's "(part 2 of 5 of IMG_0042.png, top to bottom)").
+    public var caption: String?
 
-    public init(path: String, format: MediaFormat, bytes: Int64, tokens: Int? = nil) {
+    public init(path: String, format: MediaFormat, bytes: Int64, tokens: Int? = nil, caption: String? = nil) {
         self.path = path
         self.format = format
         self.bytes = bytes
         self.tokens = tokens
+        self.caption = caption
     }
 
     public var kind: MediaKind { format.kind ?? .image }
@@ -90,6 +93,7 @@ public struct PayloadPlanner: Sendable {
         var parts: [ContentPart] = []
         for (i, item) in items.enumerated() {
             let url = deliveries[i] == .inline ? Self.placeholder(i) : Self.reference(uploads[i])
+            if let caption = item.caption { parts.append(.text(caption)) }
             parts.append(item.kind == .video ? .videoURL(url) : .imageURL(url))
         }
         if let prompt, !prompt.isEmpty { parts.append(.text(prompt)) }

@@ -174,3 +174,29 @@ public struct PixelImage: Sendable {
     public var height: Int { planes[0].height }
     public var hasAlpha: Bool { layout == .rgba }
 }
+
+extension Plane {
+    /// A copy of the box at (`x`, `y`), `width`×`height` samples (clamped to the plane).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Plane {
+        let x0 = Swift.max(0, Swift.min(x, width - 1)), y0 = Swift.max(0, Swift.min(y, height - 1))
+        let cw = Swift.max(1, Swift.min(w, width - x0)), ch = Swift.max(1, Swift.min(h, height - y0))
+        let out = Plane(width: cw, height: ch, channels: channels)
+        for r in 0..<ch { (out.row(r)).update(from: row(y0 + r) + x0 * channels, count: cw * channels) }
+        return out
+    }
+}
+
+extension PixelImage {
+    /// The box at (`x`, `y`), `width`×`height` pixels of the picture (a tile): every plane cropped
+    /// alike, subsampled chroma at its own scale (a box starting on an odd row takes the chroma row
+    /// it shares with the row above, as 4:2:0 does).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> PixelImage {
+        let full = planes[0]
+        return PixelImage(layout: layout, planes: planes.map { plane in
+            guard plane.width != full.width || plane.height != full.height else { return plane.cropped(x: x, y: y, width: w, height: h) }
+            let sx = Double(plane.width) / Double(full.width), sy = Double(plane.height) / Double(full.height)
+            let px = Int(Double(x) * sx), py = Int(Double(y) * sy)
+            return plane.cropped(x: px, y: py, width: Int((Double(x + w) * sx).rounded(.up)) - px, height: Int((Double(y + h) * sy).rounded(.up)) - py)
+        })
+    }
+}

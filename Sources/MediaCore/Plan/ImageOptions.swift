@@ -26,6 +26,9 @@ public struct ImageOptions: Sendable, Codable, Hashable {
     /// Largest encoded image, so that its data URL fits a request. Default: the whole body limit.
     public var maxBytes: Int64
     public var filter: ResampleFilter
+    /// `--tiles auto`: an image the model would shrink by more than the threshold is cut into tiles
+    /// that it reads at full size (``TilePlan``); `nil` (the default): every image is sent whole.
+    public var tiles: TileOptions? = nil
 
     /// The defaults: the 4096×2160 box, JPEG (PNG with alpha) at quality 90, Lanczos-3.
     public init() {
@@ -58,6 +61,7 @@ public struct ImageOptions: Sendable, Codable, Hashable {
             try OptionsError.check(fit == .box, "maxSide", "applies to the box fit only (fit is \(fit.rawValue))")
         }
         try OptionsError.check(maxBytes > 0, "maxBytes", "is \(maxBytes); allowed 1 or more")
+        try tiles?.validate()
     }
 
     /// The long and short side limits of the fit box.

@@ -19,10 +19,12 @@ public struct ImagePlan: Sendable, Codable, Hashable {
     public var tokens: Int
     public var diagnostics: [Diagnostic]
 
-    /// Plans the preparation of `info` (an image) under `options`.
-    public static func make(for info: MediaInfo, options: ImageOptions, profile: ModelProfile = .kimiK26) -> ImagePlan {
+    /// Plans the preparation of `info` (an image) under `options`; `size`: an upright size of the
+    /// caller's instead of the fit's (the whole a tiled image's tiles are cut from; never passed through).
+    public static func make(for info: MediaInfo, options: ImageOptions, profile: ModelProfile = .kimiK26,
+                            size: (width: Int, height: Int)? = nil) -> ImagePlan {
         let orientation = info.exifOrientation
-        let (width, height) = targetSize(info.width, info.height, options: options, profile: profile)
+        let (width, height) = size ?? targetSize(info.width, info.height, options: options, profile: profile)
         let resized = width != info.width || height != info.height
         var format = outputFormat(info, options)
         var diagnostics: [Diagnostic] = []
@@ -47,7 +49,7 @@ public struct ImagePlan: Sendable, Codable, Hashable {
         // An image the API already takes as it is goes through byte for byte, unless a different
         // format was asked for explicitly.
         let formatAllows = options.format == .auto || options.format == .keep || format == info.format
-        let passthrough = !resized && orientation == .up && !info.animated && info.accepted && formatAllows
+        let passthrough = size == nil && !resized && orientation == .up && !info.animated && info.accepted && formatAllows
             && info.bytes <= options.maxBytes && info.diagnostics.isEmpty
         if passthrough { format = info.format }
         let (rw, rh) = orientation.swapsDimensions ? (height, width) : (width, height)

@@ -61,7 +61,7 @@ public struct VideoEncodePlan: Sendable, Codable, Hashable {
     /// frames at `sourceFPS`), written as frame 0, 1, 2, … at `fps` frames a second: the model then
     /// samples every one of them (min(2, fps) = fps), so its count, and with the frame size its
     /// tokens, are those of the source. A frame's time in the file is its place on that grid
-    /// (k / fps seconds), within half a sampling interval of its time in the source.
+    /// (k / fps seconds), less than 0.75 s from its time in the source.
     public struct ModelRate: Sendable, Codable, Hashable {
         public var sourceFrames: Int
         public var sourceFPS: Double
