@@ -136,6 +136,9 @@ struct EstimateCommand: AsyncParsableCommand {
                         let count = try await remoteCount(info, estimate: asItIs, client: client)
                         line.remote = count
                         calibration.add(path: result.path, kind: info.kind, count)
+                        if info.kind == .video, sent.video == .model {
+                            line.modelRate = try await compareModelRate(info, preparer: preparer, client: client)
+                        }
                     } catch {
                         failed += 1
                         Output.printError("error  remote estimate of \(result.path): \(error)")
@@ -180,6 +183,29 @@ struct EstimateCommand: AsyncParsableCommand {
         do { return try await preparer.videoBudgets(forPaths: paths, total: total) } catch { throw ValidationError(error.description) }
     }
 
+    /// `--video model --remote`: the API's own count of the two files `prepare` can send for a video,
+    /// the fitted one (`--video fit`) and the model-rate one, each prepared into a temporary folder
+    /// and sent alone (inline or uploaded as the planner decides): a real key checks that the
+    /// server's reader counts the 2 fps file as the offline arithmetic says.
+    private func compareModelRate(_ info: MediaInfo, preparer: Preparer, client: MoonshotClient) async throws -> ModelRateRemote {
+        var counts: [Int] = []
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kimi-media-estimate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for output in [VideoOutput.fit, .model] {
+            var each = preparer
+            each.videoOptions.output = output
+            each.videoOptions.frames = .none
+            let media = try await each.prepare(URL(fileURLWithPath: info.path), workFolder: folder)
+            guard case .video(let file) = media.payload else { throw ValidationError("no video file for \(info.path)") }
+            let part = try await RequestBuilder(planner: PayloadPlanner(model: model), client: client, cache: api.cache)
+                .part(for: PayloadItem(path: file, format: media.format, bytes: media.bytes))
+            counts.append(try await client.estimateTokens(model: model, messages: [ChatMessage.user([part])]))
+            media.removeFiles()
+        }
+        return ModelRateRemote(fit: counts[0], model: counts[1])
+    }
+
     /// Asks the API for the tokens of one user message holding the file, inline or uploaded (once,
     /// per the upload cache) as the payload planner decides.
     private func remoteCount(_ info: MediaInfo, estimate: TokenEstimate, client: MoonshotClient) async throws -> RemoteCount {
@@ -208,6 +234,10 @@ struct EstimateCommand: AsyncParsableCommand {
         if let asIs = line.asIsTokens { text += "\n  as it is: \(counted(asIs, "token")) (\(line.tiles?.tokens ?? e.tokens) as prepare sends it)" }
         if let r = line.remote {
             text += "\n  remote \(r.remoteTokens) tokens for the request, offline \(r.offlineRequestTokens): difference \(r.difference)"
+        }
+        if let m = line.modelRate {
+            text += "\n  remote, the file prepare sends: --video fit \(m.fit) tokens, --video model \(m.model)"
+                + (m.fit == m.model ? " (equal)" : " (differ by \(m.model - m.fit): the server reads the 2 fps file otherwise)")
         }
         if let b = line.budget {
             text += b.moved.isEmpty ? "\n  budget \(b.budget): fits as it is (\(b.tokens) tokens)"
@@ -247,13 +277,15 @@ struct EstimateLine: Encodable {
     var budgetProblem: String?
     /// With `--segments`: the parts (nominal cuts).
     var segments: VideoSegments?
+    /// With `--video model --remote`: the API's count of the fitted and the model-rate file.
+    var modelRate: ModelRateRemote?
     /// With `--tiles auto`, for an image that is tiled: the tiles (`tokens` is then theirs, and
     /// `untiledTokens` the whole image's).
     var tiles: TilePlan?
 
     private enum Keys: String, CodingKey {
         case path, kind, tokens, asIsTokens, mediaTokens, width, height, resizedWidth, resizedHeight, sampledFrames, chunks, tokensPerChunk
-        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments, tiles, untiledTokens
+        case diagnostics, offlineRequestTokens, remoteTokens, difference, budget, budgetProblem, segments, tiles, untiledTokens, modelRate
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -261,6 +293,7 @@ struct EstimateLine: Encodable {
         try c.encodeIfPresent(path, forKey: .path)
         try c.encode(estimate.kind, forKey: .kind)
         try c.encode(tiles?.tokens ?? estimate.tokens, forKey: .tokens)
+        try c.encodeIfPresent(modelRate, forKey: .modelRate)
         if let tiles {
             try c.encode(tiles.tiles, forKey: .tiles)
             try c.encode(estimate.tokens, forKey: .untiledTokens)
@@ -352,4 +385,10 @@ struct Calibration {
     }
 
     func report(model: String) -> Report { Report(model: model, items: items, aggregates: aggregates()) }
+}
+
+/// `estimate --remote --video model`: the API's count of a one-message request holding each file.
+struct ModelRateRemote: Encodable {
+    var fit: Int
+    var model: Int
 }

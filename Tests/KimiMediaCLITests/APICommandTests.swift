@@ -21,6 +21,24 @@ struct APICommandTests {
         }
     }
 
+    /// `estimate --remote --video model`: the API counts the fitted file and the model-rate file
+    /// (the stand-in with its own reading of each file's headers): equal, as the arithmetic says.
+    @Test func remoteEstimateComparesTheModelRateFile() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.server.stop() } }
+        let result = await run(["estimate", "--remote", "--json", "--video", "model"] + setup.api + [Fixture.video("with-audio.mp4"), Fixture.video("vp9.webm")])
+        #expect(result.status == 0, "\(result.err)")
+        let lines = try jsonLines(result.out)
+        #expect(lines.count == 2)
+        for line in lines {
+            let rate = try #require(line["modelRate"] as? [String: Any])
+            #expect((rate["fit"] as? Int ?? -1) == (rate["model"] as? Int ?? -2))
+            #expect((rate["fit"] as? Int ?? 0) > 0)
+        }
+        let text = await run(["estimate", "--remote", "--video", "model"] + setup.api + [Fixture.video("with-audio.mp4")])
+        #expect(text.out.contains("remote, the file prepare sends: --video fit") && text.out.contains("(equal)"), "\(text.out)")
+    }
+
     @Test func remoteEstimateMatchesOffline() async throws {
         let setup = try await Setup()
         defer { Task { await setup.server.stop() } }
