@@ -55,9 +55,13 @@ public struct APIConfiguration: Sendable, Hashable {
         return try APIConfiguration(baseURL: url, apiKey: key, rateLimits: limits)
     }
 
-    /// The URL of an endpoint below the base, e.g. `files` or `tokenizers/estimate-token-count`.
+    /// The URL of an endpoint below the base, e.g. `files` or `tokenizers/estimate-token-count`; a
+    /// query after `?` (`files?limit=5`, relayed by the gateway) stays a query.
     public func url(_ path: String) -> URL {
-        baseURL.appendingPathComponent(path)
+        guard let mark = path.firstIndex(of: "?") else { return baseURL.appendingPathComponent(path) }
+        var components = URLComponents(url: baseURL.appendingPathComponent(String(path[..<mark])), resolvingAgainstBaseURL: false)
+        components?.percentEncodedQuery = String(path[path.index(after: mark)...])
+        return components?.url ?? baseURL.appendingPathComponent(path)
     }
 
     static func validate(_ url: URL) throws(ConfigurationError) {

@@ -100,6 +100,18 @@ enum ChatMedia {
         return real
     }
 
+    /// Whether a string of `tree` (a value or a key, as decoded) is one of the planner's placeholders:
+    /// the body writer would put a medium's base64 in its place.
+    static func holdsReserved(_ tree: JSONValue) -> Bool {
+        let prefix = String(PayloadPlanner.placeholder(0).dropLast())
+        switch tree {
+        case .string(let text): return text.hasPrefix(prefix)
+        case .array(let items): return items.contains(where: holdsReserved)
+        case .object(let fields): return fields.contains { $0.key.hasPrefix(prefix) || holdsReserved($0.value) }
+        default: return false
+        }
+    }
+
     /// `tree` with the URL of each part in `urls` (by its index in `parts`) replaced.
     static func setting(_ urls: [Int: String], of parts: [MediaPart], in tree: JSONValue) -> JSONValue {
         guard case .object(var root) = tree, case .array(var messages)? = root["messages"] else { return tree }
@@ -123,9 +135,14 @@ enum ChatMedia {
 
     /// Data URLs found outside media parts (in a text, a tool's arguments) go back as they came,
     /// re-encoded from their decoded bytes.
-    static func restoringStray(_ tree: JSONValue, spooled: [SpooledMedia], used: Set<String>) throws(GatewayError) -> JSONValue {
+    /// They count against the body's text limit (`limit` bytes, as base64): they are held in memory.
+    static func restoringStray(_ tree: JSONValue, spooled: [SpooledMedia], used: Set<String>, limit: Int) throws(GatewayError) -> JSONValue {
         let stray = spooled.filter { !used.contains($0.placeholder) }
         guard !stray.isEmpty else { return tree }
+        let size = stray.reduce(Int64(0)) { $0 + ($1.bytes + 2) / 3 * 4 }
+        guard size <= Int64(limit) else {
+            throw .tooLarge("data URLs outside media parts hold \(size) bytes of base64, more than the \(limit) the body's text may")
+        }
         var urls: [String: String] = [:]
         for media in stray {
             guard media.problem == nil, let data = FileManager.default.contents(atPath: media.path) else {

@@ -16,6 +16,11 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     let headerTimeout: TimeAmount
     let idleTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// An answer's bytes the client has not taken: written but not yet flushed to the socket. A
+    /// client that stops reading for `idleTimeout` loses the connection (and the request gives back
+    /// what it holds: the shared rate-limit slot of a relayed stream).
+    private var unwritten = 0
+    private var writeDeadline: Scheduled<Void>?
 
     init(headerTimeout: Double, idleTimeout: Double) {
         self.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
@@ -42,7 +47,10 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+        writeDeadline?.cancel()
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         disarm()
@@ -59,6 +67,23 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { arm(context, idleTimeout) }
-        context.write(data, promise: promise)
+        let written = promise ?? context.eventLoop.makePromise()
+        let channel = context.channel, loop = context.eventLoop
+        func rearm() {
+            writeDeadline?.cancel()
+            writeDeadline = loop.scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
+        }
+        unwritten += 1
+        if writeDeadline == nil { rearm() }
+        written.futureResult.hop(to: loop).whenComplete { [self] _ in
+            unwritten -= 1
+            if unwritten == 0 {
+                writeDeadline?.cancel()
+                writeDeadline = nil
+            } else {
+                rearm()  // bytes went out: the client is reading
+            }
+        }
+        context.write(data, promise: written)
     }
 }

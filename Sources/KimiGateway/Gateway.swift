@@ -28,6 +28,8 @@ public final class Gateway: Sendable {
     /// Offline tokens of media this gateway uploaded, by file id: an `ms://` id it gave out counts offline too.
     let uploadedTokens = NIOLockedValueBox([String: Int]())
     let inFlight = NIOLockedValueBox(0)
+    /// Requests whose media are being read and prepared now.
+    let bodiesInFlight = NIOLockedValueBox(0)
     let sequence = NIOLockedValueBox(0)
 
     public init(configuration: GatewayConfiguration) throws {
@@ -36,7 +38,7 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         let metrics = metrics
         client = MoonshotClient(configuration: configuration.api, retry: configuration.retry,
-                                timeouts: Timeouts(request: configuration.upstreamTimeout, upload: max(900, configuration.upstreamTimeout)),
+                                timeouts: Self.timeouts(configuration),
                                 onRateLimit: { metrics.upstreamRateLimited() })
         room = ServerRoom(capacity: MediaLoad(media: configuration.maxMediaInFlight, pixels: configuration.maxPixelsInFlight,
                                               seconds: configuration.maxVideoSecondsInFlight))
@@ -52,6 +54,14 @@ public final class Gateway: Sendable {
         }
         root = configuration.workDirectory + "/kimi-media-serve-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    /// The upstream's timeouts: a call's, an upload's (at least 900 s), and a silence inside an answer
+    /// already begun (a stalled stream must not hold the rate-limit slot every client shares).
+    static func timeouts(_ configuration: GatewayConfiguration) -> Timeouts {
+        var timeouts = Timeouts(request: configuration.upstreamTimeout, upload: max(900, configuration.upstreamTimeout))
+        timeouts.read = configuration.upstreamTimeout
+        return timeouts
     }
 
     /// Runs until SIGTERM or SIGINT, or until the calling task is cancelled: then it stops accepting,
@@ -138,11 +148,32 @@ public final class Gateway: Sendable {
     /// With `--client-keys`, every request but the health check carries one of them as its bearer
     /// key (compared in constant time). The upstream's key is never taken from a client.
     func authorize(_ request: Request) throws(GatewayError) {
-        guard let keys = configuration.clientKeys, request.uri.path != "/healthz" else { return }
+        guard let keys = configuration.clientKeys else {
+            // No keys: loopback only, and only for local programs — a web page that rebinds its name
+            // to 127.0.0.1 (DNS rebinding) sends another Host, and a browser always sends an Origin.
+            let host = request.head.authority ?? ""
+            guard Self.isLocal(host) else {
+                throw GatewayError(.forbidden, "permission_denied_error", "Host \(host) is not this machine's loopback name (without --client-keys the gateway answers only local programs)")
+            }
+            if let origin = request.headers[.origin], !Self.isLocal(URL(string: origin)?.host ?? origin) {
+                throw GatewayError(.forbidden, "permission_denied_error", "requests from web pages (Origin \(origin)) are refused without --client-keys")
+            }
+            return
+        }
+        guard request.uri.path != "/healthz" else { return }
         let sent = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
         var match = false
         for key in keys where Self.constantTimeEqual(key, sent) { match = true }
         guard match else { throw GatewayError(.unauthorized, "invalid_authentication_error", "Invalid Authentication: send one of the gateway's client keys as the bearer key") }
+    }
+
+    /// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+    static func isLocal(_ host: String) -> Bool {
+        var name = host.lowercased()
+        if name.hasPrefix("[") { name = String(name.dropFirst().prefix { $0 != "]" }) } else if let colon = name.lastIndex(of: ":"), name.filter({ $0 == ":" }).count == 1 {
+            name = String(name[..<colon])
+        }
+        return APIConfiguration.isLoopback(name) || name == "0:0:0:0:0:0:0:1"
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -179,6 +210,13 @@ public final class Gateway: Sendable {
         if method == .get && parts.first == "v1" && parts.dropFirst().first == "models" && parts.count <= 3 {
             record.route = "models"
             return try await pass(request, path: upstream, idempotent: true)
+        }
+        if parts.contains(where: { $0 == "." || $0 == ".." }) || path.contains("//") {
+            throw GatewayError.invalid("the path \(path) has an empty, . or .. segment")
+        }
+        if parts.first == "v1" && parts.dropFirst().first == "files" && configuration.clientKeys != nil && !configuration.shareFilesAPI {
+            throw GatewayError(.forbidden, "permission_denied_error",
+                               "the Files API is not passed through to clients with keys: they would share one account's files (--share-files-api)")
         }
         if parts.first == "v1" && parts.dropFirst().first == "files" {
             let n = parts.count
@@ -259,13 +297,23 @@ public final class Gateway: Sendable {
     /// Reads the body (data URLs decoded to files as they arrive), finds the media parts, checks the
     /// limits, and prepares every local medium — `jobs` files at a time across the whole server.
     func prepare(_ request: Request, _ record: Record) async throws -> Prepared {
+        // Bodies read at once are bounded (each may be --max-body-bytes on disk): beyond, a 429.
+        let admitted = bodiesInFlight.withLockedValue { count -> Bool in
+            guard count < configuration.maxBodiesInFlight else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            throw GatewayError.busy("the gateway is reading \(configuration.maxBodiesInFlight) request bodies already; try again shortly", retryAfter: 1)
+        }
+        defer { bodiesInFlight.withLockedValue { $0 -= 1 } }
         let folder = try RequestFolder(in: root, id: record.id)
         let (skeleton, spooled) = try await spool(request.body, length: request.headers[.contentLength], into: folder.path)
         let tree: JSONValue
         do { tree = try JSONDecoder().decode(JSONValue.self, from: Data(skeleton)) } catch {
             throw GatewayError.invalid("the body is not valid JSON: \(Self.describe(error))")
         }
-        if Data(skeleton).range(of: Data("\"\(PayloadPlanner.placeholder(0).dropLast())".utf8)) != nil {
+        if ChatMedia.holdsReserved(tree) {
             throw GatewayError.invalid("the body holds a string the gateway reserves (kimi-media-inline-N)")
         }
         let parts = try ChatMedia.parts(of: tree, spooled: spooled, allowed: allowed)
@@ -304,16 +352,18 @@ public final class Gateway: Sendable {
         if !load.fits(in: room.capacity) {
             throw GatewayError.tooLarge("the request's media are more than this whole gateway prepares at once")
         }
-        guard await room.reserve(load, patience: configuration.queueTimeout) else {
+        // A request with nothing to prepare (text, ms:// ids) needs no room and waits for nobody.
+        let roomy = load == MediaLoad() ? true : await room.reserve(load, patience: configuration.queueTimeout)
+        guard roomy else {
             throw GatewayError.busy("the gateway is preparing as much as its limits allow; try again shortly", retryAfter: 5)
         }
         let reserved = load
         let prepared: [Int: PreparedMedia]
         do { prepared = try await prepareMedia(parts, infos: infos, in: folder, record) } catch {
-            await room.release(reserved)
+            if reserved != MediaLoad() { await room.release(reserved) }
             throw error
         }
-        await room.release(reserved)
+        if reserved != MediaLoad() { await room.release(reserved) }
         var items: [PayloadItem?] = Array(repeating: nil, count: parts.count)
         for (i, media) in prepared.sorted(by: { $0.key < $1.key }) {
             guard media.parts.isEmpty else {
@@ -358,7 +408,7 @@ public final class Gateway: Sendable {
         }
         record.tokens = tokens
         let used = Set(parts.compactMap { part -> String? in if case .spooled(let media) = part.source { return media.placeholder } else { return nil } })
-        let restored = try ChatMedia.restoringStray(tree, spooled: spooled, used: used)
+        let restored = try ChatMedia.restoringStray(tree, spooled: spooled, used: used, limit: configuration.maxSkeletonBytes)
         var stream = false
         if case .object(let root) = tree, case .bool(true)? = root["stream"] { stream = true }
         return Prepared(folder: folder, tree: restored, parts: parts, items: items, tokens: tokens, stream: stream)

@@ -33,6 +33,10 @@ public struct GatewayConfiguration: Sendable {
     public var maxMediaInFlight = 256
     public var maxPixelsInFlight: Int64 = 4_000_000_000
     public var maxVideoSecondsInFlight: Double = 12 * 3600
+    /// Request bodies read and prepared at once (each may be `maxBodyBytes` on disk); beyond, a 429.
+    public var maxBodiesInFlight = 64
+    /// With `clientKeys`, pass the Files API through anyway (every client then sees the account's files).
+    public var shareFilesAPI = false
     /// Files prepared at once (the cores shared among them).
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Seconds a connection may take to send a request's head, and may stay silent inside a body

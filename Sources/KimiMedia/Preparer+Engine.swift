@@ -235,7 +235,8 @@ extension Preparer {
         // depends on its thread count (frame threads, lookahead), so a count that followed the
         // machine made the same clip come out in different bytes (resume checks, upload dedup
         // and `merge` rely on same input + options → same bytes).
-        let settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
+        var settings = VideoTranscoder.Settings(threads: VideoTranscoder.Settings.reproducibleThreads)
+        if encode.modelRate != nil { settings.crf = VideoTranscoder.Settings.modelRateCRF }
         let result = try VideoTranscoder.transcode(path: path, info: info, plan: encode, to: output, limits: probeOptions.limits,
                                                    settings: settings)
         let bytes = FileSize.of(output) ?? 0

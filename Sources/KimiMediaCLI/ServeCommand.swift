@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     var allowDirs: [String] = []
     @Option(help: ArgumentHelp("Bearer keys clients must send, one a line (required beyond loopback).", valueName: "FILE"), completion: .file())
     var clientKeys: String?
+    @Flag(help: "With --client-keys, pass the Files API through anyway (every client then sees, reads and deletes the account's files).")
+    var shareFilesApi = false
     @Option(help: "The largest request body taken, in bytes.") var maxBodyBytes: Int64 = 200_000_000
     @Option(help: "Seconds a request may wait for the API's rate limits or the server's limits before a 429 with Retry-After.")
     var queueTimeout: Double = 30
@@ -54,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         settings.maxBodyBytes = maxBodyBytes
+        settings.shareFilesAPI = shareFilesApi
         settings.queueTimeout = queueTimeout
         settings.remoteEstimates = remoteEstimates
         settings.payloadMode = uploadAll ? .uploadAll : .auto

@@ -218,6 +218,41 @@ import TestSupport
         await standIn.stop()
     }
 
+    @Test func clientsWithKeysDoNotShareTheAccountsFiles() async throws {
+        let standIn = try await MoonshotStandIn.start()
+        for share in [false, true] {
+            let running = try await start(standIn) {
+                $0.clientKeys = ["app-key-1"]
+                $0.shareFilesAPI = share
+            }
+            var request = HTTPClientRequest(url: running.base + "/files?limit=5")
+            request.headers.add(name: "Authorization", value: "Bearer app-key-1")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(Int(response.status.code) == (share ? 200 : 403))
+            await running.stop()
+        }
+        #expect(standIn.requests.contains("GET /v1/files"))  // the query stayed a query
+        await standIn.stop()
+    }
+
+    @Test func onlyLocalProgramsWithoutKeys() async throws {
+        let standIn = try await MoonshotStandIn.start()
+        let running = try await start(standIn)
+        for (headers, status) in [([("Host", "attacker.example")], 403), ([("Origin", "http://attacker.example")], 403),
+                                  ([("Host", "localhost:1")], 200), ([], 200)] as [([(String, String)], Int)] {
+            var request = HTTPClientRequest(url: running.base + "/models")
+            for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(Int(response.status.code) == status, "\(headers)")
+        }
+        for path in ["/files/../models", "/models/."] {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: running.base + path), timeout: .seconds(30))
+            #expect(response.status.code >= 400, "\(path)")
+        }
+        await running.stop()
+        await standIn.stop()
+    }
+
     @Test func beyondLoopbackWithoutClientKeysDoesNotStart() throws {
         var settings = GatewayConfiguration(api: try APIConfiguration(baseURL: URL(string: "http://127.0.0.1:9/v1")!, apiKey: APIKey("k")))
         settings.host = "0.0.0.0"

@@ -166,6 +166,10 @@ public struct Timeouts: Sendable, Hashable {
     /// Uploads of up to 100 MB get this long.
     public var upload: Double
     public var maxResponseBytes: Int
+    /// Seconds an answer may go silent once it has begun (`nil`: no limit beyond `request`'s, which
+    /// ends when the head arrives). The gateway sets it: a stalled stream must not hold a
+    /// rate-limit slot for ever.
+    public var read: Double? = nil
 
     public init(connect: Double = 10, request: Double = 120, upload: Double = 900, maxResponseBytes: Int = 16 << 20) {
         self.connect = connect

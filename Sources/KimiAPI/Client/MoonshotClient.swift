@@ -40,7 +40,8 @@ public final class MoonshotClient: Sendable {
         self.onWait = onWait
         limiter = RateLimiter(limits: configuration.rateLimits)
         var config = HTTPClient.Configuration()
-        config.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(Int64(timeouts.connect * 1000)))
+        config.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(Int64(timeouts.connect * 1000)),
+                                                          read: timeouts.read.map { .milliseconds(Int64($0 * 1000)) })
         config.redirectConfiguration = .disallow
         // A connection that cannot be made fails the attempt at once; the client's own RetryPolicy
         // tries again with its backoff. AsyncHTTPClient's retry would keep a refused connection

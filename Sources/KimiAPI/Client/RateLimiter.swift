@@ -92,7 +92,9 @@ actor RateLimiter {
         let deadline = within.map { Self.now() + max(0, $0) }
         queued += 1
         defer { queued -= 1 }
-        while let most = limits.concurrency, inFlight >= most {
+        // A slot freed by `release()` is handed to the first waiter, never taken by a later arrival.
+        var handed = false
+        while !handed, let most = limits.concurrency, inFlight >= most || !waiting.isEmpty {
             let id = nextWaiter
             nextWaiter += 1
             if let deadline {
@@ -104,8 +106,9 @@ actor RateLimiter {
             }
             let woken = await withCheckedContinuation { waiting.append((id, $0)) }
             if !woken { return .refused(retryAfter: 1) }
+            handed = true
         }
-        inFlight += 1
+        if !handed { inFlight += 1 }
         while true {
             let now = Self.now()
             let span = limits.window + min(1, limits.window * 0.05)
@@ -147,9 +150,9 @@ actor RateLimiter {
         if starts[ticket] != nil { starts[ticket] = Self.now() }
     }
 
+    /// Gives the slot back, or hands it straight to the first waiter.
     func release() {
-        inFlight -= 1
-        if !waiting.isEmpty { waiting.removeFirst().resume.resume(returning: true) }
+        if waiting.isEmpty { inFlight -= 1 } else { waiting.removeFirst().resume.resume(returning: true) }
     }
 
     /// A 429: nothing of this client starts for `seconds` (the caller's backoff grows them when

@@ -27,6 +27,14 @@ public enum VideoTranscoder {
         /// The thread count `prepare` always uses, so that its bytes do not depend on the machine.
         public static let reproducibleThreads = 4
 
+        /// The CRF of a `--video model` file. Its frames are already at the size the model reads;
+        /// the fitted file's are larger, and the model's downscale (1920×1080 → 1196×672: 2.6× fewer
+        /// pixels) averages their coding noise away. At CRF 25 the model-size file is as faithful to
+        /// what the model reads as the fitted file at CRF 23 is: on the bench's 4K HEVC clip, against
+        /// the source's own sampled frames resized to 1196×672, 48.2 dB PSNR against 47.9 dB (CRF 23:
+        /// 49.6 dB for 37 % more bytes). `make bench-video-model`; docs/benchmarks.md.
+        public static let modelRateCRF = 25
+
         public init(preset: String = "veryfast", crf: Int = 23, threads: Int = 0) {
             self.preset = preset
             self.crf = crf
