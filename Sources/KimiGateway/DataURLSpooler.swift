@@ -197,16 +197,18 @@ struct DataURLSpooler {
             offset += 1
             if var pending = escape {
                 pending.append(c)
-                guard let resolved = Self.unescape(pending) else {
+                switch Self.unescape(pending) {
+                case .incomplete:
                     escape = pending
                     continue
-                }
-                escape = nil
-                guard let value = resolved.value else {
+                case .invalid:
+                    escape = nil
                     if problem == nil { problem = "has a JSON escape \\\(String(decoding: pending, as: UTF8.self)) where base64 was expected" }
                     continue
+                case .value(let value):
+                    escape = nil
+                    c = value
                 }
-                c = value
             } else if c == UInt8(ascii: "\"") {
                 try endDataURL()
                 try keep([c])
@@ -239,19 +241,27 @@ struct DataURLSpooler {
         return i
     }
 
-    /// A JSON escape's value once it is complete (`nil`: more bytes needed); `value` nil when it is
-    /// not a base64 character or whitespace.
-    private static func unescape(_ pending: [UInt8]) -> (value: UInt8?, Void)? {
-        guard let first = pending.first else { return nil }
+    /// What a JSON escape inside base64 stands for, once its bytes are in.
+    private enum Escape {
+        /// More bytes are needed (a `\uXXXX` not yet whole).
+        case incomplete
+        /// A base64 character or whitespace.
+        case value(UInt8)
+        /// Anything else: not base64.
+        case invalid
+    }
+
+    private static func unescape(_ pending: [UInt8]) -> Escape {
+        guard let first = pending.first else { return .incomplete }
         switch first {
-        case UInt8(ascii: "/"): return (UInt8(ascii: "/"), ())
-        case UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): return (UInt8(ascii: " "), ())
+        case UInt8(ascii: "/"): return .value(UInt8(ascii: "/"))
+        case UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): return .value(UInt8(ascii: " "))
         case UInt8(ascii: "u"):
-            guard pending.count == 5 else { return nil }
+            guard pending.count == 5 else { return .incomplete }
             guard let code = UInt32(String(decoding: pending.dropFirst(), as: UTF8.self), radix: 16), code < 128,
-                  sextets[Int(code)] != 0xFF else { return (nil, ()) }
-            return (UInt8(code), ())
-        default: return (nil, ())
+                  sextets[Int(code)] != 0xFF else { return .invalid }
+            return .value(UInt8(code))
+        default: return .invalid
         }
     }
 

@@ -483,12 +483,18 @@ public final class Gateway: Sendable {
         return path
     }
 
-    /// Reads a body as it arrives into the spooler, refusing it once it passes `--max-body-bytes`.
-    func spool(_ body: RequestBody, length: String?, into folder: String) async throws -> (skeleton: [UInt8], media: [SpooledMedia]) {
+    /// `--max-body-bytes`, after refusing a body whose declared length is already over it.
+    func bodyLimit(declared length: String?) throws(GatewayError) -> Int64 {
         let limit = configuration.maxBodyBytes
         if let length = length.flatMap(Int64.init), length > limit {
-            throw GatewayError.tooLarge("the body is \(length) bytes, more than this gateway takes (\(limit); --max-body-bytes)")
+            throw .tooLarge("the body is \(length) bytes, more than this gateway takes (\(limit); --max-body-bytes)")
         }
+        return limit
+    }
+
+    /// Reads a body as it arrives into the spooler, refusing it once it passes `--max-body-bytes`.
+    func spool(_ body: RequestBody, length: String?, into folder: String) async throws -> (skeleton: [UInt8], media: [SpooledMedia]) {
+        let limit = try bodyLimit(declared: length)
         var spooler = DataURLSpooler(folder: folder, maxSkeletonBytes: configuration.maxSkeletonBytes)
         spooler.maxDataURLs = configuration.maxMediaPerRequest + 16
         var total: Int64 = 0
@@ -545,10 +551,7 @@ public final class Gateway: Sendable {
     }
 
     func save(_ body: RequestBody, length: String?, to file: String) async throws {
-        let limit = configuration.maxBodyBytes
-        if let length = length.flatMap(Int64.init), length > limit {
-            throw GatewayError.tooLarge("the body is \(length) bytes, more than this gateway takes (\(limit); --max-body-bytes)")
-        }
+        let limit = try bodyLimit(declared: length)
         guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
             throw GatewayError(GatewayError.insufficientStorage, "server_error", "the gateway cannot store the body")
         }
