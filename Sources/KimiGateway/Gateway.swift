@@ -101,7 +101,6 @@ public final class Gateway: Sendable {
         var bytesIn: Int64 = 0
         var bytesOut: Int64 = 0
         var uploaded = 0
-        var reused = 0
         var tokens: Int?
         var estimate: String?
         init(id: String) { self.id = id }
@@ -476,7 +475,6 @@ public final class Gateway: Sendable {
             }
         }
         record.uploaded = built.uploads.count - built.reused.count
-        record.reused = built.reused.count
         uploadedTokens.withLockedValue { known in
             for (k, file) in built.uploads { if let tokens = items[k].tokens { known[file.id] = tokens } }
         }
@@ -586,7 +584,7 @@ public final class Gateway: Sendable {
 
     func log(_ request: Request, _ record: Record, _ status: Int, _ elapsed: Duration, _ failure: String?) {
         var line: [String: JSONValue] = [
-            "time": .string(ISO8601DateFormatter().string(from: Date())), "id": .string(record.id), "method": .string(request.method.rawValue),
+            "time": .string(Date.now.formatted(.iso8601)), "id": .string(record.id), "method": .string(request.method.rawValue),
             "path": .string(request.uri.path), "status": .number(Double(status)),
             "ms": .number((Self.seconds(elapsed) * 10_000).rounded() / 10),
         ]

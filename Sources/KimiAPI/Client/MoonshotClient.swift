@@ -582,17 +582,6 @@ public final class RelayedBody: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inner: body.makeAsyncIterator(), owner: self) }
-
-    /// The whole body, up to `limit` bytes.
-    public func collect(upTo limit: Int) async throws -> ByteBuffer {
-        var all = ByteBuffer()
-        for try await chunk in self {
-            guard all.readableBytes + chunk.readableBytes <= limit else { release(); throw NIOTooManyBytesError(maxBytes: limit) }
-            var chunk = chunk
-            all.writeBuffer(&chunk)
-        }
-        return all
-    }
 }
 
 /// Bytes and files as a stream of ByteBuffers (1 MiB reads): request bodies from disk. A file is
