@@ -31,7 +31,7 @@
 SWIFT ?= swift
 # Build-time C libraries (Package.swift's system modules; docs/architecture.md) and pkg-config.
 BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-                  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libtiff-dev
+                  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev zlib1g-dev libdeflate-dev libssl-dev libheif-dev libde265-dev libtiff-dev
 # Tools that make the fixtures and the peers the benchmarks compare against.
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
                  libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv python3-pip \

@@ -132,6 +132,11 @@ ff -f lavfi -i "sine=frequency=440:sample_rate=22050" -t 1 -c:a aac -b:a 32k "${
 ff -f lavfi -i "testsrc2=size=160x120:rate=1" -frames:v 1 "$tmp/small.png"
 convert "$tmp/small.png" -alpha set -channel A -fx 'i/w' +channel "$tmp/small-alpha.png"
 heif-enc -q 60 "$tmp/small.png" -o convert/heic.heic >/dev/null
+# As phones write HEIC: a grid of tiles (64×64 here, 512×512 on a phone), the last row and column
+# cropped by the grid; the portrait one turned by `irot` as iPhones turn theirs, with an nclx box.
+ff -f lavfi -i "testsrc2=size=200x150:rate=1" -frames:v 1 "$tmp/grid.png"
+python3 heic-grid.py "$tmp/grid.png" convert/heic-grid.heic --tile 64
+python3 heic-grid.py "$tmp/grid.png" convert/heic-grid-portrait.heic --tile 64 --irot 3 --nclx
 heif-enc -A -q 60 "$tmp/small.png" -o convert/avif.avif >/dev/null
 heif-enc -A -q 60 "$tmp/small-alpha.png" -o convert/avif-alpha.avif >/dev/null
 convert "$tmp/small.png" -strip -compress zip convert/tiff.tiff

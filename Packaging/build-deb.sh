@@ -29,6 +29,7 @@ dlopened=(
   "libswscale.so.6 libswscale6"         # FFmpeg: pixel-format conversion and scaling of frames
   "libswresample.so.4 libswresample4"   # FFmpeg: audio re-encoded to AAC in the video file
   "libheif.so.1 libheif1"               # HEIC and AVIF images (brings libde265, dav1d, aom)
+  "libde265.so.0 libde265-0"            # HEVC pictures of HEICs decoded directly, on every core
 )
 
 for tool in dpkg-deb dpkg-shlibdeps strip chrpath; do

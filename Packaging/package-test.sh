@@ -132,7 +132,7 @@ ldd=$(in_root ldd /usr/bin/kimi-media) || fail "ldd /usr/bin/kimi-media"
 if grep -q 'not found' <<<"$ldd"; then echo "$ldd" >&2; fail "ldd: libraries not found (above)"; fi
 # The dlopen()ed ones, which ldd cannot show.
 cache_list=$(in_root ldconfig -p) || fail "ldconfig -p"
-for soname in libavformat.so.59 libavcodec.so.59 libavutil.so.57 libswscale.so.6 libswresample.so.4 libheif.so.1; do
+for soname in libavformat.so.59 libavcodec.so.59 libavutil.so.57 libswscale.so.6 libswresample.so.4 libheif.so.1 libde265.so.0; do
   grep -q "$soname " <<<"$cache_list" || fail "$soname (loaded at run time) is not installed"
 done
 step "ldd: $(grep -c '=>' <<<"$ldd") libraries, none missing; dlopen'ed ones present"

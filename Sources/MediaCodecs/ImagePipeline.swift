@@ -28,7 +28,7 @@ public enum ImagePipeline {
             }
             (image, diagnostics) = (streamed.image, streamed.diagnostics)
         } else {
-            (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
+            (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits, threads: resampler.threads)
             resize(&image, plan: plan, resampler: resampler)
         }
         image = image.oriented(plan.orientation)
@@ -42,7 +42,7 @@ public enum ImagePipeline {
     public static func runTiles(path: String, info: MediaInfo, plan: ImagePlan, tiles: TilePlan, resampler: Resampler,
                                 limits: MediaLimits = MediaLimits()) throws(MediaError) -> [EncodedImage] {
         try MappedFile(path: path).reading(stage: .decode) { v throws(MediaError) in
-            var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits)
+            var (image, diagnostics) = try decode(v, info: info, plan: plan, path: path, limits: limits, threads: resampler.threads)
             resize(&image, plan: plan, resampler: resampler)
             image = image.oriented(plan.orientation)
             var encoded: [EncodedImage] = []
@@ -93,7 +93,7 @@ public enum ImagePipeline {
     /// JPEG XL and other FFmpeg image formats by FFmpeg. A GIF that giflib refuses (deferred LZW
     /// clear codes, and the like) gets FFmpeg's decoder before it fails.
     static func decode(_ v: ByteView, info: MediaInfo, plan: ImagePlan, path: String,
-                       limits: MediaLimits = MediaLimits()) throws(MediaError) -> (PixelImage, [Diagnostic]) {
+                       limits: MediaLimits = MediaLimits(), threads: Int = 1) throws(MediaError) -> (PixelImage, [Diagnostic]) {
         switch info.format {
         case .jpeg, .png, .webp, .gif:
             // What our reader of an accepted format refuses (a GIF giflib cannot walk, …), FFmpeg's
@@ -106,7 +106,8 @@ public enum ImagePipeline {
                                            message: "\(error.message); FFmpeg's \(info.format.rawValue) decoder read it")])
             }
         case .heif, .avif:
-            return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, maxPixels: limits.maxPixels, path: path), [])
+            return (try HEIFCodec.decode(v, hasAlpha: info.hasAlpha, size: (info.width, info.height), planes: plan.format == .jpeg,
+                                         threads: threads, maxPixels: limits.maxPixels, path: path), [])
         case .tiff:
             return (try TIFFCodec.decode(v, path: path, limits: limits), [])
         case .bmp:

@@ -10,7 +10,8 @@ import TestSupport
 struct RealInputsTests {
     /// Each file in Fixtures/convert: its format, and what `prepare` does to it.
     static let converted: [String: (format: MediaFormat, convert: Conversion)] = [
-        "heic.heic": (.heif, .encode), "avif.avif": (.avif, .encode), "avif-alpha.avif": (.avif, .encode),
+        "heic.heic": (.heif, .encode), "heic-grid.heic": (.heif, .encode), "heic-grid-portrait.heic": (.heif, .encode),
+        "avif.avif": (.avif, .encode), "avif-alpha.avif": (.avif, .encode),
         "tiff.tiff": (.tiff, .encode), "lab.tiff": (.tiff, .encode), "float32.tiff": (.tiff, .encode),
         "tga.tga": (.otherImage, .encode), "plain.ppm": (.otherImage, .encode), "bmp.bmp": (.bmp, .encode), "qoi.qoi": (.qoi, .encode), "jxl.jxl": (.jxl, .encode),
         "jpeg2000.jp2": (.otherImage, .encode),
@@ -42,7 +43,7 @@ struct RealInputsTests {
         #expect(info.format == expected.format)
         #expect(!info.accepted)
         #expect(info.convert == expected.convert)
-        #expect(info.width == (["raw.y4m": 32, "tga.tga": 64, "plain.ppm": 64][name] ?? 160))
+        #expect(info.width == (["raw.y4m": 32, "tga.tga": 64, "plain.ppm": 64, "heic-grid.heic": 200, "heic-grid-portrait.heic": 150][name] ?? 160))
         #expect(info.kind == expected.format.kind)
     }
 
@@ -64,7 +65,7 @@ struct RealInputsTests {
             #expect(info.accepted, "\(name) → \(info.format)")
             if expected.format.kind == .image {
                 #expect(info.format == (name == "avif-alpha.avif" ? .png : .jpeg))
-                #expect(info.width == (["tga.tga": 64, "plain.ppm": 64][name] ?? 160))
+                #expect(info.width == (["tga.tga": 64, "plain.ppm": 64, "heic-grid.heic": 200, "heic-grid-portrait.heic": 150][name] ?? 160))
             } else {
                 #expect(info.format == .mp4 && info.videoCodec == "h264")
                 let encode = (line["plan"] as? [String: Any])?["encode"] as? [String: Any]

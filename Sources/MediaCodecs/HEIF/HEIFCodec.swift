@@ -82,7 +82,20 @@ enum HEIFCodec {
         return info
     }
 
-    /// Decodes the primary image, transformations applied, to 8-bit RGB or RGBA.
+    /// Decodes the primary image, transformations applied: to JFIF YCbCr planes by
+    /// ``HEVCPictures`` when `planes` (a JPEG output) and the image is one it reads exactly, else to
+    /// 8-bit RGB or RGBA by libheif. `size` is the probe's (displayed) size.
+    static func decode(_ v: ByteView, hasAlpha: Bool, size: (width: Int, height: Int), planes: Bool, threads: Int,
+                       maxPixels: Int, path: String) throws(MediaError) -> PixelImage {
+        if planes, !hasAlpha, let layout = HEIFBoxes.hevcLayout(v), layout.width * layout.height <= maxPixels,
+           (layout.orientation.swapsDimensions ? (layout.height, layout.width) : (layout.width, layout.height)) == size,
+           let image = try? HEVCPictures.decode(v, layout: layout, threads: threads) {
+            return image
+        }
+        return try decode(v, hasAlpha: hasAlpha, maxPixels: maxPixels, path: path)
+    }
+
+    /// Decodes the primary image by libheif, transformations applied, to 8-bit RGB or RGBA.
     static func decode(_ v: ByteView, hasAlpha: Bool, maxPixels: Int, path: String) throws(MediaError) -> PixelImage {
         func fail(_ error: HEIFError) -> MediaError {
             MediaError(.decodeFailed, path: path, stage: .decode, "cannot decode the HEIF image", cause: error)
@@ -184,7 +197,7 @@ enum HEIFBoxes {
 
     /// The body of the first box of `type` directly inside `range` (a full box's version and flags
     /// included).
-    private static func child(_ type: String, in range: Range<Int>, _ v: ByteView) -> Range<Int>? {
+    static func child(_ type: String, in range: Range<Int>, _ v: ByteView) -> Range<Int>? {
         var at = range.lowerBound
         while let (found, body, end) = box(at, limit: range.upperBound, v) {
             if found == type { return body }
@@ -194,7 +207,7 @@ enum HEIFBoxes {
     }
 
     /// The box at `at`: its type, body and end (32- and 64-bit sizes; 0 means to the limit).
-    private static func box(_ at: Int, limit: Int, _ v: ByteView) -> (String, Range<Int>, Int)? {
+    static func box(_ at: Int, limit: Int, _ v: ByteView) -> (String, Range<Int>, Int)? {
         guard at + 8 <= limit, let size32 = v.u32be(at), let type = v.fourCC(at + 4) else { return nil }
         var header = 8, size = Int(size32)
         if size32 == 1 {
