@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 # invalid/fuzz-*: inputs `make fuzz` found, kept as found (they cannot be remade): not removed.
-rm -rf images video convert quirks
+rm -rf images video convert quirks progressive
 find invalid -maxdepth 1 -type f ! -name 'fuzz-*' -delete 2>/dev/null
 mkdir -p images video invalid convert quirks
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -36,6 +36,32 @@ ff -f lavfi -i "testsrc2=size=160x120:rate=10" -frames:v 3 -plays 0 -f apng imag
 convert "$tmp/photo.png" -strip -quality 90 -interlace none images/jpeg-baseline.jpg
 convert "$tmp/photo.png" -strip -quality 90 -interlace JPEG images/jpeg-progressive.jpg
 convert "$tmp/photo.png" -strip -quality 90 -colorspace CMYK images/jpeg-cmyk.jpg
+# Progressive JPEGs beside baseline twins holding the very same coefficients (jpegtran transcodes
+# losslessly): our progressive decoder must give exactly the samples libjpeg gives for the twin.
+# 4:2:0 with a restart marker every MCU row; 4:4:4 by a scan script with successive approximation
+# of DC and AC (refinement scans, a non-interleaved DC refinement); gray.
+mkdir -p progressive
+ff -f lavfi -i "testsrc2=size=488x328:rate=1" -frames:v 1 -vf "noise=alls=16:allf=t" "$tmp/noisy.ppm"
+cat > "$tmp/scans.txt" <<'SCANS'
+0,1,2: 0 0 0 2;
+0: 1 5 0 2;
+0: 6 63 0 2;
+1: 1 63 0 1;
+2: 1 63 0 1;
+0: 1 63 2 1;
+0: 0 0 2 1;
+1,2: 0 0 2 1;
+0,1,2: 0 0 1 0;
+1: 1 63 1 0;
+2: 1 63 1 0;
+0: 1 63 1 0;
+SCANS
+cjpeg -quality 85 -sample 2x2 -progressive -restart 1 -outfile progressive/420-restart.jpg "$tmp/noisy.ppm"
+cjpeg -quality 92 -sample 1x1 -scans "$tmp/scans.txt" -outfile progressive/444-refinements.jpg "$tmp/noisy.ppm"
+cjpeg -quality 85 -grayscale -progressive -outfile progressive/gray.jpg "$tmp/noisy.ppm"
+for f in 420-restart 444-refinements gray; do
+  jpegtran -copy none -outfile "progressive/$f-baseline.jpg" "progressive/$f.jpg"
+done
 convert "$tmp/photo.png" -strip -quality 90 -colorspace Gray images/jpeg-gray.jpg
 # EXIF orientations 1–8: each file stores the upright picture transformed by the inverse of its
 # orientation, so a viewer that honours the tag shows the same upright 96×64 picture for all eight.

@@ -151,9 +151,42 @@ int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, in
     return 0;
 }
 
-int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
-                            const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows), char *error,
-                            size_t error_size) {
+// Whether the file is a progressive Huffman JPEG whose planes are YCbCr or gray (what
+// kimi_jpeg_progressive_planes may take).
+static int kimi_jpeg_progressive_raw(const uint8_t *data, size_t size) {
+    struct jpeg_decompress_struct cinfo;
+    kimi_jpeg_error e;
+    kimi_jpeg_setup(&cinfo, &e, NULL, 0);
+    if (setjmp(e.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
+    kimi_jpeg_open(&cinfo, data, size);
+    int result = kimi_jpeg_raw_capable(&cinfo) && cinfo.progressive_mode && !cinfo.arith_code && cinfo.data_precision == 8;
+    jpeg_destroy_decompress(&cinfo);
+    return result;
+}
+
+static int kimi_jpeg_decode_planes_libjpeg(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides,
+                                           const int *heights, const int *ring_rows, void *context,
+                                           void (*progress)(void *context, int imcu_rows), char *error, size_t error_size);
+
+int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, int threads, uint8_t *const *planes, const int *strides,
+                            const int *heights, const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows),
+                            char *error, size_t error_size) {
+    if (threads > 1 && kimi_jpeg_progressive_raw(data, size)) {
+        int status = kimi_jpeg_progressive_planes(data, size, threads, planes, strides, heights, ring_rows, context, progress);
+        if (status != -2) {
+            if (error && error_size) error[0] = 0;
+            return status;
+        }
+    }
+    return kimi_jpeg_decode_planes_libjpeg(data, size, planes, strides, heights, ring_rows, context, progress, error, error_size);
+}
+
+static int kimi_jpeg_decode_planes_libjpeg(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides,
+                                           const int *heights, const int *ring_rows, void *context,
+                                           void (*progress)(void *context, int imcu_rows), char *error, size_t error_size) {
     struct jpeg_decompress_struct cinfo;
     kimi_jpeg_error e;
     uint8_t *scratch = NULL;

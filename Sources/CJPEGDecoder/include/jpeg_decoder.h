@@ -33,10 +33,18 @@ int kimi_jpeg_plane_layout(const uint8_t *data, size_t size, int *components, in
 /// IDCT (TurboJPEG's TJFLAG_ACCURATEDCT: the same samples as tjDecompressToYUVPlanes), calling
 /// `progress(context, n)` after the n-th iMCU row is in place (it may block until the next one's
 /// slots are free). 0 on success; 1 when decoded with warnings; -1 on failure (message in
-/// `error`); -2 for a JPEG this path does not take.
-int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, uint8_t *const *planes, const int *strides, const int *heights,
-                            const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows), char *error,
-                            size_t error_size);
+/// `error`); -2 for a JPEG this path does not take. With `threads` > 1 a progressive file's scans are
+/// decoded on that many threads (kimi_jpeg_progressive_planes), libjpeg taking it where that declines.
+int kimi_jpeg_decode_planes(const uint8_t *data, size_t size, int threads, uint8_t *const *planes, const int *strides,
+                            const int *heights, const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows),
+                            char *error, size_t error_size);
+
+/// A progressive Huffman JPEG's planes as kimi_jpeg_decode_planes writes them, its scans entropy-decoded
+/// by `threads` workers at once (jpeg_progressive.c). 0 on success; -2 when this decoder does not
+/// take the file or finds anything damaged or unusual in it (then nothing was written and libjpeg
+/// should decode it).
+int kimi_jpeg_progressive_planes(const uint8_t *data, size_t size, int threads, uint8_t *const *planes, const int *strides,
+                                 const int *heights, const int *ring_rows, void *context, void (*progress)(void *context, int imcu_rows));
 
 /// A baseline JPEG written from gray or YCbCr 4:2:0 planes one iMCU row at a time, as the planes are
 /// made (jpeg_encoder.c): the settings and bytes of TurboJPEG's tjCompressFromYUVPlanes with

@@ -49,6 +49,7 @@ enum JPEGStreaming {
         let outcome = DecodeOutcome()
         // The file's bytes outlive the thread: this function waits for it before returning.
         let source = Source(data: data, count: v.count)
+        let threads = resampler.threads
         let decoder = Thread {
             var pointers: [UnsafeMutablePointer<UInt8>?] = planes.map { $0.base }
             var rowStrides = planes.map { Int32($0.rowBytes) }
@@ -56,7 +57,7 @@ enum JPEGStreaming {
             var rings = planes.map { Int32($0.ringRows) }
             var message = [CChar](repeating: 0, count: 256)
             let context = Unmanaged.passUnretained(gate).toOpaque()
-            let status = kimi_jpeg_decode_planes(source.data, source.count, &pointers, &rowStrides, &rowCounts, &rings, context, { context, rows in
+            let status = kimi_jpeg_decode_planes(source.data, source.count, Int32(threads), &pointers, &rowStrides, &rowCounts, &rings, context, { context, rows in
                 Unmanaged<RowGate>.fromOpaque(context!).takeUnretainedValue().advance(to: Int(rows))
             }, &message, message.count)
             outcome.set(status: status, message: String(cString: message))
