@@ -36,8 +36,8 @@ BUILD_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libsws
 TOOL_PACKAGES := ffmpeg imagemagick webp giflib-tools libimage-exiftool-perl python3 \
                  libjpeg-turbo-progs libvips-tools hyperfine libheif-examples libjxl-tools time python3-venv python3-pip \
                  python3-dev build-essential
-# What `make bench-check` needs: callgrind, strip, and ffmpeg for its inputs.
-CHECK_PACKAGES := valgrind binutils ffmpeg python3
+# What `make bench-check` needs: callgrind, strip, and ffmpeg, jpegtran and heif-enc for its inputs.
+CHECK_PACKAGES := valgrind binutils ffmpeg python3 libjpeg-turbo-progs libheif-examples
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

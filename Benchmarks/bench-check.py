@@ -14,6 +14,10 @@ of each stage is the instructions spent in that stage's own functions, summed ov
   video-decode   keyframes of a 20 s 720p H.264 clip: inside libavcodec
   keyframes      the same run: the frame path after decoding (swscale, the JPEG encoder, kimi-media's
                  extractor and colour code)
+  progressive    fitting the 15 MP JPEG made progressive (jpegtran): our scan decoder and IDCT
+                 (jpeg_progressive.c)
+  heic-decode    fitting a 3 MP HEIC (one HEVC picture, heif-enc's): inside libde265, and our HEVC
+                 path (item boxes, the colour pass into JPEG's planes)
 
 A stage fails when its count exceeds the baseline in Benchmarks/bench-check.json by more than the
 tolerance (default 10 %): a stage made 20 % slower fails. Counts depend on the compiler and on the
@@ -35,6 +39,11 @@ def in_object(pattern):
     return lambda function, obj: re.search(pattern, os.path.basename(obj)) is not None
 
 
+def c_functions(pattern):
+    """kimi-media's own C functions (the binary itself) whose name matches `pattern`."""
+    return lambda function, obj: os.path.basename(obj) == "kimi-media" and re.match(pattern, function) is not None
+
+
 def ours(pattern):
     """kimi-media's own Swift functions (its media modules) whose mangled name matches `pattern`."""
     return lambda function, obj: OURS.search(function) is not None and re.search(pattern, function) is not None
@@ -53,6 +62,8 @@ STAGES = {
     "png-decode": ("png", either(in_object(r"libdeflate"), ours(r"PNG"))),
     "video-decode": ("keyframes", in_object(r"libavcodec")),
     "keyframes": ("keyframes", either(in_object(r"libswscale|libturbojpeg"), ours(r"Frame|Video|ColorMatrix|Resampler|Plane|JPEG"))),
+    "progressive": ("progressive", c_functions(r"kp_|kimi_jpeg_progressive")),
+    "heic-decode": ("heic", either(in_object(r"libde265"), ours(r"HEVC|HEIF"), c_functions(r"kimi_hevc|kimi_video_to_jfif"))),
 }
 
 
@@ -70,12 +81,20 @@ def workloads(binary, out):
     clip = generated("h264-720p-20s.mp4", ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "20",
                                            "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-pix_fmt", "yuv420p"])
     fixtures = [os.path.join(benchlib.ROOT, "Fixtures", f) for f in ("images", "video", "convert")]
+    progressive = benchlib.cached_file(os.path.join(benchlib.CACHE, "bench-check"), "photo-15mp-progressive.jpg", lambda path: subprocess.run(
+        ["jpegtran", "-progressive", "-outfile", path, jpeg], check=True))
+    small = generated("photo-3mp.png", ["-f", "lavfi", "-i", "testsrc2=size=2000x1500:rate=1", "-frames:v", "1",
+                                        "-vf", "noise=alls=12:allf=t", "-pix_fmt", "rgb24"])
+    heic = benchlib.cached_file(os.path.join(benchlib.CACHE, "bench-check"), "photo-3mp.heic", lambda path: subprocess.run(
+        ["heif-enc", "-q", "80", "-o", path, small], check=True, stdout=subprocess.DEVNULL))
     return {
         "probe": [binary, "probe", "--json", *fixtures],
         "version": [binary, "--version"],
         "jpeg": [binary, "prepare", "--quiet", "--out", out + "/jpeg", jpeg],
         "png": [binary, "prepare", "--quiet", "--out", out + "/png", png],
         "keyframes": [binary, "prepare", "--quiet", "--video", "none", "--out", out + "/keyframes", clip],
+        "progressive": [binary, "prepare", "--quiet", "--out", out + "/progressive", progressive],
+        "heic": [binary, "prepare", "--quiet", "--out", out + "/heic", heic],
     }
 
 
