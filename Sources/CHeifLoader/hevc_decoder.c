@@ -70,7 +70,8 @@ kimi_hevc *kimi_hevc_new(int threads) {
         free(decoder);
         return NULL;
     }
-    p_de265_start_worker_threads(decoder->context, threads < 1 ? 1 : threads);
+    // No workers: libde265 decodes on the calling thread (a grid's tiles, one per worker of ours).
+    if (threads > 0) p_de265_start_worker_threads(decoder->context, threads);
     return decoder;
 }
 
@@ -148,6 +149,7 @@ int kimi_hevc_decode(kimi_hevc *decoder, const uint8_t *config, size_t config_si
     decoder->holds_picture = 1;
     out->chroma_format = (int)p_de265_get_chroma_format(image);
     out->bit_depth = p_de265_get_bits_per_pixel(image, 0);
+    out->chroma_bit_depth = out->chroma_format == 0 ? out->bit_depth : p_de265_get_bits_per_pixel(image, 1);
     out->width = p_de265_get_image_width(image, 0);
     out->height = p_de265_get_image_height(image, 0);
     out->chroma_width = out->chroma_format == 0 ? 0 : p_de265_get_image_width(image, 1);

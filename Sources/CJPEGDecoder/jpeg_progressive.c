@@ -92,6 +92,12 @@ static kp_huffman *kp_build(const uint8_t *counts, const uint8_t *values, int to
     uint32_t code = 0;
     int k = 0;
     for (int l = 1; l <= 16; l++) {
+        // libjpeg's rule, checked before anything is written: the codes of each length fit in it,
+        // the all-ones code unused (a table that breaks it is an error there too).
+        if (code + counts[l - 1] >= (1u << l) && (counts[l - 1] > 0 || code >= (1u << l))) {
+            free(t);
+            return NULL;
+        }
         t->delta[l] = k - (int)code;
         for (int i = 0; i < counts[l - 1]; i++, k++, code++) {
             if (l <= KP_FAST_BITS) {
@@ -99,7 +105,6 @@ static kp_huffman *kp_build(const uint8_t *counts, const uint8_t *values, int to
                 for (int j = 0; j < 1 << shift; j++) t->fast[(code << shift) | (uint32_t)j] = (uint16_t)(l << 8 | values[k]);
             }
         }
-        if (code > (1u << l)) { free(t); return NULL; }  // over-subscribed: not a Huffman code
         t->maxcode[l] = code << (16 - l);
         code <<= 1;
     }
@@ -299,14 +304,14 @@ static void kp_fill(kp_bits *r) {
                 if (r->pos + 1 < r->size && r->data[r->pos + 1] == 0x00) {
                     r->pos += 2;
                 } else {
-                    r->fake++;  // a marker: zeros from here, as libjpeg feeds them
+                    if (r->fake < 16) r->fake++;  // a marker: zeros from here, as libjpeg feeds them
                     byte = 0;
                 }
             } else {
                 r->pos++;
             }
-        } else {
-            r->fake++;
+        } else if (r->fake < 16) {
+            r->fake++;  // capped: past 8 fed bytes the scan has overrun anyway
         }
         r->acc |= (uint64_t)byte << (56 - r->bits);
         r->bits += 8;
@@ -408,6 +413,7 @@ static int kp_block_dc(kp_bits *r, int16_t *block, const kp_scan *s, const kp_hu
         int size = kp_decode(r, t);
         if (size < 0 || size > 11) return -1;
         int diff = kp_extend(kp_get(r, size), size);
+        if (diff > 0 ? *pred > INT_MAX - diff : *pred < INT_MIN - diff) return -1;  // libjpeg: "DCT coefficient out of range"
         *pred += diff;
         block[0] = (int16_t)((unsigned)*pred << s->al);
     } else if (kp_get(r, 1)) {
@@ -550,6 +556,7 @@ static int kp_scan_decode(kp_decoder *d, kp_scan *s) {
                            : s->ah == 0 ? kp_block_ac_first(&r, block, s, t, &eobrun) : kp_block_ac_refine(&r, block, s, t, &eobrun);
                 if (status != 0) return -1;
             }
+            if (kp_overran(&r)) return -1;  // the data ended early: stop now, not after every block
             kp_publish(d, s, 0, by + 1 == c->ch ? INT_MAX : by + 1);
         }
     } else {
@@ -575,6 +582,7 @@ static int kp_scan_decode(kp_decoder *d, kp_scan *s) {
                         }
                 }
             }
+            if (kp_overran(&r)) return -1;
             for (int i = 0; i < s->ns; i++)
                 kp_publish(d, s, i, my + 1 == d->mcus_y ? INT_MAX : (my + 1) * d->comp[s->comp[i]].v);
         }

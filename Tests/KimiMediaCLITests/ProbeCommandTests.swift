@@ -42,7 +42,7 @@ struct ProbeCommandTests {
         let result = await run(["probe", "--json", Fixture.root.path])
         #expect(result.status == 1)  // Fixtures/invalid fails, by design
         let lines = try jsonLines(result.out)
-        let total = ["images", "video", "invalid", "convert", "quirks"].map { Fixture.names(in: $0).count }.reduce(0, +)
+        let total = ["images", "video", "invalid", "convert", "quirks", "progressive"].map { Fixture.names(in: $0).count }.reduce(0, +)
         #expect(lines.count == total)
         let failed = lines.filter { $0["error"] != nil }
         // bad-crc.png, bad-zlib.png, icon-bomb.ico and fuzz-avif-empty-item.avif have sound headers:

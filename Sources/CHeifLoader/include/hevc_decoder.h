@@ -15,6 +15,7 @@ typedef struct kimi_hevc_picture {
     int chroma_width, chroma_height;
     int chroma_format;              // 0 4:0:0, 1 4:2:0, 2 4:2:2, 3 4:4:4
     int bit_depth;                  // luma bits per sample
+    int chroma_bit_depth;
     int matrix_coefficients;        // from the SPS VUI (2: unspecified)
     int full_range;                 // from the SPS VUI
 } kimi_hevc_picture;
@@ -24,7 +25,7 @@ typedef struct kimi_hevc kimi_hevc;
 /// Loads libde265 once. 0 on success; otherwise -1 with the reason in `error`.
 int kimi_hevc_load(char *error, size_t error_size);
 
-/// A decoder with `threads` libde265 workers (1 or more). NULL when libde265 is not loaded or
+/// A decoder with `threads` libde265 workers (0: it decodes on the calling thread). NULL when libde265 is not loaded or
 /// memory is short.
 kimi_hevc *kimi_hevc_new(int threads);
 

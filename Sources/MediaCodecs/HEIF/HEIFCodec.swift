@@ -216,7 +216,7 @@ enum HEIFBoxes {
         } else if size32 == 0 {
             size = limit - at
         }
-        guard size >= header, at + size <= limit else { return nil }
+        guard size >= header, size <= limit - at else { return nil }
         return (type, (at + header)..<(at + size), at + size)
     }
 }

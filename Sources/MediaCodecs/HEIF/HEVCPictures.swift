@@ -75,7 +75,7 @@ enum HEVCPictures {
         guard status == 0 else {
             throw Declined(reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        guard out.chroma_format == 1, out.bit_depth == 8 else {
+        guard out.chroma_format == 1, out.bit_depth == 8, out.chroma_bit_depth == 8 else {
             throw Declined(reason: "\(out.bit_depth)-bit, chroma format \(out.chroma_format)")
         }
         guard Int(out.width) >= picture.width, Int(out.height) >= picture.height,
@@ -259,7 +259,9 @@ extension HEIFBoxes {
             for _ in 0..<extentCount {
                 if indexSize > 0 { guard read(indexSize) != nil else { return nil } }
                 guard let offset = read(offsetSize), let length = read(lengthSize) else { return nil }
-                extents.append(offset &+ base ..< offset &+ base &+ length)
+                let (start, o1) = offset.addingReportingOverflow(base), (end, o2) = start.addingReportingOverflow(length)
+                guard !o1, !o2 else { return nil }
+                extents.append(start..<end)
             }
             guard reference == 0 else { continue }
             let container: Range<Int>
@@ -271,11 +273,15 @@ extension HEIFBoxes {
             var inFile: [Range<Int>] = []
             for extent in extents {
                 // Length 0 means "to the end" (of the file or idat).
-                let start = container.lowerBound &+ extent.lowerBound
-                let end = extent.isEmpty ? container.upperBound : start &+ extent.count
-                guard start >= container.lowerBound, start <= end, end <= container.upperBound else { inFile = []; break }
+                let (start, o1) = container.lowerBound.addingReportingOverflow(extent.lowerBound)
+                let (sized, o2) = start.addingReportingOverflow(extent.count)
+                let end = extent.isEmpty ? container.upperBound : sized
+                guard !o1, !o2, start >= container.lowerBound, start <= end, end <= container.upperBound else { inFile = []; break }
                 inFile.append(start..<end)
             }
+            // An item's data is never more than the file (extents of length 0 mean "to the end", and
+            // 65,535 of them would be 65,535 copies).
+            guard inFile.reduce(0, { $0 + $1.count }) <= v.count else { return nil }
             if !inFile.isEmpty { locations[UInt32(id)] = inFile }
         }
         return locations

@@ -23,8 +23,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The folders of `Fixtures/` whose files seed this target's corpus (`kimi-media-fuzz seeds`).
     public var seedFolders: [String] {
         switch self {
-        case .probe: ["images", "video", "convert", "quirks", "invalid"]
-        case .image: ["images", "convert", "quirks"]
+        case .probe: ["images", "video", "convert", "quirks", "progressive", "invalid"]
+        case .image: ["images", "convert", "quirks", "progressive"]
         case .video: ["video", "convert"]
         case .manifest, .api: []
         }
