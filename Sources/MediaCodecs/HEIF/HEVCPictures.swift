@@ -67,7 +67,7 @@ enum HEVCPictures {
         defer { kimi_hevc_free(decoder) }
         var out = kimi_hevc_picture()
         var message = [CChar](repeating: 0, count: 256)
-        let data = picture.data(v)
+        let data = HEIFBoxes.itemData(picture.extents, v)
         let config = v.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + picture.config.lowerBound
         let status = data.withUnsafeBufferPointer { bytes in
             kimi_hevc_decode(decoder, config, picture.config.count, bytes.baseAddress, bytes.count, &out, &message, message.count)
@@ -120,14 +120,6 @@ extension HEIFBoxes {
             var config: Range<Int>    // the hvcC box's body
             var extents: [Range<Int>] // the item's data, in the file
             var width: Int, height: Int, x: Int, y: Int
-
-            /// The item's data: the file's bytes where it is one extent, else the extents joined.
-            func data(_ v: ByteView) -> [UInt8] {
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(extents.reduce(0) { $0 + $1.count })
-                for extent in extents { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: v.bytes[extent])) }
-                return bytes
-            }
         }
 
         var pictures: [Picture]
@@ -170,7 +162,7 @@ extension HEIFBoxes {
                                 width: p.width, height: p.height, orientation: .up)
         case "grid":
             // The grid's description (ISO/IEC 23008-12 6.6.2.3.2) and its tiles (its `dimg` references, row by row).
-            guard let gridData = locations[primary].map({ HEVCLayout.Picture(config: 0..<0, extents: $0, width: 0, height: 0, x: 0, y: 0).data(v) }),
+            guard let gridData = locations[primary].map({ itemData($0, v) }),
                   gridData.count >= 8, gridData[0] == 0,
                   let iref = child("iref", in: meta, v), let tiles = references("dimg", from: primary, iref: iref, v)
             else { return nil }
@@ -213,6 +205,14 @@ extension HEIFBoxes {
             }
         }
         return layout
+    }
+
+    /// An item's data: its extents' bytes joined (``itemLocations`` caps them at the file's size).
+    static func itemData(_ extents: [Range<Int>], _ v: ByteView) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(extents.reduce(0) { $0 + $1.count })
+        for extent in extents { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: v.bytes[extent])) }
+        return bytes
     }
 
     /// `iinf`: item id → item type (from `infe` boxes of version 2 and 3).
