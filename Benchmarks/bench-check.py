@@ -8,6 +8,9 @@ of each stage is the instructions spent in that stage's own functions, summed ov
 
   probe          probe of the fixtures (images, videos, converted formats): the whole process
   startup        `kimi-media --version`: the whole process
+  probe-one      `kimi-media probe FILE` of one small JPEG (a fixture): the whole process, start-up
+                 included, as a user types it
+  prepare-one    `kimi-media prepare FILE --out DIR` of the same JPEG: the whole process
   jpeg-codec     fitting a 15 MP JPEG: instructions inside libjpeg-turbo (decode and encode)
   resize         the same run: kimi-media's resampler, colour and half-scale kernels
   png-decode     fitting a 12 MP RGB PNG: inflate (libdeflate) and kimi-media's PNG unfilter
@@ -23,6 +26,9 @@ A stage fails when its count exceeds the baseline in Benchmarks/bench-check.json
 tolerance (default 10 %): a stage made 20 % slower fails. Counts depend on the compiler and on the
 Debian packages' library builds: after an intended change (or on another machine), record new
 baselines with `make bench-check UPDATE=1` and commit the file.
+bench-check.json's "references" are counts from before a change that was made for them, each
+printed as a ratio beside its stage (probe-one and prepare-one: the start-up before the common
+command lines skipped ArgumentParser's reflection); they are history, never a pass or fail.
 Usage: Benchmarks/bench-check.py [--update] [--tolerance 0.10] [--only STAGE,...]
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile
@@ -57,6 +63,8 @@ def either(*rules):
 STAGES = {
     "probe": ("probe", None),
     "startup": ("version", None),
+    "probe-one": ("probe-one", None),
+    "prepare-one": ("prepare-one", None),
     "jpeg-codec": ("jpeg", in_object(r"libjpeg|libturbojpeg")),
     "resize": ("jpeg", ours(r"Resampler|ColorMatrix|HalfScale|resizeWhileDecoding|Plane")),
     "png-decode": ("png", either(in_object(r"libdeflate"), ours(r"PNG"))),
@@ -81,6 +89,7 @@ def workloads(binary, out):
     clip = generated("h264-720p-20s.mp4", ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "20",
                                            "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-pix_fmt", "yuv420p"])
     fixtures = [os.path.join(benchlib.ROOT, "Fixtures", f) for f in ("images", "video", "convert")]
+    one = os.path.join(benchlib.ROOT, "Fixtures", "images", "jpeg-baseline.jpg")
     progressive = benchlib.cached_file(os.path.join(benchlib.CACHE, "bench-check"), "photo-15mp-progressive.jpg", lambda path: subprocess.run(
         ["jpegtran", "-progressive", "-outfile", path, jpeg], check=True))
     small = generated("photo-3mp.png", ["-f", "lavfi", "-i", "testsrc2=size=2000x1500:rate=1", "-frames:v", "1",
@@ -90,6 +99,8 @@ def workloads(binary, out):
     return {
         "probe": [binary, "probe", "--json", *fixtures],
         "version": [binary, "--version"],
+        "probe-one": [binary, "probe", one],
+        "prepare-one": [binary, "prepare", one, "--out", out + "/one"],
         "jpeg": [binary, "prepare", "--quiet", "--out", out + "/jpeg", jpeg],
         "png": [binary, "prepare", "--quiet", "--out", out + "/png", png],
         "keyframes": [binary, "prepare", "--quiet", "--video", "none", "--out", out + "/keyframes", clip],
@@ -157,6 +168,7 @@ def main():
             f.write("\n")
         print(f"baselines written to {os.path.relpath(BASELINES, benchlib.ROOT)}")
     failed = []
+    references = saved.get("references", {})
     print(f"{'stage':<14} {'instructions':>15} {'baseline':>15} {'change':>8}")
     for stage, count in counts.items():
         base = saved["stages"].get(stage)
@@ -167,6 +179,9 @@ def main():
             failed.append(stage)
         elif change is not None and change < -tolerance:
             verdict = "  faster: record it with UPDATE=1"
+        reference = references.get(stage)
+        if reference:
+            verdict += f"  ({count / reference['instructions']:.2f}x of {reference['instructions']:,}, {reference['when']})"
         print(f"{stage:<14} {count:>15,} {base or 0:>15,} {'' if change is None else f'{change:+.1%}':>8}{verdict}")
     if failed:
         raise SystemExit(f"bench-check: {', '.join(failed)} above the baseline by more than {tolerance:.0%}")

@@ -67,13 +67,19 @@ public struct BatchSummary: Sendable, Hashable, Codable {
         return lines
     }
 
+    /// `n` bytes in decimal units with one decimal ("1.5 MB"), rounded half up on the exact size:
+    /// "%.1f" of the quotient, except at exact halves, where printf's binary quotient may fall
+    /// either side (Foundation's printf is not used: its first use costs a short run 1.9 M
+    /// instructions).
     public static func bytes(_ n: Int64) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(n), unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
+        var unit = 0, scale: Int64 = 1
+        while unit < units.count - 1 && n / scale >= 1000 {
+            scale *= 1000
             unit += 1
         }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+        guard unit > 0 else { return "\(n) B" }
+        let tenths = n / (scale / 10) + (n % (scale / 10) >= scale / 20 ? 1 : 0)
+        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }
 }

@@ -11,10 +11,10 @@ struct APIOptions: ParsableArguments {
     var apiKeyFile: String?
 
     @Option(help: "Attempts per call for rate limits, 5xx and dropped connections.")
-    var attempts: Int = 4
+    var attempts: Int = RetryPolicy().maxAttempts
 
     @Option(help: "Seconds allowed for one call (uploads get 900).")
-    var timeout: Double = 120
+    var timeout: Double = Timeouts().request
 
     @Option(help: "The upload cache (content hash → file id).", completion: .file())
     var uploadCache: String?
@@ -26,6 +26,19 @@ struct APIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Requests started per minute (default: $MOONSHOT_RPM, else 3, the entry tier's; 'unlimited').",
                                valueName: "N"))
     var rpm: String?
+
+    /// Every option at its default (``CommonCommandLine``).
+    static var defaults: APIOptions {
+        var options = APIOptions()
+        options.baseURL = nil
+        options.apiKeyFile = nil
+        options.attempts = RetryPolicy().maxAttempts
+        options.timeout = Timeouts().request
+        options.uploadCache = nil
+        options.maxConcurrency = nil
+        options.rpm = nil
+        return options
+    }
 
     func validate() throws {
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }

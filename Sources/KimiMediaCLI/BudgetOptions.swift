@@ -20,6 +20,16 @@ struct BudgetOptions: ParsableArguments {
                                valueName: "auto|DURATION"))
     var segments: SegmentRequest?
 
+    /// Every option at its default (``CommonCommandLine``).
+    static var defaults: BudgetOptions {
+        var options = BudgetOptions()
+        options.budget = nil
+        options.keep = []
+        options.budgetTotal = nil
+        options.segments = nil
+        return options
+    }
+
     func validate() throws {
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
         if let budgetTotal, budgetTotal < 1 { throw ValidationError("--budget-total must be at least 1") }

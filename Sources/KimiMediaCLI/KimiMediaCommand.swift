@@ -29,6 +29,10 @@ public struct KimiMediaCommand: AsyncParsableCommand {
         // A video named on the command line: FFmpeg loads while the arguments are parsed.
         if arguments.contains(where: MediaExtensions.isDecodedByFFmpeg(named:)) { Preparer.warmUpVideo() }
         do {
+            if var command = CommonCommandLine.command(arguments) {
+                try await command.run()
+                return 0
+            }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -40,21 +40,21 @@ struct PrepareCommand: AsyncParsableCommand {
     @OptionGroup(title: "What is sent") var sent: SentOptions
 
     @Option(help: "auto (JPEG, PNG with alpha) | keep | jpeg | png | webp.")
-    var format: OutputFormatChoice = .auto
+    var format: OutputFormatChoice = ImageOptions().format
 
     @Option(help: "JPEG/WebP quality, 1–100.")
-    var quality: Int = 90
+    var quality: Int = ImageOptions().quality
 
     @Option(help: ArgumentHelp("Video frames: keyframes | model (exactly the frames Kimi samples: min(2, fps) a second) | every:SECONDS | none.",
                                valueName: "selection"))
-    var frames: FrameSelection = .keyframes
+    var frames: FrameSelection = VideoOptions().frames
 
     @Flag(help: "Video file: drop the audio.")
     var noAudio = false
 
     @Option(help: ArgumentHelp("Give up on one input after this many seconds (a stuck decoder): its line is an error with code timeout and the batch goes on; 0: no limit.",
                                valueName: "SECONDS"))
-    var fileTimeout: Double = 1800
+    var fileTimeout: Double = Self.defaultFileTimeout
 
     @OptionGroup(title: "Token budgets") var budgets: BudgetOptions
 
@@ -63,7 +63,7 @@ struct PrepareCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("With --dedupe: how alike counts as the same (mean difference of a 16×16 luma grid, levels of 255).",
                                valueName: "LEVELS"))
-    var dedupeThreshold: Double = 3
+    var dedupeThreshold: Double = Self.defaultDedupeThreshold
 
     @Option(help: "Video: at most N frames, spread evenly over the duration.")
     var maxFrames: Int?
@@ -103,7 +103,7 @@ struct PrepareCommand: AsyncParsableCommand {
     var remote = false
 
     @Option(help: "The model whose count --remote asks for.")
-    var model: String = "kimi-k2.6"
+    var model: String = PayloadPlanner().model
 
     @OptionGroup var api: APIOptions
 
@@ -111,6 +111,47 @@ struct PrepareCommand: AsyncParsableCommand {
 
     @Flag(help: "Print each manifest line to standard output as well.")
     var json = false
+
+    static let defaultFileTimeout: Double = 1800
+    static let defaultDedupeThreshold: Double = 3
+
+    /// `prepare PATH... --out DIR [--quiet] [--json]` (``CommonCommandLine``): every other option at
+    /// its default.
+    static func common(_ words: ArraySlice<String>) -> PrepareCommand? {
+        guard let words = CommonWords(words, flags: ["--quiet", "--json"], options: ["--out"]), !words.paths.isEmpty,
+              let out = words.options["--out"] else { return nil }
+        var command = PrepareCommand()
+        command.paths = words.paths
+        command.filesFrom = nil
+        command.include = []
+        command.exclude = []
+        command.out = out
+        command.sent = .defaults
+        command.format = ImageOptions().format
+        command.quality = ImageOptions().quality
+        command.frames = VideoOptions().frames
+        command.noAudio = false
+        command.fileTimeout = defaultFileTimeout
+        command.budgets = .defaults
+        command.dedupe = false
+        command.dedupeThreshold = defaultDedupeThreshold
+        command.maxFrames = nil
+        command.minGap = nil
+        command.jobs = nil
+        command.shard = nil
+        command.shards = nil
+        command.hidden = false
+        command.noResume = false
+        command.report = nil
+        command.pricePerMtok = nil
+        command.quiet = words.flags.contains("--quiet")
+        command.remote = false
+        command.model = PayloadPlanner().model
+        command.api = .defaults
+        command.limits = .defaults
+        command.json = words.flags.contains("--json")
+        return command
+    }
 
     func validate() throws {
         guard jobCount >= 1 else { throw ValidationError("--jobs must be at least 1") }

@@ -30,6 +30,17 @@ struct ProbeCommand: AsyncParsableCommand {
     /// --jobs, or one per core.
     var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
+    /// `probe [--json] PATH...` (``CommonCommandLine``): every other option at its default.
+    static func common(_ words: ArraySlice<String>) -> ProbeCommand? {
+        guard let words = CommonWords(words, flags: ["--json"]), !words.paths.isEmpty else { return nil }
+        var command = ProbeCommand()
+        command.paths = words.paths
+        command.json = words.flags.contains("--json")
+        command.limits = .defaults
+        command.jobs = nil
+        return command
+    }
+
     func validate() throws {
         guard jobCount >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
@@ -68,6 +79,15 @@ struct LimitOptions: ParsableArguments {
 
     @Flag(help: "Report truncated files with a diagnostic instead of failing them.")
     var allowTruncated = false
+
+    /// Every option at its default (``CommonCommandLine``).
+    static var defaults: LimitOptions {
+        var options = LimitOptions()
+        options.maxPixels = MediaLimits.default.maxPixels
+        options.probeTimeout = MediaLimits.default.probeTimeoutSeconds
+        options.allowTruncated = false
+        return options
+    }
 
     func validate() throws {
         guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }

@@ -79,3 +79,31 @@ struct BatchTests {
         #expect(throws: MediaError.self) { try Preparer().prepare(image: Fixture.video("h264.mp4")) }
     }
 }
+
+@Suite("Batch summary")
+struct BatchSummaryTests {
+    /// The summary's sizes are written without Foundation's printf: the same text as "%.1f" of the
+    /// quotient over every order of size (a sweep of 20,000 sizes from bytes to terabytes, and the
+    /// unit edges), and half up at an exact half, where printf's binary quotient falls either side.
+    @Test func bytesAreWrittenAsPrintfWritesThem() {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var sizes: [Int64] = [0, 1, 999, 1000, 1049, 1050, 1051, 1150, 999_949, 999_950, 999_951, 1_000_000, 123_456_789, Int64(1) << 50]
+        var n: Int64 = 1
+        while sizes.count < 20_000 {
+            n = (n &* 6364136223846793005 &+ 1442695040888963407) & 0x3fff_ffff_ffff
+            sizes.append(n >> Int64(n % 40))
+        }
+        for size in sizes {
+            var value = Double(size), unit = 0
+            while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+            let scale = Int64(pow(1000.0, Double(unit)))
+            if unit > 0 && (size % (scale / 10)) * 2 == scale / 10 {
+                let up = (size / (scale / 10)) + 1
+                #expect(BatchSummary.bytes(size) == "\(up / 10).\(up % 10) \(units[unit])", "\(size)")
+                continue
+            }
+            let printf = unit == 0 ? "\(size) B" : String(format: "%.1f %@", value, units[unit])
+            #expect(BatchSummary.bytes(size) == printf, "\(size)")
+        }
+    }
+}
