@@ -4,10 +4,11 @@
 // decoding is nearly all of its time (a 24 MP file: ~0.5 s of entropy decoding, ~0.04 s of IDCT).
 // Scans are independent bit streams, though: a scan depends only on the earlier scans that refine
 // the same coefficients (same component, overlapping spectral band), and only block row by block
-// row. So every scan is a task, taken in file order by `threads` workers, that waits before each
-// block row until the scans it refines have finished that row: a wavefront. The first AC scans of
-// different bands and components run side by side, and each refinement scan follows a row behind
-// the scan it refines.
+// row. So every scan is decoded in steps of one block row, each step taken by any of `2 × threads`
+// workers once the scans it refines have finished that row: a wavefront. The first AC scans of
+// different bands and components run side by side, each refinement scan follows the scan it
+// refines, and no scan runs more than KP_WINDOW iMCU rows ahead of the output, so the coefficients
+// held are a band of the image, not all of it (see Memory).
 //
 // The output is what libjpeg's raw-data decode gives (dequantised coefficients through the accurate
 // integer IDCT, jidctint.c's arithmetic: `kimi_jpeg_decode_planes`' samples exactly), written one
@@ -25,7 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-enum { KP_MAX_SCANS = 256, KP_MAX_TABLES = 64, KP_FAST_BITS = 9 };
+enum { KP_MAX_SCANS = 256, KP_MAX_TABLES = 64, KP_FAST_BITS = 9, KP_WINDOW = 64, KP_RUN = 8 };
 
 static const uint8_t kp_zigzag[64] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
@@ -52,15 +53,6 @@ typedef struct {
 } kp_component;
 
 typedef struct {
-    int ns, comp[3], dc_table[3], ac_table[3];
-    int ss, se, ah, al, restart;
-    const uint8_t *data;
-    size_t size;
-    int deps[KP_MAX_SCANS], ndeps;
-    _Atomic int progress[3];  // block rows of each of its components complete (INT_MAX: done)
-} kp_scan;
-
-typedef struct {
     const uint8_t *data;
     size_t size, pos;
     uint64_t acc;
@@ -70,13 +62,32 @@ typedef struct {
 } kp_bits;
 
 typedef struct {
+    int ns, comp[3], dc_table[3], ac_table[3];
+    int ss, se, ah, al, restart;
+    const uint8_t *data;
+    size_t size;
+    int deps[KP_MAX_SCANS], ndeps;
+    _Atomic int progress[3];  // block rows of each of its components complete (INT_MAX: done)
+    // Where its decode stands between steps (a step is one block row, or one MCU row when
+    // interleaved): only the worker holding it (`busy`, under the lock) touches these.
+    int next, rows, busy, done;
+    int pred[3], eobrun, left;
+    kp_bits bits;
+} kp_scan;
+
+
+typedef struct {
     int width, height, ncomp, hmax, vmax, mcus_x, mcus_y;
     kp_component comp[3];
     kp_huffman *tables[KP_MAX_TABLES];
     int ntables;
     kp_scan *scans;
     int nscans;
-    atomic_int next_scan, failed;
+    int scans_left;  // under the lock
+    atomic_int failed;
+    // iMCU rows written out, and how far ahead of them a scan may decode (KP_WINDOW; INT_MAX/2:
+    // unbounded, when the caller's thread must run the scans itself).
+    _Atomic int written, window;
     pthread_mutex_t lock;
     pthread_cond_t moved;
 } kp_decoder;
@@ -374,11 +385,15 @@ static int kp_restart(kp_bits *r) {
 
 // --- Memory ------------------------------------------------------------------------------------
 //
-// Peak memory is the coefficients (128 bytes a block: 72 MB for a 24 MP 4:2:0 file) plus the
-// file's pages plus the output. Once every scan is in, the file's pages are handed back (a hint:
-// the kernel drops clean pages and reads them again if touched; anonymous memory keeps its
-// contents), and each block row's coefficients are returned as soon as their samples are out, so
-// the output planes grow into the room the coefficients leave.
+// All the coefficients would be 128 bytes a block: 72 MB for a 24 MP 4:2:0 file, 144 MB at 4:4:4.
+// They live in one mapping per component, but only a band of it is ever resident: pages are
+// touched when a scan first reaches their rows, no scan goes more than KP_WINDOW iMCU rows (1,024
+// sample rows at 4:2:0, 512 at 4:4:4) past the rows written out, and each block row's coefficients
+// are returned (MADV_DONTNEED, in 4 MiB steps) as soon as their samples are out. A 24 MP 4:4:4
+// file's whole `prepare` peaked at 185 MiB when every scan ran to the end on its own; windowed,
+// 80 MiB, in the same time (the least advanced scan is served first, so the window seldom stalls
+// anyone). A finished scan's file pages are handed back too (a hint: the kernel drops clean pages
+// and reads them again if touched).
 
 static size_t kp_page(void) {
     long page = sysconf(_SC_PAGESIZE);
@@ -492,19 +507,28 @@ static int kp_block_ac_refine(kp_bits *r, int16_t *block, const kp_scan *s, cons
     return 0;
 }
 
-// Waits until every scan `s` refines has finished block row `row` (exclusive bound) of `c`.
-static void kp_wait(kp_decoder *d, const kp_scan *s, int c, int rows) {
+// Whether every scan `s` refines has finished the block rows of `c` below `rows`.
+static int kp_deps_ready(const kp_decoder *d, const kp_scan *s, int c, int rows) {
     for (int i = 0; i < s->ndeps; i++) {
-        kp_scan *dep = &d->scans[s->deps[i]];
-        int slot = -1;
-        for (int j = 0; j < dep->ns; j++) if (dep->comp[j] == c) slot = j;
-        if (slot < 0) continue;
-        if (atomic_load_explicit(&dep->progress[slot], memory_order_acquire) >= rows) continue;
-        pthread_mutex_lock(&d->lock);
-        while (atomic_load_explicit(&dep->progress[slot], memory_order_acquire) < rows && !atomic_load(&d->failed))
-            pthread_cond_wait(&d->moved, &d->lock);
-        pthread_mutex_unlock(&d->lock);
+        const kp_scan *dep = &d->scans[s->deps[i]];
+        for (int j = 0; j < dep->ns; j++)
+            if (dep->comp[j] == c && atomic_load_explicit(&dep->progress[j], memory_order_acquire) < rows) return 0;
     }
+    return 1;
+}
+
+// Whether `s` may decode its next step now: the scans it refines are past it, and it stays within
+// the window of iMCU rows ahead of the output.
+static int kp_ready(const kp_decoder *d, const kp_scan *s) {
+    int limit = atomic_load_explicit(&d->written, memory_order_acquire) + atomic_load_explicit(&d->window, memory_order_relaxed);
+    if (s->ns == 1) {
+        int c = s->comp[0];
+        return s->next / d->comp[c].v < limit && kp_deps_ready(d, s, c, s->next + 1);
+    }
+    if (s->next >= limit) return 0;
+    for (int i = 0; i < s->ns; i++)
+        if (!kp_deps_ready(d, s, s->comp[i], (s->next + 1) * d->comp[s->comp[i]].v)) return 0;
+    return 1;
 }
 
 // Waits until every scan that covers component `c` has finished its block rows below `rows`.
@@ -525,88 +549,119 @@ static void kp_wait_all(kp_decoder *d, int c, int rows) {
 
 static void kp_publish(kp_decoder *d, kp_scan *s, int slot, int rows) {
     atomic_store_explicit(&s->progress[slot], rows, memory_order_release);
-    pthread_mutex_lock(&d->lock);
-    pthread_cond_broadcast(&d->moved);
-    pthread_mutex_unlock(&d->lock);
 }
 
-static int kp_scan_decode(kp_decoder *d, kp_scan *s) {
-    kp_bits r = {s->data, s->size, 0, 0, 0, 0, 0};
-    int pred[3] = {0}, eobrun = 0, left = s->restart;
+// The next block row of scan `s` (or MCU row, interleaved), read on from where its last step
+// stopped: 0, or -1 on damage.
+static int kp_scan_rows(kp_decoder *d, kp_scan *s, kp_bits *r, int *pred, int *eobrun_, int *left_) {
+    int eobrun = *eobrun_, left = *left_, status = 0;
     int dc = s->ss == 0;
     if (s->ns == 1) {
         kp_component *c = &d->comp[s->comp[0]];
         const kp_huffman *t = dc ? (s->ah ? NULL : d->tables[s->dc_table[0]]) : d->tables[s->ac_table[0]];
-        for (int by = 0; by < c->ch; by++) {
-            kp_wait(d, s, s->comp[0], by + 1);
-            if (atomic_load_explicit(&d->failed, memory_order_relaxed)) return -1;
-            int16_t *row = c->coef + (size_t)by * (size_t)c->bw * 64;
-            for (int bx = 0; bx < c->cw; bx++) {
-                if (s->restart) {
-                    if (left == 0) {
-                        if (kp_restart(&r) != 0) return -1;
-                        pred[0] = 0;
-                        eobrun = 0;
-                        left = s->restart;
-                    }
-                    left--;
+        int by = s->next;
+        int16_t *row = c->coef + (size_t)by * (size_t)c->bw * 64;
+        for (int bx = 0; bx < c->cw && status == 0; bx++) {
+            if (s->restart) {
+                if (left == 0) {
+                    if (kp_restart(r) != 0) { status = -1; break; }
+                    pred[0] = 0;
+                    eobrun = 0;
+                    left = s->restart;
                 }
-                int16_t *block = row + (size_t)bx * 64;
-                int status = dc ? kp_block_dc(&r, block, s, t, &pred[0])
-                           : s->ah == 0 ? kp_block_ac_first(&r, block, s, t, &eobrun) : kp_block_ac_refine(&r, block, s, t, &eobrun);
-                if (status != 0) return -1;
+                left--;
             }
-            if (kp_overran(&r)) return -1;  // the data ended early: stop now, not after every block
-            kp_publish(d, s, 0, by + 1 == c->ch ? INT_MAX : by + 1);
+            int16_t *block = row + (size_t)bx * 64;
+            status = dc ? kp_block_dc(r, block, s, t, &pred[0])
+                   : s->ah == 0 ? kp_block_ac_first(r, block, s, t, &eobrun) : kp_block_ac_refine(r, block, s, t, &eobrun);
         }
     } else {
-        for (int my = 0; my < d->mcus_y; my++) {
-            for (int i = 0; i < s->ns; i++) kp_wait(d, s, s->comp[i], (my + 1) * d->comp[s->comp[i]].v);
-            if (atomic_load_explicit(&d->failed, memory_order_relaxed)) return -1;
-            for (int mx = 0; mx < d->mcus_x; mx++) {
-                if (s->restart) {
-                    if (left == 0) {
-                        if (kp_restart(&r) != 0) return -1;
-                        pred[0] = pred[1] = pred[2] = 0;
-                        left = s->restart;
-                    }
-                    left--;
+        int my = s->next;
+        for (int mx = 0; mx < d->mcus_x && status == 0; mx++) {
+            if (s->restart) {
+                if (left == 0) {
+                    if (kp_restart(r) != 0) { status = -1; break; }
+                    pred[0] = pred[1] = pred[2] = 0;
+                    left = s->restart;
                 }
-                for (int i = 0; i < s->ns; i++) {
-                    kp_component *c = &d->comp[s->comp[i]];
-                    const kp_huffman *t = s->ah ? NULL : d->tables[s->dc_table[i]];
-                    for (int y = 0; y < c->v; y++)
-                        for (int x = 0; x < c->h; x++) {
-                            int16_t *block = c->coef + (((size_t)(my * c->v + y) * (size_t)c->bw) + (size_t)(mx * c->h + x)) * 64;
-                            if (kp_block_dc(&r, block, s, t, &pred[i]) != 0) return -1;
-                        }
-                }
+                left--;
             }
-            if (kp_overran(&r)) return -1;
-            for (int i = 0; i < s->ns; i++)
-                kp_publish(d, s, i, my + 1 == d->mcus_y ? INT_MAX : (my + 1) * d->comp[s->comp[i]].v);
+            for (int i = 0; i < s->ns && status == 0; i++) {
+                kp_component *c = &d->comp[s->comp[i]];
+                const kp_huffman *t = s->ah ? NULL : d->tables[s->dc_table[i]];
+                for (int y = 0; y < c->v && status == 0; y++)
+                    for (int x = 0; x < c->h && status == 0; x++) {
+                        int16_t *block = c->coef + (((size_t)(my * c->v + y) * (size_t)c->bw) + (size_t)(mx * c->h + x)) * 64;
+                        status = kp_block_dc(r, block, s, t, &pred[i]);
+                    }
+            }
         }
     }
-    // Every byte of the scan's data used (libjpeg warns of "extraneous bytes before marker").
-    return kp_overran(&r) || r.size - r.pos + (size_t)(r.bits / 8) != (size_t)r.fake ? -1 : 0;
+    *eobrun_ = eobrun;
+    *left_ = left;
+    // The data ended early: stop now, not after every block.
+    if (status != 0 || kp_overran(r)) return -1;
+    s->next++;
+    return 0;
 }
 
+// One step of scan `s`, its progress published: 0, or -1 on damage.
+static int kp_scan_step(kp_decoder *d, kp_scan *s) {
+    // The reader's state in locals for the step (registers, not the shared struct), put back after.
+    kp_bits bits = s->bits, *r = &bits;
+    int pred[3] = {s->pred[0], s->pred[1], s->pred[2]}, eobrun = s->eobrun, left = s->left;
+    int status = kp_scan_rows(d, s, r, pred, &eobrun, &left);
+    s->bits = bits;
+    for (int i = 0; i < 3; i++) s->pred[i] = pred[i];
+    s->eobrun = eobrun;
+    s->left = left;
+    if (status != 0) return -1;
+    if (s->ns == 1) kp_publish(d, s, 0, s->next == s->rows ? INT_MAX : s->next);
+    else for (int i = 0; i < s->ns; i++) kp_publish(d, s, i, s->next == s->rows ? INT_MAX : s->next * d->comp[s->comp[i]].v);
+    if (s->next < s->rows) return 0;
+    s->done = 1;
+    // Every byte of the scan's data used (libjpeg warns of "extraneous bytes before marker").
+    return kp_overran(r) || r->size - r->pos + (size_t)(r->bits / 8) != (size_t)r->fake ? -1 : 0;
+}
+
+// The iMCU row of `s`'s next step.
+static int kp_imcu_row(const kp_decoder *d, const kp_scan *s) {
+    return s->ns == 1 ? s->next / d->comp[s->comp[0]].v : s->next;
+}
+
+// A worker takes the scan furthest behind that may take a step (the first in file order among
+// equals), goes on with it while it may (up to KP_RUN steps), then looks again. Any worker runs
+// any scan, so scans held back by the window never keep a worker from the one everything waits
+// for, and the long scans — the last refinements, which set the output's pace — are served first.
 static void *kp_worker(void *argument) {
     kp_decoder *d = argument;
-    for (;;) {
-        int index = atomic_fetch_add(&d->next_scan, 1);
-        if (index >= d->nscans || atomic_load(&d->failed)) break;
-        kp_scan *s = &d->scans[index];
-        int status = kp_scan_decode(d, s);
-        kp_release_input(s->data, s->size);
-        if (status != 0) {
-            atomic_store(&d->failed, 1);
-            pthread_mutex_lock(&d->lock);
-            pthread_cond_broadcast(&d->moved);
-            pthread_mutex_unlock(&d->lock);
-            break;
+    pthread_mutex_lock(&d->lock);
+    while (d->scans_left > 0 && !atomic_load(&d->failed)) {
+        kp_scan *s = NULL;
+        for (int i = 0; i < d->nscans; i++) {
+            kp_scan *candidate = &d->scans[i];
+            if (candidate->busy || candidate->done || (s && kp_imcu_row(d, candidate) >= kp_imcu_row(d, s))) continue;
+            if (kp_ready(d, candidate)) s = candidate;
         }
+        if (!s) {
+            pthread_cond_wait(&d->moved, &d->lock);
+            continue;
+        }
+        s->busy = 1;
+        pthread_mutex_unlock(&d->lock);
+        int status = 0;
+        for (int steps = 0; steps < KP_RUN && status == 0 && !s->done && kp_ready(d, s); steps++) {
+            if (atomic_load_explicit(&d->failed, memory_order_relaxed)) break;
+            status = kp_scan_step(d, s);
+        }
+        if (s->done || status != 0) kp_release_input(s->data, s->size);
+        pthread_mutex_lock(&d->lock);
+        s->busy = 0;
+        if (status != 0) atomic_store(&d->failed, 1);
+        else if (s->done) d->scans_left--;
+        pthread_cond_broadcast(&d->moved);
     }
+    pthread_mutex_unlock(&d->lock);
     return NULL;
 }
 
@@ -734,6 +789,14 @@ int kimi_jpeg_progressive_planes(const uint8_t *data, size_t size, int threads, 
         kp_free(d);
         return -2;
     }
+    for (int i = 0; i < d->nscans; i++) {
+        kp_scan *sc = &d->scans[i];
+        sc->rows = sc->ns == 1 ? d->comp[sc->comp[0]].ch : d->mcus_y;
+        sc->left = sc->restart;
+        sc->bits = (kp_bits){sc->data, sc->size, 0, 0, 0, 0, 0};
+    }
+    d->scans_left = d->nscans;
+    atomic_store(&d->window, KP_WINDOW);
     // Scan workers: twice the cores, so that a refinement scan can trail the scan it refines while
     // others take the small scans (on two cores, 2 workers took 1.3x the time 4 did: the long
     // last scan of Y otherwise waits for a free worker). They block, not spin, while they wait.
@@ -746,7 +809,11 @@ int kimi_jpeg_progressive_planes(const uint8_t *data, size_t size, int threads, 
         if (pthread_create(&ids[started], &attributes, kp_worker, d) == 0) started++;
         pthread_attr_destroy(&attributes);
     }
-    if (started == 0) kp_worker(d);
+    if (started == 0) {
+        // No worker thread: this thread runs every scan first, so nothing may wait for the output.
+        atomic_store(&d->window, INT_MAX / 2);
+        kp_worker(d);
+    }
     // Output, on this thread, behind the scans: each iMCU row once every scan is past it, every
     // component's blocks through the IDCT into its plane, its coefficients then returned.
     int written = 0;
@@ -785,6 +852,11 @@ int kimi_jpeg_progressive_planes(const uint8_t *data, size_t size, int threads, 
             break;
         }
         written = m + 1;
+        // The scans held back by the window may go on.
+        pthread_mutex_lock(&d->lock);
+        atomic_store_explicit(&d->written, written, memory_order_release);
+        pthread_cond_broadcast(&d->moved);
+        pthread_mutex_unlock(&d->lock);
         if (progress) progress(context, m + 1);
     }
     for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);

@@ -69,7 +69,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
 
     /// `n` bytes in decimal units with one decimal ("1.5 MB"), rounded half up on the exact size:
     /// "%.1f" of the quotient, except at exact halves, where printf's binary quotient may fall
-    /// either side (Foundation's printf is not used: its first use costs a short run 1.9 M
+    /// either side, and above 2⁵³ bytes, where the quotient itself is rounded (Foundation's printf is not used: its first use costs a short run 1.9 M
     /// instructions).
     public static func bytes(_ n: Int64) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]

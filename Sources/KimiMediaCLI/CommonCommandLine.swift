@@ -16,8 +16,8 @@ import KimiMedia
 /// Only these shapes are taken: paths that do not start with `-` (and are not `help`), and the
 /// named flags and options, each at most once, an option's value after a space or `=`. Anything
 /// else — another option, `--`, `-`, `--help`, a repeat, a value that looks like an option, a
-/// command whose `validate()` fails — returns nil and ArgumentParser parses the line as always,
-/// with its own messages. Every other value is the declaration's default, from the same constants
+/// command or option group whose `validate()` fails — returns nil and ArgumentParser parses the
+/// line as always, with its own messages. Every other value is the declaration's default, from the same constants
 /// (``ProbeCommand/common(_:)``, ``PrepareCommand/common(_:)``); `CommonCommandLineTests` checks
 /// that each command made here is the one ArgumentParser makes of the same line.
 enum CommonCommandLine {
@@ -25,16 +25,27 @@ enum CommonCommandLine {
         guard let name = arguments.first else { return nil }
         let words = arguments.dropFirst()
         switch name {
-        case ProbeCommand.configuration.commandName: return validated(ProbeCommand.common(words))
-        case PrepareCommand.configuration.commandName: return validated(PrepareCommand.common(words))
+        case ProbeCommand.configuration.commandName:
+            return validated(ProbeCommand.common(words)) { command in try command.limits.validate() }
+        case PrepareCommand.configuration.commandName:
+            return validated(PrepareCommand.common(words)) { command in
+                try command.sent.validate()
+                try command.budgets.validate()
+                try command.api.validate()
+                try command.limits.validate()
+            }
         default: return nil
         }
     }
 
-    /// `command` once its checks pass; a line they refuse is left to ArgumentParser, which says why.
-    private static func validated<Command: AsyncParsableCommand>(_ command: Command?) -> Command? {
+    /// `command` once its checks pass, its option groups' first as ArgumentParser runs them while it
+    /// decodes; a line they refuse is left to ArgumentParser, which says why.
+    private static func validated<Command: AsyncParsableCommand>(_ command: Command?, groups: (inout Command) throws -> Void) -> Command? {
         guard var command else { return nil }
-        do { try command.validate() } catch { return nil }
+        do {
+            try groups(&command)
+            try command.validate()
+        } catch { return nil }
         return command
     }
 }
@@ -50,7 +61,8 @@ struct CommonWords {
         var words = words
         while let word = words.popFirst() {
             guard word.hasPrefix("-") else {
-                // `help` is ArgumentParser's word wherever it stands.
+                // `help` is ArgumentParser's word only first on the line (its help command), and a
+                // path here; left to ArgumentParser all the same, so the two can never differ.
                 guard word != "help" else { return nil }
                 paths.append(word)
                 continue
