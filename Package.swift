@@ -41,10 +41,11 @@ let package = Package(
             name: "MediaCodecs",
             dependencies: ["MediaCore", "CFFmpegLoader", "CHeifLoader", "CMapGuard", "CPixelKernels", "CJPEGDecoder", "CTIFFDecoder", "CTurboJPEG", "CPNG", "CWebP", "CGIF", "CZlib", "CDeflate"]
         ),
-        .target(name: "CFFmpegLoader"),
+        .target(name: "CLibraryLoader"),
+        .target(name: "CFFmpegLoader", dependencies: ["CLibraryLoader"]),
         .target(name: "CMapGuard"),
         .target(name: "CPixelKernels"),
-        .target(name: "CHeifLoader"),
+        .target(name: "CHeifLoader", dependencies: ["CLibraryLoader"]),
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CTIFFDecoder", linkerSettings: [.linkedLibrary("tiff")]),
         .target(

@@ -4,7 +4,7 @@ one run, and a report: Benchmarks/results/report.md, report.json and charts/*.sv
 
 kimi-media always runs with its default options plus --out; a flag appears only where it chooses
 *which* work is done (frames only: `--video none`; the model's frames: `--frames model`; the model's
-own size: `--fit model`), never how (no --jobs, no threads, no quality). Each peer runs the way its
+own size: `--fit model`; tiles: `--tiles auto`; the model's frame rate: `--video model`), never how (no --jobs, no threads, no quality). Each peer runs the way its
 users run it: one process per file through `xargs -P <cores>` where the tool takes one file, the whole
 list where it takes many, Pillow from a script with a process pool.
 
@@ -19,12 +19,14 @@ for video frames.
 Workloads: image fit per input kind (box and --fit model), whole folders against xargs pipelines,
 keyframes, model frames, every:S and re-encode against the ffmpeg CLI, a probe of 1,000 files, the
 converted formats (HEIC, AVIF, TIFF, MKV), third-party media from pinned PyPI packages (real photos
-and clips), and scaling: time and memory against image size (1–100 MP), video length (10 s – 1 h) and
+and clips), what is sent at the model's own sizes (a tall screenshot tiled with `--tiles auto`, videos
+with `--video model`: against Pillow, ImageMagick and vips cropping the same boxes, and ffmpeg making
+the same 2 fps MP4), and scaling: time and memory against image size (1–100 MP), video length (10 s – 1 h) and
 file count (10 – 100,000).
 
 Corpora are generated (or, for the real media, downloaded) once into ~/.cache/kimi-media, never git.
 Usage: Benchmarks/bench.py [--rounds 5] [--only GROUP,...] [--quick] [--out Benchmarks/results]
-  groups: image, folder, video, probe, formats, real, scaling
+  groups: image, folder, video, probe, formats, real, sent, scaling
   --quick: 2 rounds, scaling without the 1 h video and the 100,000 files (a smoke run, not for published figures)
   --only keeps the other groups' results from the last report.json (each workload records its commit); --fresh drops them
 """
@@ -364,6 +366,55 @@ def probe_workloads():
     ])]
 
 
+def manifest_outputs(*args):
+    """The manifest's outputs of one `kimi-media prepare --quiet ARGS --out TMP`."""
+    out = tempfile.mkdtemp()
+    try:
+        benchlib.run([BIN, "prepare", "--quiet", *args, "--out", out])
+        return json.loads(open(os.path.join(out, "manifest.jsonl")).readline())["outputs"]
+    finally:
+        shutil.rmtree(out)
+
+
+def sent_workloads():
+    """What is sent at the model's own sizes: a tall screenshot cut into full-width tiles
+    (--tiles auto), and videos holding only the frames the model samples (--video model). The peers
+    make the same outputs: the same tile boxes (from our manifest), the same frame rate and size."""
+    if not PILLOW:
+        raise SystemExit("the sent group needs the Pillow venv (its screenshot and its tiles peer)")
+    tools = os.path.join(HERE, "pillow_tools.py")
+    shot = generated("screenshot-1080x12000.png", lambda p: benchlib.run([PILLOW, tools, "screenshot", p]))
+    boxes = [f"{t['tile']['x']},{t['tile']['y']},{t['tile']['width']},{t['tile']['height']}"
+             for t in manifest_outputs("--tiles", "auto", shot)]
+
+    def magick(out):
+        args = ["convert", shot, "-quality", "90"]
+        for i, box in enumerate(boxes, 1):
+            x, y, w, h = box.split(",")
+            args += ["(", "-clone", "0", "-crop", f"{w}x{h}+{x}+{y}", "+repage", "-write", f"{out}/tile-{i:03d}.jpg", "+delete", ")"]
+        return args + ["null:"]
+
+    result = [Workload("tiles-screenshot", "sent", f"a 1080x12000 text screenshot cut into {len(boxes)} full-width tiles (--tiles auto)",
+                       [ours("--tiles", "auto", inputs=[shot]),
+                        Tool("Pillow crop (the same boxes)", lambda out: [PILLOW, tools, "tiles", out, shot, *boxes]),
+                        Tool("ImageMagick convert -crop (the same boxes)", magick),
+                        Tool("vips crop, a process per tile", lambda out: ["sh", "-c", " && ".join(
+                            shlex.join(["vips", "crop", shot, f"{out}/tile-{i:03d}.jpg[Q=90]", *box.split(",")])
+                            for i, box in enumerate(boxes, 1))])])]
+    folder = video_corpus()
+    for name in ("h264-1080p-30s.mp4", "hevc-4k-20s.mp4"):
+        clip = os.path.join(folder, name)
+        video = [o for o in manifest_outputs("--video", "model", "--frames", "none", clip) if o["format"] == "mp4"][0]
+        size = f"{video['width']}:{video['height']}"
+        result.append(Workload(f"video-model-{name.rsplit('.', 1)[0]}", "sent",
+                               f"{name} as the model samples it: 2 frames a second at {video['width']}x{video['height']} (--video model --frames none)",
+                               [ours("--video", "model", "--frames", "none", inputs=[clip]),
+                                Tool("ffmpeg fps=2 + scale, libx264 veryfast", (lambda clip, size: lambda out: ffmpeg(
+                                    "-i", clip, "-vf", f"fps=2,scale={size}:flags=lanczos", "-c:v", "libx264", "-preset", "veryfast",
+                                    "-crf", "23", "-c:a", "copy", "-movflags", "+faststart", out + "/out.mp4"))(clip, size))]))
+    return result
+
+
 def format_workloads():
     images, _, _ = image_corpus()
     png = sorted(glob.glob(os.path.join(images, "png-rgb-12mp", "*")))[0]
@@ -504,7 +555,8 @@ def report(data, out):
         "ffprobe's keyframe list or the sampling instants (video).", "",
         "![ratios](charts/ratios.svg)", "", *summary(data), ""]
     groups = {"image": "Images, one file", "folder": "Whole folders", "video": "Video", "probe": "Probe",
-              "formats": "Converted formats", "real": "Third-party media (pinned PyPI packages)"}
+              "formats": "Converted formats", "real": "Third-party media (pinned PyPI packages)",
+              "sent": "At the model's own sizes: tiles, and videos at its frame rate"}
     for group, heading in groups.items():
         chosen = [w for w in data["workloads"] if w["group"] == group]
         if not chosen:
@@ -542,7 +594,7 @@ def main():
     global BIN, PILLOW, PILLOW_SIMD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="image,folder,video,probe,formats,real,scaling")
+    ap.add_argument("--only", default="image,folder,video,probe,formats,real,sent,scaling")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--fresh", action="store_true", help="with --only: drop the other groups' results instead of keeping them")
@@ -572,7 +624,7 @@ def main():
             data["scaling"] = old.get("scaling", {})
     work = tempfile.mkdtemp(prefix="kimi-media-bench-")
     makers = {"image": image_workloads, "folder": folder_workloads, "video": video_workloads, "probe": probe_workloads,
-              "formats": format_workloads, "real": real_workloads}
+              "formats": format_workloads, "real": real_workloads, "sent": sent_workloads}
     try:
         for group in groups:
             if group == "scaling":

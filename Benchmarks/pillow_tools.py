@@ -5,6 +5,11 @@ fit OUT FILE...      the Pillow peer: each file upright (EXIF orientation), fitt
                      LANCZOS (never enlarged), saved as JPEG q90, or PNG where it has alpha (what
                      kimi-media writes by default); one worker process per core, as a user's script
                      with multiprocessing would.
+tiles OUT FILE BOX... the Pillow peer of `--tiles auto`: FILE opened once, each box
+                     (LEFT,TOP,WIDTH,HEIGHT: kimi-media's own tile boxes, from its manifest) cropped
+                     and saved as OUT/tile-NNN.jpg at q90.
+screenshot OUT.png   the tall screenshot the tiles workload reads: 1080x12000, a line of text
+                     every 36 px (Pillow's default font at 24 px), as a chat or a long web page.
 psnr SOURCE OUTPUT   the quality column: luma PSNR (dB) of OUTPUT against a float reference — SOURCE
                      decoded, upright, turned to luma (BT.601 weights) in float (premultiplied by
                      alpha where there is one), resized in float (LANCZOS, Pillow's "F" mode) to
@@ -53,6 +58,29 @@ def fit(out, files):
         pool.map(_fit_one, [(f, out) for f in files], chunksize=1)
 
 
+def tiles(out, path, boxes):
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        for index, box in enumerate(boxes, 1):
+            left, top, width, height = (int(v) for v in box.split(","))
+            image.crop((left, top, left + width, top + height)).save(os.path.join(out, f"tile-{index:03d}.jpg"), quality=90)
+
+
+def screenshot(path):
+    from PIL import ImageDraw, ImageFont
+    image = Image.new("RGB", (1080, 12000), "white")
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.load_default(size=24)
+    except TypeError:  # Pillow before 10.1: the bitmap font
+        font = ImageFont.load_default()
+    words = "the quick brown fox jumps over the lazy dog while the receipt lists every item bought".split()
+    for row, y in enumerate(range(24, 12000 - 36, 36)):
+        text = f"{row + 1:4d}  " + " ".join(words[(row + k) % len(words)] for k in range(9))
+        draw.text((24, y), text, fill=(20, 20, 20) if row % 7 else (40, 80, 200), font=font)
+    image.save(path)
+
+
 def _luma(image):
     """Luma in float; where the image has alpha, premultiplied by it (what a viewer composites, and
     the quantity a correct resize filters), so colour under transparent pixels counts for nothing."""
@@ -78,6 +106,10 @@ def psnr(source, output):
 if __name__ == "__main__":
     if sys.argv[1] == "fit":
         fit(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "tiles":
+        tiles(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "screenshot":
+        screenshot(sys.argv[2])
     elif sys.argv[1] == "psnr":
         print(f"{psnr(sys.argv[2], sys.argv[3]):.2f}")
     else:

@@ -1,6 +1,6 @@
 #include "ffmpeg_loader.h"
 
-#include <dlfcn.h>
+#include <library_loader.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +21,9 @@ enum { kimi_avutil, kimi_avcodec, kimi_avformat, kimi_swscale, kimi_swresample, 
 // Debian and Ubuntu name each runtime package after its library and soname major (libavformat59…):
 // what a missing library's message tells the user to install.
 #define KIMI_PACKAGE(name, major) "lib" #name AV_STRINGIFY(major)
-static const char *const kimi_packages = KIMI_PACKAGE(avformat, LIBAVFORMAT_VERSION_MAJOR) " "
-    KIMI_PACKAGE(avcodec, LIBAVCODEC_VERSION_MAJOR) " " KIMI_PACKAGE(avutil, LIBAVUTIL_VERSION_MAJOR) " "
-    KIMI_PACKAGE(swscale, LIBSWSCALE_VERSION_MAJOR) " " KIMI_PACKAGE(swresample, LIBSWRESAMPLE_VERSION_MAJOR);
+#define KIMI_PACKAGES KIMI_PACKAGE(avformat, LIBAVFORMAT_VERSION_MAJOR) " " \
+    KIMI_PACKAGE(avcodec, LIBAVCODEC_VERSION_MAJOR) " " KIMI_PACKAGE(avutil, LIBAVUTIL_VERSION_MAJOR) " " \
+    KIMI_PACKAGE(swscale, LIBSWSCALE_VERSION_MAJOR) " " KIMI_PACKAGE(swresample, LIBSWRESAMPLE_VERSION_MAJOR)
 
 #define KIMI_POINTER(lib, ret, name, params, args) static ret (*kimi_p_##name) params;
 #define KIMI_POINTER_VOID(lib, name, params, args) static void (*kimi_p_##name) params;
@@ -35,31 +35,20 @@ KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_POINTER_VOID)
 KIMI_FFMPEG_FUNCTIONS(KIMI_WRAPPER)
 KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_WRAPPER_VOID)
 
+#define KIMI_SYMBOL(lib, ret, name, params, args) {#name, (void **)&kimi_p_##name, kimi_##lib},
+#define KIMI_SYMBOL_VOID(lib, name, params, args) KIMI_SYMBOL(lib, void, name, params, args)
+static const kimi_symbol kimi_symbols[] = {KIMI_FFMPEG_FUNCTIONS(KIMI_SYMBOL) KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_SYMBOL_VOID)};
+
 static pthread_once_t kimi_once = PTHREAD_ONCE_INIT;
 static int kimi_status = -1;
 static char kimi_error[512] = "FFmpeg was not loaded";
 
 static void kimi_load_once(void) {
-    void *handles[kimi_library_count];
-    for (int i = 0; i < kimi_library_count; i++) {
-        handles[i] = dlopen(kimi_sonames[i], RTLD_NOW | RTLD_LOCAL);
-        if (!handles[i]) {
-            snprintf(kimi_error, sizeof kimi_error, "%s; video needs FFmpeg's libraries: install them "
-                     "(Debian/Ubuntu: apt-get install %s)", dlerror(), kimi_packages);
-            return;
-        }
-    }
-#define KIMI_RESOLVE(lib, ret, name, params, args) \
-    if (!(*(void **)&kimi_p_##name = dlsym(handles[kimi_##lib], #name))) { \
-        snprintf(kimi_error, sizeof kimi_error, "%s has no %s", kimi_sonames[kimi_##lib], #name); \
-        return; \
-    }
-#define KIMI_RESOLVE_VOID(lib, name, params, args) KIMI_RESOLVE(lib, void, name, params, args)
-    KIMI_FFMPEG_FUNCTIONS(KIMI_RESOLVE)
-    KIMI_FFMPEG_VOID_FUNCTIONS(KIMI_RESOLVE_VOID)
+    kimi_status = kimi_libraries_load(kimi_sonames, kimi_library_count, kimi_symbols, (int)(sizeof kimi_symbols / sizeof kimi_symbols[0]),
+                                      "video needs FFmpeg's libraries: install them (Debian/Ubuntu: apt-get install " KIMI_PACKAGES ")",
+                                      kimi_error, sizeof kimi_error);
     // FFmpeg's log level is process-global: set once, here, as the libraries load.
-    kimi_p_av_log_set_level(AV_LOG_QUIET);
-    kimi_status = 0;
+    if (kimi_status == 0) kimi_p_av_log_set_level(AV_LOG_QUIET);
 }
 
 int kimi_ffmpeg_load(char *error, size_t error_size) {

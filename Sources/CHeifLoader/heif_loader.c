@@ -1,6 +1,6 @@
 #include "heif_loader.h"
 
-#include <dlfcn.h>
+#include <library_loader.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -17,26 +17,18 @@ KIMI_HEIF_VOID_FUNCTIONS(KIMI_HEIF_POINTER_VOID)
 KIMI_HEIF_FUNCTIONS(KIMI_HEIF_WRAPPER)
 KIMI_HEIF_VOID_FUNCTIONS(KIMI_HEIF_WRAPPER_VOID)
 
+#define KIMI_HEIF_SYMBOL(ret, name, params, args) {#name, (void **)&kimi_p_##name, 0},
+#define KIMI_HEIF_SYMBOL_VOID(name, params, args) KIMI_HEIF_SYMBOL(void, name, params, args)
+static const kimi_symbol kimi_heif_symbols[] = {KIMI_HEIF_FUNCTIONS(KIMI_HEIF_SYMBOL) KIMI_HEIF_VOID_FUNCTIONS(KIMI_HEIF_SYMBOL_VOID)};
+
 static pthread_once_t kimi_heif_once = PTHREAD_ONCE_INIT;
 static int kimi_heif_status = -1;
 static char kimi_heif_error[512] = "libheif was not loaded";
 
 static void kimi_heif_load_once(void) {
-    void *handle = dlopen(kimi_heif_soname, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        snprintf(kimi_heif_error, sizeof kimi_heif_error, "%s; HEIC and AVIF need libheif: install it "
-                 "(Debian/Ubuntu: apt-get install libheif1)", dlerror());
-        return;
-    }
-#define KIMI_HEIF_RESOLVE(ret, name, params, args) \
-    if (!(*(void **)&kimi_p_##name = dlsym(handle, #name))) { \
-        snprintf(kimi_heif_error, sizeof kimi_heif_error, "%s has no %s", kimi_heif_soname, #name); \
-        return; \
-    }
-#define KIMI_HEIF_RESOLVE_VOID(name, params, args) KIMI_HEIF_RESOLVE(void, name, params, args)
-    KIMI_HEIF_FUNCTIONS(KIMI_HEIF_RESOLVE)
-    KIMI_HEIF_VOID_FUNCTIONS(KIMI_HEIF_RESOLVE_VOID)
-    kimi_heif_status = 0;
+    kimi_heif_status = kimi_libraries_load(&kimi_heif_soname, 1, kimi_heif_symbols, (int)(sizeof kimi_heif_symbols / sizeof kimi_heif_symbols[0]),
+                                           "HEIC and AVIF need libheif: install it (Debian/Ubuntu: apt-get install libheif1)",
+                                           kimi_heif_error, sizeof kimi_heif_error);
 }
 
 int kimi_heif_load(char *error, size_t error_size) {

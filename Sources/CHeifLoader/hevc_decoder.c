@@ -1,6 +1,6 @@
 #include "hevc_decoder.h"
 
-#include <dlfcn.h>
+#include <library_loader.h>
 #include <libde265/de265.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,23 +31,18 @@ static const char *const kimi_de265_soname = "libde265.so.0";
 #define KIMI_DE265_POINTER(ret, name, params) static ret (*p_##name) params;
 KIMI_DE265_FUNCTIONS(KIMI_DE265_POINTER)
 
+#define KIMI_DE265_SYMBOL(ret, name, params) {#name, (void **)&p_##name, 0},
+static const kimi_symbol kimi_de265_symbols[] = {KIMI_DE265_FUNCTIONS(KIMI_DE265_SYMBOL)};
+
 static pthread_once_t kimi_de265_once = PTHREAD_ONCE_INIT;
 static int kimi_de265_status = -1;
 static char kimi_de265_error[512] = "libde265 was not loaded";
 
 static void kimi_de265_load_once(void) {
-    void *handle = dlopen(kimi_de265_soname, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-        snprintf(kimi_de265_error, sizeof kimi_de265_error, "%s (Debian/Ubuntu: apt-get install libde265-0)", dlerror());
-        return;
-    }
-#define KIMI_DE265_RESOLVE(ret, name, params) \
-    if (!(*(void **)&p_##name = dlsym(handle, #name))) { \
-        snprintf(kimi_de265_error, sizeof kimi_de265_error, "%s has no %s", kimi_de265_soname, #name); \
-        return; \
-    }
-    KIMI_DE265_FUNCTIONS(KIMI_DE265_RESOLVE)
-    kimi_de265_status = 0;
+    kimi_de265_status = kimi_libraries_load(&kimi_de265_soname, 1, kimi_de265_symbols,
+                                            (int)(sizeof kimi_de265_symbols / sizeof kimi_de265_symbols[0]),
+                                            "HEIC's fast path needs libde265 (Debian/Ubuntu: apt-get install libde265-0)",
+                                            kimi_de265_error, sizeof kimi_de265_error);
 }
 
 int kimi_hevc_load(char *error, size_t error_size) {
