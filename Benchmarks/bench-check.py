@@ -21,6 +21,10 @@ of each stage is the instructions spent in that stage's own functions, summed ov
                  (jpeg_progressive.c)
   heic-decode    fitting a 3 MP HEIC (one HEVC picture, heif-enc's): inside libde265, and our HEVC
                  path (item boxes, the colour pass into JPEG's planes)
+  tiles          `--tiles auto` of a 1080x8000 screenshot-shaped PNG: the whole process (decode,
+                 the tiles cut and encoded)
+  model-rate     `--video model --frames none` of a 6 s 640x360 H.264 clip: the whole process (every
+                 frame decoded, 2 a second scaled and encoded by libx264)
 
 A stage fails when its count exceeds the baseline in Benchmarks/bench-check.json by more than the
 tolerance (default 10 %): a stage made 20 % slower fails. Counts depend on the compiler and on the
@@ -72,6 +76,8 @@ STAGES = {
     "keyframes": ("keyframes", either(in_object(r"libswscale|libturbojpeg"), ours(r"Frame|Video|ColorMatrix|Resampler|Plane|JPEG"))),
     "progressive": ("progressive", c_functions(r"kp_|kimi_jpeg_progressive")),
     "heic-decode": ("heic", either(in_object(r"libde265"), ours(r"HEVC|HEIF"), c_functions(r"kimi_hevc|kimi_video_to_jfif"))),
+    "tiles": ("tiles", None),
+    "model-rate": ("model-rate", None),
 }
 
 
@@ -96,8 +102,14 @@ def workloads(binary, out):
                                         "-vf", "noise=alls=12:allf=t", "-pix_fmt", "rgb24"])
     heic = benchlib.cached_file(os.path.join(benchlib.CACHE, "bench-check"), "photo-3mp.heic", lambda path: subprocess.run(
         ["heif-enc", "-q", "80", "-o", path, small], check=True, stdout=subprocess.DEVNULL))
+    short = generated("h264-360p-6s.mp4", ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "6",
+                                           "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-pix_fmt", "yuv420p"])
+    tall = generated("screenshot-1080x8000.png", ["-f", "lavfi", "-i", "testsrc2=size=1080x8000:rate=1", "-frames:v", "1",
+                                                  "-pix_fmt", "rgb24"])
     return {
         "probe": [binary, "probe", "--json", *fixtures],
+        "tiles": [binary, "prepare", "--quiet", "--tiles", "auto", "--out", out + "/tiles", tall],
+        "model-rate": [binary, "prepare", "--quiet", "--video", "model", "--frames", "none", "--out", out + "/model-rate", short],
         "version": [binary, "--version"],
         "probe-one": [binary, "probe", one],
         "prepare-one": [binary, "prepare", one, "--out", out + "/one"],
