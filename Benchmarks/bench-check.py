@@ -121,6 +121,19 @@ def workloads(binary, out):
     }
 
 
+def made_what_it_measures(name, work):
+    """The tiles and model-rate stages count whole processes: fail unless the run really tiled, or
+    really wrote a model-rate video (else a change that stopped it would pass as faster)."""
+    if name not in ("tiles", "model-rate"):
+        return
+    entry = json.loads(open(os.path.join(work, name, "manifest.jsonl")).readline())
+    if name == "tiles" and not (len(entry["outputs"]) > 1 and all(o.get("tile") for o in entry["outputs"])):
+        raise SystemExit(f"bench-check: the tiles workload made no tiles: {entry['outputs']}")
+    if name == "model-rate" and not (any(o["format"] == "mp4" for o in entry["outputs"])
+                                     and ((entry.get("plan") or {}).get("encode") or {}).get("modelRate")):
+        raise SystemExit(f"bench-check: the model-rate workload wrote no video: {entry['outputs']}")
+
+
 def self_costs(profile):
     """[(instructions, function, object)] from callgrind_annotate's self-cost listing."""
     text = subprocess.check_output(["callgrind_annotate", "--inclusive=no", "--threshold=100", profile], text=True,
@@ -161,6 +174,7 @@ def main():
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", *commands[name]],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             profiles[name] = profile
+            made_what_it_measures(name, work)
         counts = {}
         for stage in wanted:
             workload, rule = STAGES[stage]

@@ -274,13 +274,8 @@ def image_workloads():
 
 
 def model_size(path):
-    out = tempfile.mkdtemp()
-    try:
-        benchlib.run([BIN, "prepare", "--quiet", "--fit", "model", "--out", out, path])
-        entry = json.loads(open(os.path.join(out, "manifest.jsonl")).readline())
-        return f"{entry['outputs'][0]['width']}x{entry['outputs'][0]['height']}"
-    finally:
-        shutil.rmtree(out)
+    output = manifest_outputs("--fit", "model", path)[0]
+    return f"{output['width']}x{output['height']}"
 
 
 def folder_workloads():
@@ -384,8 +379,11 @@ def sent_workloads():
         raise SystemExit("the sent group needs the Pillow venv (its screenshot and its tiles peer)")
     tools = os.path.join(HERE, "pillow_tools.py")
     shot = generated("screenshot-1080x12000.png", lambda p: benchlib.run([PILLOW, tools, "screenshot", p]))
-    boxes = [f"{t['tile']['x']},{t['tile']['y']},{t['tile']['width']},{t['tile']['height']}"
-             for t in manifest_outputs("--tiles", "auto", shot)]
+    tiles = [t["tile"] for t in manifest_outputs("--tiles", "auto", shot)]
+    # The peers crop the source with these boxes: they must be the source's full-width bands, top to bottom.
+    assert len(tiles) > 1 and all(t["x"] == 0 and t["width"] == 1080 for t in tiles), tiles
+    assert tiles[0]["y"] == 0 and tiles[-1]["y"] + tiles[-1]["height"] == 12000, tiles
+    boxes = [f"{t['x']},{t['y']},{t['width']},{t['height']}" for t in tiles]
 
     def magick(out):
         args = ["convert", shot, "-quality", "90"]
@@ -409,9 +407,10 @@ def sent_workloads():
         result.append(Workload(f"video-model-{name.rsplit('.', 1)[0]}", "sent",
                                f"{name} as the model samples it: 2 frames a second at {video['width']}x{video['height']} (--video model --frames none)",
                                [ours("--video", "model", "--frames", "none", inputs=[clip]),
-                                Tool("ffmpeg fps=2 + scale, libx264 veryfast", (lambda clip, size: lambda out: ffmpeg(
+                                # libx264 veryfast at CRF 25: VideoTranscoder.Settings.modelRateCRF, what --video model encodes at.
+                                Tool("ffmpeg fps=2 + scale, libx264 veryfast crf 25", (lambda clip, size: lambda out: ffmpeg(
                                     "-i", clip, "-vf", f"fps=2,scale={size}:flags=lanczos", "-c:v", "libx264", "-preset", "veryfast",
-                                    "-crf", "23", "-c:a", "copy", "-movflags", "+faststart", out + "/out.mp4"))(clip, size))]))
+                                    "-crf", "25", "-c:a", "copy", "-movflags", "+faststart", out + "/out.mp4"))(clip, size))]))
     return result
 
 

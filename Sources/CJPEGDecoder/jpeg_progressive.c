@@ -4,7 +4,7 @@
 // decoding is nearly all of its time (a 24 MP file: ~0.5 s of entropy decoding, ~0.04 s of IDCT).
 // Scans are independent bit streams, though: a scan depends only on the earlier scans that refine
 // the same coefficients (same component, overlapping spectral band), and only block row by block
-// row. So every scan is decoded in steps of one block row, each step taken by any of `2 × threads`
+// row. So every scan is decoded in steps of one block row, each step taken by any of `threads`
 // workers once the scans it refines have finished that row: a wavefront. The first AC scans of
 // different bands and components run side by side, each refinement scan follows the scan it
 // refines, and no scan runs more than KP_WINDOW iMCU rows ahead of the output, so the coefficients
@@ -69,7 +69,8 @@ typedef struct {
     int deps[KP_MAX_SCANS], ndeps;
     _Atomic int progress[3];  // block rows of each of its components complete (INT_MAX: done)
     // Where its decode stands between steps (a step is one block row, or one MCU row when
-    // interleaved): only the worker holding it (`busy`, under the lock) touches these.
+    // interleaved): only the worker holding it (`busy`, set under the lock) writes these; the
+    // workers choosing a scan read `next` and `done` of scans nobody holds, under the lock.
     int next, rows, busy, done;
     int pred[3], eobrun, left;
     kp_bits bits;
@@ -547,7 +548,7 @@ static void kp_wait_all(kp_decoder *d, int c, int rows) {
     }
 }
 
-static void kp_publish(kp_decoder *d, kp_scan *s, int slot, int rows) {
+static void kp_publish(kp_scan *s, int slot, int rows) {
     atomic_store_explicit(&s->progress[slot], rows, memory_order_release);
 }
 
@@ -616,8 +617,8 @@ static int kp_scan_step(kp_decoder *d, kp_scan *s) {
     s->eobrun = eobrun;
     s->left = left;
     if (status != 0) return -1;
-    if (s->ns == 1) kp_publish(d, s, 0, s->next == s->rows ? INT_MAX : s->next);
-    else for (int i = 0; i < s->ns; i++) kp_publish(d, s, i, s->next == s->rows ? INT_MAX : s->next * d->comp[s->comp[i]].v);
+    if (s->ns == 1) kp_publish(s, 0, s->next == s->rows ? INT_MAX : s->next);
+    else for (int i = 0; i < s->ns; i++) kp_publish(s, i, s->next == s->rows ? INT_MAX : s->next * d->comp[s->comp[i]].v);
     if (s->next < s->rows) return 0;
     s->done = 1;
     // Every byte of the scan's data used (libjpeg warns of "extraneous bytes before marker").
@@ -797,10 +798,10 @@ int kimi_jpeg_progressive_planes(const uint8_t *data, size_t size, int threads, 
     }
     d->scans_left = d->nscans;
     atomic_store(&d->window, KP_WINDOW);
-    // Scan workers: twice the cores, so that a refinement scan can trail the scan it refines while
-    // others take the small scans (on two cores, 2 workers took 1.3x the time 4 did: the long
-    // last scan of Y otherwise waits for a free worker). They block, not spin, while they wait.
-    int workers = threads < 1 ? 2 : threads > 4 ? 8 : 2 * threads, started = 0;
+    // Scan workers: one per core given. No worker waits inside a scan (it takes another that may
+    // go on), so more would only crowd the cores: on two cores, 4 workers took 1.04–1.12x the time
+    // 2 did (24 MP, 4:4:4 and 4:2:0). When none may go on, they block, not spin.
+    int workers = threads < 1 ? 1 : threads > 8 ? 8 : threads, started = 0;
     pthread_t ids[8];
     for (int i = 0; i < workers; i++) {
         pthread_attr_t attributes;

@@ -17,9 +17,10 @@ import KimiMedia
 /// named flags and options, each at most once, an option's value after a space or `=`. Anything
 /// else — another option, `--`, `-`, `--help`, a repeat, a value that looks like an option, a
 /// command or option group whose `validate()` fails — returns nil and ArgumentParser parses the
-/// line as always, with its own messages. Every other value is the declaration's default, from the same constants
-/// (``ProbeCommand/common(_:)``, ``PrepareCommand/common(_:)``); `CommonCommandLineTests` checks
-/// that each command made here is the one ArgumentParser makes of the same line.
+/// line as always, with its own messages. Every other value is the declaration's default, from the
+/// same sources (``ProbeCommand/common(_:)``, ``PrepareCommand/common(_:)``, each group's
+/// `defaults`: a new option must be set there too); `CommonCommandLineTests` checks that each
+/// command made here is the one ArgumentParser makes of the same line.
 enum CommonCommandLine {
     static func command(_ arguments: [String]) -> (any AsyncParsableCommand)? {
         guard let name = arguments.first else { return nil }
@@ -40,7 +41,8 @@ enum CommonCommandLine {
 
     /// `command` once its checks pass, its option groups' first as ArgumentParser runs them while it
     /// decodes; a line they refuse is left to ArgumentParser, which says why.
-    private static func validated<Command: AsyncParsableCommand>(_ command: Command?, groups: (inout Command) throws -> Void) -> Command? {
+    private static func validated<Command: AsyncParsableCommand>(_ command: Command?,
+                                                                 groups: (inout Command) throws -> Void) -> Command? {
         guard var command else { return nil }
         do {
             try groups(&command)

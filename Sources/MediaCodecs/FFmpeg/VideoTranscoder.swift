@@ -228,7 +228,8 @@ private final class TranscodeJob {
             // one again above 4K: each frame thread holds its own reference frames, and an 8K 10-bit
             // HEVC clip peaked at 1.09 GB with two. At the model's rate (`--video model`) x264 gets
             // 2 frames a second of video and decoding bounds the pipeline at every size: two decoder
-            // threads up to 4K (the 30 s 1080p H.264 clip: 4.6 s with one, against ffmpeg's 3.5 s).
+            // threads up to 4K (the 30 s 1080p H.264 clip: 4.6 s with one, 2.8 s with two; ffmpeg
+            // making the same MP4 3.1 s, `make bench --only sent`).
             let pixels = Int(parameters.pointee.width) * Int(parameters.pointee.height)
             let decodeBound = pixels > 2_500_000 || plan.modelRate != nil
             videoDecoder = try StreamDecoder(stream: inVideo, threads: decodeBound && pixels <= 9_000_000 ? 2 : 1)
